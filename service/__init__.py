@@ -1,0 +1,35 @@
+"""Diskret: anonymous booking of ambulant drug treatment (serviceloven § 101 a)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import crypto
+from service import api, config, db, limits, web_safety
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app from the environment, or from ``test_config`` in tests."""
+    instance = os.environ.get("DISKRET_INSTANCE_PATH", str(Path.cwd() / "instance"))
+    app = Flask(__name__, instance_path=instance)
+    app.config.from_mapping(config.from_environ())
+    if test_config is not None:
+        app.config.update(test_config)
+    config.check_complete(app.config)
+    app.extensions[limits.KEYRING] = crypto.Keyring.parse(app.config["TOKEN_KEY"])
+    if app.config["PROXY_COUNT"]:
+        # Trust exactly as many proxies as are configured, never a client's own header.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    web_safety.init_app(app)
+    limits.init_app(app)
+    api.init_app(app)
+    return app

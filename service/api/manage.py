@@ -1,0 +1,217 @@
+"""Staff integrations with scope ``centre:manage``: slots, groups, courses and attendance.
+
+A key bound to one centre reaches only that centre; anything else answers
+404, exactly as if it did not exist (SPEC P9).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from service import db
+from service.api.auth import current_actor, keyring, requires_scope
+from service.api.errors import ErrorSchema
+from service.api.schemas import (
+    AttendanceRecordSchema,
+    AttendanceSchema,
+    CourseListQuerySchema,
+    DecisionSchema,
+    GroupCreateSchema,
+    GroupPatchSchema,
+    GroupSchema,
+    OutcomeSchema,
+    SlotCreateSchema,
+    SlotSchema,
+    StaffCourseSchema,
+    TokenReplacedSchema,
+)
+from service.api.transaction import transactional
+from service.booking import catalogue, pathway, schedule
+from service.booking.catalogue import GroupView
+from service.booking.clock import utcnow, weekly
+from service.limits import configured, limiter
+from service.models import Attendance, Course, CourseStatus, Slot, SlotKind
+
+SCOPE = "centre:manage"
+
+blp = Blueprint(
+    "manage",
+    __name__,
+    url_prefix="/api/v1",
+    description="Centre staff integrations: `Authorization: Bearer dsk_...`, scope centre:manage.",
+)
+
+_key_limit = limiter.limit(lambda: configured("RATELIMIT_API_KEY"))
+_refusals = (
+    (401, "No key, or the key is unknown or revoked."),
+    (403, "The key lacks the scope centre:manage."),
+    (404, "No such object within the key's centre."),
+)
+
+
+def _documented(view: Any) -> Any:
+    for status, description in _refusals:
+        view = blp.alt_response(status, schema=ErrorSchema, description=description)(view)
+    return view
+
+
+def _times(body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    if "weekly" in body:
+        pattern = body["weekly"]
+        return list(
+            weekly(
+                first_day=pattern["first_day"],
+                weekdays=frozenset(pattern["weekdays"]),
+                start=pattern["start_time"],
+                minutes=pattern["minutes"],
+                weeks=pattern["weeks"],
+            )
+        )
+    return [(each["starts_at"], each["ends_at"]) for each in body["times"]]
+
+
+@blp.post("/centres/<uuid:centre_id>/slots")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.arguments(SlotCreateSchema)
+@blp.response(201, SlotSchema(many=True))
+@blp.alt_response(422, schema=ErrorSchema)
+@_documented
+def add_slots(body: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
+    """Add one or more slots, or a weekly pattern; times the centre already has are skipped."""
+    actor = current_actor()
+    return schedule.add_slots(
+        db.session(), actor, centre_id, SlotKind(body["kind"]), _times(body), now=utcnow()
+    )
+
+
+@blp.post("/centres/<uuid:centre_id>/groups")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.arguments(GroupCreateSchema)
+@blp.response(201, GroupSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@_documented
+def add_group(body: dict[str, Any], centre_id: uuid.UUID) -> GroupView:
+    """Create a group with its sessions, given as a list or a weekly pattern."""
+    actor = current_actor()
+    group = schedule.add_group(
+        db.session(),
+        actor,
+        centre_id,
+        name=body["name"],
+        capacity=body["capacity"],
+        intake_open=body["intake_open"],
+        late_join_until=body.get("late_join_until", current_app.config["LATE_JOIN_UNTIL_SESSION"]),
+        sessions=_times(body),
+        now=utcnow(),
+    )
+    return catalogue.group_view(db.session(), group, now=utcnow())
+
+
+@blp.patch("/groups/<uuid:group_id>")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.arguments(GroupPatchSchema)
+@blp.response(200, GroupSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@_documented
+def patch_group(body: dict[str, Any], group_id: uuid.UUID) -> GroupView:
+    """Change capacity or intake; raising the capacity promotes from the waitlist at once."""
+    actor = current_actor()
+    group = schedule.update_group(
+        db.session(),
+        actor,
+        group_id,
+        capacity=body.get("capacity"),
+        intake_open=body.get("intake_open"),
+        now=utcnow(),
+    )
+    return catalogue.group_view(db.session(), group, now=utcnow())
+
+
+@blp.get("/centres/<uuid:centre_id>/courses")
+@_key_limit
+@requires_scope(SCOPE)
+@blp.arguments(CourseListQuerySchema, location="query")
+@blp.response(200, StaffCourseSchema(many=True))
+@_documented
+def list_courses(query: dict[str, Any], centre_id: uuid.UUID) -> list[Course]:
+    """List the centre's courses by reference and status, newest first."""
+    actor = current_actor()
+    status = CourseStatus(query["status"]) if "status" in query else None
+    return list(pathway.centre_courses(db.session(), actor, centre_id, status=status))
+
+
+@blp.post("/courses/<uuid:course_id>/decision")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.arguments(DecisionSchema)
+@blp.response(200, StaffCourseSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@_documented
+def decide(body: dict[str, Any], course_id: uuid.UUID) -> Course:
+    """Record the decision after the intro talk: approved, or referred to ordinary treatment."""
+    actor = current_actor()
+    decision = pathway.Decision(body["decision"])
+    return pathway.decide(db.session(), actor, course_id, decision, now=utcnow())
+
+
+@blp.post("/courses/<uuid:course_id>/outcome")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.arguments(OutcomeSchema)
+@blp.response(200, StaffCourseSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+@_documented
+def outcome(body: dict[str, Any], course_id: uuid.UUID) -> Course:
+    """Close a course as completed or dropped; its future bookings are freed."""
+    actor = current_actor()
+    result = pathway.Outcome(body["outcome"])
+    return pathway.record_outcome(db.session(), actor, course_id, result, now=utcnow())
+
+
+@blp.post("/courses/<uuid:course_id>/token")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.response(201, TokenReplacedSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@_documented
+def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
+    """Replace a lost token for a citizen who is present; the old token stops working at once."""
+    actor = current_actor()
+    token, course = pathway.replace_token(db.session(), keyring(), actor, course_id, now=utcnow())
+    return {"token": token, "course": course}
+
+
+@blp.put("/groups/<uuid:group_id>/sessions/<uuid:session_id>/attendance")
+@_key_limit
+@requires_scope(SCOPE)
+@transactional
+@blp.arguments(AttendanceSchema)
+@blp.response(200, AttendanceRecordSchema(many=True))
+@blp.alt_response(422, schema=ErrorSchema)
+@_documented
+def attendance(
+    body: dict[str, Any], group_id: uuid.UUID, session_id: uuid.UUID
+) -> list[Attendance]:
+    """Mark members present or absent at a session that has begun; marking again overwrites."""
+    actor = current_actor()
+    marks = [schedule.Mark(course_id=m["course_id"], present=m["present"]) for m in body["marks"]]
+    return schedule.record_attendance(
+        db.session(), actor, group_id, session_id, marks, now=utcnow()
+    )

@@ -1,0 +1,91 @@
+"""Routes anyone may call: municipalities, providers, free slots, groups, and starting a course."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from service import db
+from service.api.auth import keyring
+from service.api.errors import ErrorSchema
+from service.api.schemas import (
+    CourseCreatedSchema,
+    CourseCreateSchema,
+    GroupSchema,
+    MunicipalitySchema,
+    ProviderSchema,
+    SlotQuerySchema,
+    SlotSchema,
+)
+from service.api.transaction import transactional
+from service.api.views import course_payload
+from service.booking import catalogue, directory, pathway
+from service.booking.catalogue import GroupView, Provider
+from service.booking.clock import utcnow
+from service.limits import configured, limiter
+from service.models import Municipality, Slot, SlotKind
+
+blp = Blueprint("public", __name__, url_prefix="/api/v1", description="Open to anyone.")
+
+
+@blp.get("/municipalities")
+@blp.response(200, MunicipalitySchema(many=True))
+def list_municipalities() -> list[Municipality]:
+    """List the 98 municipalities."""
+    return list(directory.municipalities(db.session()))
+
+
+@blp.get("/municipalities/<string:code>/providers")
+@blp.response(200, ProviderSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+def list_providers(code: str) -> list[Provider]:
+    """List the centres the municipality's citizens may choose, soonest free intro first."""
+    return catalogue.providers(db.session(), code, now=utcnow())
+
+
+@blp.get("/centres/<uuid:centre_id>/slots")
+@blp.arguments(SlotQuerySchema, location="query")
+@blp.response(200, SlotSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+def list_slots(query: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
+    """List a centre's free future slots of one kind."""
+    kind = SlotKind(query["kind"])
+    return list(catalogue.free_slots(db.session(), centre_id, kind, now=utcnow()))
+
+
+@blp.get("/centres/<uuid:centre_id>/groups")
+@blp.response(200, GroupSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
+    """List a centre's groups that have sessions to come, with places left and waitlist length."""
+    session = db.session()
+    directory.centre(session, centre_id)
+    return catalogue.group_views(session, [centre_id], now=utcnow())
+
+
+@blp.post("/courses")
+@limiter.limit(lambda: configured("RATELIMIT_COURSE_CREATE"))
+@transactional
+@blp.arguments(CourseCreateSchema)
+@blp.response(201, CourseCreatedSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="A rule said no; `code` says which.")
+@blp.alt_response(422, schema=ErrorSchema)
+def create_course(body: dict[str, Any]) -> dict[str, Any]:
+    """Create a token, a course and its intro booking in one transaction.
+
+    The token in the answer is shown only this once; keep it. Send an
+    `Idempotency-Key` header so that a retry returns this same answer.
+    """
+    session = db.session()
+    token, course = pathway.create_course(
+        session,
+        keyring(),
+        home_municipality=body["home_municipality"],
+        centre_id=body["centre_id"],
+        intro_slot_id=body["intro_slot_id"],
+        language=body["language"],
+        now=utcnow(),
+    )
+    return {"token": token, "course": course_payload(session, course)}

@@ -1,0 +1,44 @@
+"""Token verification for other services (scope ``tokens:verify``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from service import db
+from service.api.auth import current_actor, keyring, requires_scope
+from service.api.errors import ErrorSchema
+from service.api.schemas import VerifiedSchema, VerifySchema
+from service.booking.errors import DomainError
+from service.booking.pathway import course_for_token
+from service.limits import configured, limiter
+from service.models import OPEN_STATUSES
+
+blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Token checks.")
+
+
+@blp.post("/verify")
+@limiter.limit(lambda: configured("RATELIMIT_API_KEY"))
+@requires_scope("tokens:verify")
+@blp.arguments(VerifySchema)
+@blp.response(200, VerifiedSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+def verify(body: dict[str, Any]) -> dict[str, Any]:
+    """Tell whether a token belongs to an open course within the key's centre or municipality.
+
+    An unknown token, a malformed one and one outside the key's reach all
+    give the same answer: `{"valid": false, "course": null}`.
+    """
+    actor = current_actor()
+    session = db.session()
+    try:
+        course = course_for_token(session, keyring(), body["token"])
+    except DomainError:
+        return {"valid": False, "course": None}
+    if course.status not in OPEN_STATUSES or not actor.reaches_course(
+        course.centre_id, course.home_municipality
+    ):
+        return {"valid": False, "course": None}
+    return {"valid": True, "course": course}

@@ -1,0 +1,179 @@
+"""One transaction per write request, and ``Idempotency-Key`` replays (SPEC rule 7).
+
+A write view runs inside ``@transactional``: the rules flush, this commits
+once, and anything that goes wrong rolls everything back. A request sent
+with an ``Idempotency-Key`` stores its successful answer in the same
+transaction as its effect, so a retry returns that first answer and books
+nothing twice. Failed requests store nothing and may simply be retried.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from flask import Response, current_app, request
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+import crypto
+from service import db
+from service.api.auth import keyring
+from service.booking.clock import utcnow
+from service.booking.errors import Busy, DomainError, InvalidInput, SlotTaken
+from service.models import IdempotentAnswer
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+IDEMPOTENCY_PURPOSE = "idempotency"
+_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+# SQLSTATEs after which nothing was written and a retry may well succeed:
+# lock_not_available, deadlock_detected, serialization_failure, query_canceled.
+_RETRYABLE = {"55P03", "40P01", "40001", "57014"}
+
+# The database's own backstops, each mapped to the rule it protects.
+_BACKSTOPS: dict[str, type[DomainError]] = {
+    "uq_bookings_slot_held": SlotTaken,
+    "ck_groups_within_capacity": Busy,
+    "uq_bookings_course_kind_live": Busy,
+}
+
+
+class IdempotencyKeyInvalid(InvalidInput):
+    """The Idempotency-Key header is not 16-128 characters of A-Z, a-z, 0-9, - and _."""
+
+    code = "idempotency_key_invalid"
+    message = "Idempotency-Key must be 16 to 128 letters, digits, '-' or '_' (a UUID will do)."
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The key was used before with a different request."""
+
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for a different request."
+
+
+def _as_domain_error(error: DBAPIError) -> DomainError | None:
+    original = error.orig
+    state = getattr(original, "sqlstate", None)
+    if state in _RETRYABLE or "database is locked" in str(original):
+        return Busy()
+    if isinstance(error, IntegrityError):
+        message = str(original)
+        for name, rule in _BACKSTOPS.items():
+            if name in message:
+                return rule()
+    return None
+
+
+def _run(session: Session, view: Callable[..., Any], *args: Any, **kwargs: Any) -> Response:
+    try:
+        response: Response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+        return response
+    except DBAPIError as error:
+        session.rollback()
+        mapped = _as_domain_error(error)
+        if mapped is None:
+            raise
+        raise mapped from None
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _fingerprint(ring: crypto.Keyring) -> bytes:
+    request_line = f"{request.method} {request.path}\n".encode()
+    return ring.digest(request_line + request.get_data(), purpose="idempotency-request").value
+
+
+def _replay(session: Session, ring: crypto.Keyring, key: str, principal: str) -> Response | None:
+    digests = [
+        d.value for d in ring.candidates(principal + "\n" + key, purpose=IDEMPOTENCY_PURPOSE)
+    ]
+    stored = session.scalar(
+        select(IdempotentAnswer).where(IdempotentAnswer.key_digest.in_(digests))
+    )
+    hours = current_app.config["IDEMPOTENCY_HOURS"]
+    if stored is None or stored.created_at < utcnow() - timedelta(hours=hours):
+        return None
+    if not crypto.constant_time_equal(stored.fingerprint, _fingerprint(ring)):
+        raise IdempotencyKeyReused()
+    sealing_key = ring.derive_key(key, purpose=IDEMPOTENCY_PURPOSE, version=stored.key_version)
+    body = crypto.unseal(sealing_key, stored.sealed_body, context=stored.key_digest)
+    response = Response(body, status=stored.status_code, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _store(
+    session: Session, ring: crypto.Keyring, key: str, principal: str, response: Response
+) -> None:
+    digest = ring.digest(principal + "\n" + key, purpose=IDEMPOTENCY_PURPOSE)
+    sealing_key = ring.derive_key(key, purpose=IDEMPOTENCY_PURPOSE, version=digest.version)
+    # An expired answer under the same key makes way for the new one.
+    session.execute(delete(IdempotentAnswer).where(IdempotentAnswer.key_digest == digest.value))
+    session.add(
+        IdempotentAnswer(
+            key_digest=digest.value,
+            key_version=digest.version,
+            fingerprint=_fingerprint(ring),
+            status_code=response.status_code,
+            sealed_body=crypto.seal(sealing_key, response.get_data(), context=digest.value),
+            created_at=utcnow(),
+        )
+    )
+
+
+def _serialise_same_key(session: Session, ring: crypto.Keyring, key: str, principal: str) -> None:
+    # Two concurrent retries with one key wait for each other here, so the
+    # second finds the first one's answer instead of racing it. SQLite
+    # transactions are already serial (BEGIN IMMEDIATE).
+    if session.get_bind().dialect.name == "postgresql":
+        digest = ring.digest(principal + "\n" + key, purpose=IDEMPOTENCY_PURPOSE).value
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
+def transactional(view: View) -> View:
+    """Run a write view in one transaction, honouring an ``Idempotency-Key`` header."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        session = db.session()
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return _run(session, view, *args, **kwargs)
+        if not _KEY_SHAPE.match(key):
+            raise IdempotencyKeyInvalid(field="Idempotency-Key")
+        ring = keyring()
+        # Answers are kept per caller: one citizen's key never replays another's answer.
+        principal = request.headers.get("Authorization", "")
+        principal = ring.digest(principal, purpose="idempotency-principal").value.hex()
+        try:
+            _serialise_same_key(session, ring, key, principal)
+            replayed = _replay(session, ring, key, principal)
+        except DBAPIError as error:
+            session.rollback()
+            raise (_as_domain_error(error) or error) from None
+        if replayed is not None:
+            session.rollback()
+            return replayed
+
+        def remembered(*a: Any, **kw: Any) -> Response:
+            response: Response = current_app.make_response(view(*a, **kw))
+            if response.status_code < 300:
+                _store(session, ring, key, principal, response)
+            return response
+
+        return _run(session, remembered, *args, **kwargs)
+
+    return cast(View, wrapper)

@@ -1,0 +1,131 @@
+"""What citizens may choose from: free slots, groups with places, providers with their next time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from service.booking.clock import local_today
+from service.booking.directory import centre, contracted_centres
+from service.booking.reservations import HOLDING, progress
+from service.models import Booking, BookingStatus, Centre, Group, Slot, SlotKind
+
+# How many free slots one listing returns at most.
+SLOT_PAGE = 200
+
+
+def _free() -> ColumnElement[bool]:
+    return (
+        ~select(Booking.id).where(Booking.slot_id == Slot.id, Booking.status.in_(HOLDING)).exists()
+    )
+
+
+def free_slots(
+    session: Session, centre_id: uuid.UUID, kind: SlotKind, *, now: datetime
+) -> Sequence[Slot]:
+    """Return a centre's free future slots of one kind, soonest first."""
+    centre(session, centre_id)
+    query = (
+        select(Slot)
+        .where(Slot.centre_id == centre_id, Slot.kind == kind, Slot.starts_at > now, _free())
+        .order_by(Slot.starts_at)
+        .limit(SLOT_PAGE)
+    )
+    return session.scalars(query).all()
+
+
+def next_free_intro(
+    session: Session, centre_ids: Sequence[uuid.UUID], *, now: datetime
+) -> dict[uuid.UUID, datetime]:
+    """Return each centre's soonest free intro time, for the centres that have one."""
+    rows = session.execute(
+        select(Slot.centre_id, func.min(Slot.starts_at))
+        .where(
+            Slot.centre_id.in_(centre_ids),
+            Slot.kind == SlotKind.INTRO,
+            Slot.starts_at > now,
+            _free(),
+        )
+        .group_by(Slot.centre_id)
+    ).all()
+    return {centre_id: soonest for centre_id, soonest in rows}  # noqa: C416 - rows are Row tuples
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A group as a citizen sees it."""
+
+    group: Group
+    places_left: int
+    waitlist: int
+    joinable: bool
+
+
+def _waitlists(session: Session, group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = session.execute(
+        select(Booking.group_id, func.count(Booking.id))
+        .where(Booking.group_id.in_(group_ids), Booking.status == BookingStatus.WAITLISTED)
+        .group_by(Booking.group_id)
+    ).all()
+    return {group_id: count for group_id, count in rows if group_id is not None}
+
+
+def _view(group: Group, waitlist: int, *, now: datetime) -> GroupView:
+    state = progress(group, now=now)
+    return GroupView(
+        group=group,
+        places_left=group.capacity - group.places_taken,
+        waitlist=waitlist,
+        joinable=group.intake_open and state.joinable(group.late_join_until),
+    )
+
+
+def group_view(session: Session, group: Group, *, now: datetime) -> GroupView:
+    """Return one group as a citizen sees it."""
+    return _view(group, _waitlists(session, [group.id]).get(group.id, 0), now=now)
+
+
+def group_views(
+    session: Session, centre_ids: Sequence[uuid.UUID], *, now: datetime
+) -> list[GroupView]:
+    """Return the centres' groups that still have sessions to come."""
+    groups = session.scalars(
+        select(Group).where(Group.centre_id.in_(centre_ids)).order_by(Group.created_at)
+    ).all()
+    waiting = _waitlists(session, [g.id for g in groups])
+    return [
+        _view(group, waiting.get(group.id, 0), now=now)
+        for group in groups
+        if progress(group, now=now).remaining
+    ]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A centre a citizen may choose, with its soonest intro and its open groups."""
+
+    centre: Centre
+    next_intro: datetime | None
+    groups: list[GroupView]
+
+
+def providers(session: Session, code: str, *, now: datetime) -> list[Provider]:
+    """Return the providers a municipality contracts today, soonest free intro first."""
+    centres = contracted_centres(session, code, on=local_today(now))
+    ids = [c.id for c in centres]
+    soonest = next_free_intro(session, ids, now=now)
+    groups = group_views(session, ids, now=now)
+    listed = [
+        Provider(
+            centre=c,
+            next_intro=soonest.get(c.id),
+            groups=[v for v in groups if v.group.centre_id == c.id and v.places_left > 0],
+        )
+        for c in centres
+    ]
+    return sorted(listed, key=lambda p: (p.next_intro is None, p.next_intro or now, p.centre.name))

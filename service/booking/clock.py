@@ -1,0 +1,54 @@
+"""Time: stored in UTC, planned and shown in Europe/Copenhagen wall-clock time (SPEC rule 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from service.booking.errors import InvalidSchedule
+
+LOCAL = ZoneInfo("Europe/Copenhagen")
+
+
+def utcnow() -> datetime:
+    """Return the current instant, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def local_today(now: datetime) -> date:
+    """Return the Copenhagen calendar date of an instant."""
+    return now.astimezone(LOCAL).date()
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """Return the UTC instant of a Copenhagen wall-clock time, refusing times that do not exist.
+
+    On the last Sunday of March 02:00-03:00 never happens; on the last Sunday
+    of October 02:00-03:00 happens twice and the first (summer time) is meant.
+    """
+    local = datetime.combine(day, at, tzinfo=LOCAL)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(LOCAL).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise InvalidSchedule(
+            f"{at:%H:%M} does not exist on {day.isoformat()} in Copenhagen (clock change).",
+            field="start_time",
+        )
+    return instant
+
+
+def weekly(
+    *, first_day: date, weekdays: frozenset[int], start: time, minutes: int, weeks: int
+) -> Iterator[tuple[datetime, datetime]]:
+    """Yield (start, end) in UTC for each chosen weekday (0 = Monday) over a number of weeks.
+
+    Each occurrence keeps its wall-clock time across daylight-saving changes:
+    a Tuesday 17:00 session is at 17:00 in Copenhagen in March and in November.
+    """
+    if minutes <= 0 or weeks <= 0 or not weekdays or not weekdays <= set(range(7)):
+        raise InvalidSchedule("A weekly pattern needs weekdays, a length and a number of weeks.")
+    for offset in range(weeks * 7):
+        day = first_day + timedelta(days=offset)
+        if day.weekday() in weekdays:
+            begins = local_to_utc(day, start)
+            yield begins, begins + timedelta(minutes=minutes)

@@ -1,0 +1,116 @@
+"""Municipalities, centres and contracts: which providers a citizen may choose (SPEC rule 5)."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from importlib.resources import files
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from service.booking.errors import NotContracted, NotFound
+from service.models import Centre, Contract, Municipality
+
+
+def bundled_municipalities() -> list[Municipality]:
+    """Return the 98 municipalities shipped with the package (code, name, region)."""
+    text = files("service").joinpath("data/municipalities.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines())
+    return [Municipality(code=row["code"], name=row["name"], region=row["region"]) for row in rows]
+
+
+def load_municipalities(session: Session) -> int:
+    """Insert or update the bundled municipalities; return how many there are."""
+    known = {m.code: m for m in session.scalars(select(Municipality))}
+    bundled = bundled_municipalities()
+    for fresh in bundled:
+        existing = known.get(fresh.code)
+        if existing is None:
+            session.add(fresh)
+        else:
+            existing.name, existing.region = fresh.name, fresh.region
+    session.flush()
+    return len(bundled)
+
+
+def municipalities(session: Session) -> Sequence[Municipality]:
+    """Return every municipality in code order."""
+    return session.scalars(select(Municipality).order_by(Municipality.code)).all()
+
+
+def municipality(session: Session, code: str) -> Municipality:
+    """Return one municipality, or raise NotFound."""
+    found = session.get(Municipality, code)
+    if found is None:
+        raise NotFound("No municipality has that code.")
+    return found
+
+
+def centre(session: Session, centre_id: uuid.UUID) -> Centre:
+    """Return one centre, or raise NotFound."""
+    found = session.get(Centre, centre_id)
+    if found is None:
+        raise NotFound("No centre has that id.")
+    return found
+
+
+def _valid_on(day: date) -> ColumnElement[bool]:
+    return and_(
+        Contract.valid_from <= day, or_(Contract.valid_to.is_(None), Contract.valid_to >= day)
+    )
+
+
+def contracted_centres(session: Session, code: str, *, on: date) -> Sequence[Centre]:
+    """Return the centres that the municipality contracts on a day, by name."""
+    municipality(session, code)
+    query = (
+        select(Centre)
+        .join(Contract, Contract.centre_id == Centre.id)
+        .where(Contract.municipality_code == code, _valid_on(on))
+        .distinct()
+        .order_by(Centre.name)
+    )
+    return session.scalars(query).unique().all()
+
+
+def require_contract(session: Session, code: str, centre_id: uuid.UUID, *, days: set[date]) -> None:
+    """Refuse a centre that the home municipality does not contract on every given day."""
+    for day in days:
+        query = select(Contract.id).where(
+            Contract.municipality_code == code, Contract.centre_id == centre_id, _valid_on(day)
+        )
+        if session.scalar(query.limit(1)) is None:
+            raise NotContracted(municipality=code, on=day.isoformat())
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A municipality that does not meet § 101 a, stk. 2 on a day."""
+
+    code: str
+    name: str
+    providers: int
+    outside: int
+
+
+def compliance_report(session: Session, *, on: date) -> list[Shortfall]:
+    """List municipalities without two contracted providers of which one lies outside."""
+    rows = session.execute(
+        select(Contract.municipality_code, Centre.id, Centre.municipality_code)
+        .join(Centre, Centre.id == Contract.centre_id)
+        .where(_valid_on(on))
+    ).all()
+    located_in: dict[str, dict[uuid.UUID, str]] = {}
+    for home, centre_id, located in rows:
+        located_in.setdefault(home, {})[centre_id] = located
+    report = []
+    for each in municipalities(session):
+        centres = located_in.get(each.code, {})
+        outside = sum(1 for located in centres.values() if located != each.code)
+        if len(centres) < 2 or outside < 1:
+            report.append(Shortfall(each.code, each.name, len(centres), outside))
+    return report

@@ -1,0 +1,190 @@
+"""Domain errors: each carries a machine-readable code and the data a client needs.
+
+The rules raise these and know nothing of HTTP; ``service.api.errors`` turns
+them into the one JSON error envelope, choosing the status from ``kind``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+Kind = Literal["invalid", "unauthorized", "forbidden", "not_found", "conflict", "busy"]
+
+
+class DomainError(Exception):
+    """A rule said no; ``code`` names the rule, ``message`` explains it to a person."""
+
+    code: ClassVar[str] = "domain_error"
+    kind: ClassVar[Kind] = "conflict"
+    message: ClassVar[str] = "The request breaks a rule of the service."
+
+    def __init__(self, message: str | None = None, **data: Any) -> None:
+        super().__init__(message or self.message)
+        self.text = message or self.message
+        self.data = data
+
+
+class NotFound(DomainError):
+    """The object does not exist, or lies outside the caller's reach (the two look the same)."""
+
+    code = "not_found"
+    kind = "not_found"
+    message = "Not found."
+
+
+class InvalidInput(DomainError):
+    """A value is well-formed but not acceptable; ``field`` names it."""
+
+    code = "invalid_input"
+    kind = "invalid"
+    message = "A value is not acceptable."
+
+
+class PersonalDataRefused(InvalidInput):
+    """Free text looked like a CPR number; the service never stores one (SPEC P1)."""
+
+    code = "personal_data_refused"
+    message = "The text looks like a CPR number. Diskret stores no personal identifiers."
+
+
+class InvalidSchedule(InvalidInput):
+    """A planned time or pattern makes no sense (ends before it starts, does not exist locally)."""
+
+    code = "invalid_schedule"
+    message = "The times given do not make a valid schedule."
+
+
+class Busy(DomainError):
+    """The database was too busy to take the lock in time; nothing was written, retry."""
+
+    code = "busy"
+    kind = "busy"
+    message = "Many requests arrived at once and nothing was saved. Please try again."
+
+
+class NotContracted(DomainError):
+    """SPEC rule 5: the home municipality does not contract this provider on that date."""
+
+    code = "provider_not_contracted"
+    message = "Your home municipality does not offer treatment at this centre on that date."
+
+
+class SlotTaken(DomainError):
+    """SPEC rule 2: the slot is already booked."""
+
+    code = "slot_taken"
+    message = "That time has just been booked by someone else. Please choose another."
+
+
+class SlotUnavailable(DomainError):
+    """The slot is in the past, at another centre or of the wrong kind."""
+
+    code = "slot_unavailable"
+    message = "That time cannot be booked."
+
+
+class Overlap(DomainError):
+    """SPEC rule 2: the course already holds a booking at that time."""
+
+    code = "booking_overlaps"
+    message = "You already have an appointment at that time."
+
+
+class CourseClosed(DomainError):
+    """The course has ended; nothing more can be booked on it."""
+
+    code = "course_closed"
+    message = "This course has ended."
+
+
+class AlreadyBooked(DomainError):
+    """The course already holds a live booking of that kind."""
+
+    code = "already_booked"
+    message = "You already have a booking of that kind. Cancel it first to choose another."
+
+
+class NotApproved(DomainError):
+    """SPEC rule 3: joining a group needs the decision ``approved``."""
+
+    code = "not_approved"
+    message = "A group can be joined once the centre has approved the course after the intro talk."
+
+
+class IntakeClosed(DomainError):
+    """The group takes no new members."""
+
+    code = "intake_closed"
+    message = "The group is not taking new members."
+
+
+class JoiningClosed(DomainError):
+    """SPEC rule 3: the group is past the last session at which one may still join."""
+
+    code = "joining_closed"
+    message = "The group has come too far to join. Please choose another group."
+
+
+class ClosingTooEarly(DomainError):
+    """SPEC rule 3: the closing talk comes after the group's last session or after leaving it."""
+
+    code = "closing_too_early"
+    message = "The closing talk must come after your last group session."
+
+
+class ClosingNeedsGroup(DomainError):
+    """A closing talk closes a group course; there is none yet."""
+
+    code = "closing_needs_group"
+    message = "A closing talk can be booked once you have had a place in a group."
+
+
+class NotCancellable(DomainError):
+    """The booking is over, already cancelled, or has begun."""
+
+    code = "not_cancellable"
+    message = "This booking can no longer be cancelled."
+
+
+class WrongStatus(DomainError):
+    """The course is not in a status that allows this step."""
+
+    code = "wrong_status"
+    message = "The course is not at a stage where this can be done."
+
+
+class IntroNotHeld(DomainError):
+    """A decision comes after the intro talk, which has not taken place."""
+
+    code = "intro_not_held"
+    message = "A decision can be recorded once the intro talk has taken place."
+
+
+class CapacityTooLow(DomainError):
+    """Capacity cannot go below the places already booked."""
+
+    code = "capacity_below_booked"
+    message = "The capacity cannot be lower than the number of places already booked."
+
+
+class GroupUnavailable(DomainError):
+    """The group belongs to another centre or has no sessions left."""
+
+    code = "group_unavailable"
+    message = "That group cannot be joined."
+
+
+class TokenMalformed(DomainError):
+    """The code has a typo: its check character does not match (caught before any lookup)."""
+
+    code = "token_malformed"
+    kind = "unauthorized"
+    message = "The code has a typo. Check each character and try again."
+
+
+class TokenRejected(DomainError):
+    """The code is unknown, replaced or erased: the three look exactly the same (SPEC P4)."""
+
+    code = "token_rejected"
+    kind = "unauthorized"
+    message = "The code was not accepted."

@@ -1,0 +1,328 @@
+"""Booking slots and group places, the waitlist and cancelling (SPEC rules 1-4).
+
+Every function here runs inside the caller's transaction and neither commits
+nor rolls back: the HTTP edge does that once, so a rule that says no leaves
+nothing half-written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.booking import errors
+from service.booking.clock import local_today
+from service.booking.directory import require_contract
+from service.booking.locks import lock
+from service.models import (
+    OPEN_STATUSES,
+    Booking,
+    BookingKind,
+    BookingStatus,
+    Course,
+    CourseStatus,
+    Group,
+    GroupSession,
+    Slot,
+    SlotKind,
+)
+
+HOLDING = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+
+Interval = tuple[datetime, datetime]
+
+
+def _require_open(course: Course) -> None:
+    if course.status not in OPEN_STATUSES:
+        raise errors.CourseClosed()
+
+
+def _live_booking(session: Session, course: Course, kind: BookingKind) -> Booking | None:
+    return session.scalar(
+        select(Booking).where(
+            Booking.course_id == course.id, Booking.kind == kind, Booking.status.in_(LIVE)
+        )
+    )
+
+
+def _slot_held(session: Session, slot_id: uuid.UUID) -> bool:
+    query = select(Booking.id).where(Booking.slot_id == slot_id, Booking.status.in_(HOLDING))
+    return session.scalar(query.limit(1)) is not None
+
+
+def _booked_intervals(session: Session, course: Course) -> list[Interval]:
+    """Return the times the course already holds: its booked talks and its group's sessions."""
+    slots = session.execute(
+        select(Slot.starts_at, Slot.ends_at)
+        .join(Booking, Booking.slot_id == Slot.id)
+        .where(Booking.course_id == course.id, Booking.status == BookingStatus.BOOKED)
+    ).all()
+    sessions = session.execute(
+        select(GroupSession.starts_at, GroupSession.ends_at)
+        .join(Booking, Booking.group_id == GroupSession.group_id)
+        .where(Booking.course_id == course.id, Booking.status == BookingStatus.BOOKED)
+    ).all()
+    return [(start, end) for start, end in [*slots, *sessions]]
+
+
+def _refuse_overlap(held: Iterable[Interval], wanted: Iterable[Interval]) -> None:
+    wanted = list(wanted)
+    for start, end in held:
+        if any(start < other_end and other_start < end for other_start, other_end in wanted):
+            raise errors.Overlap()
+
+
+def lock_bookable_slot(
+    session: Session, slot_id: uuid.UUID, *, centre_id: uuid.UUID, kind: SlotKind, now: datetime
+) -> Slot:
+    """Lock a slot and check that it is a free, future slot of this centre and kind."""
+    try:
+        slot = lock(session, Slot, slot_id)
+    except errors.NotFound:
+        raise errors.SlotUnavailable("No such time can be booked.", field="slot_id") from None
+    if slot.centre_id != centre_id or slot.kind != kind or slot.starts_at <= now:
+        raise errors.SlotUnavailable(field="slot_id")
+    if _slot_held(session, slot.id):
+        raise errors.SlotTaken(field="slot_id")
+    return slot
+
+
+def book_slot(session: Session, course: Course, slot_id: uuid.UUID, *, now: datetime) -> Booking:
+    """Book an intro or closing talk for a course whose row the caller has locked."""
+    _require_open(course)
+    kind = session.scalar(select(Slot.kind).where(Slot.id == slot_id))
+    if kind is None:
+        raise errors.SlotUnavailable("No such time can be booked.", field="slot_id")
+    slot = lock_bookable_slot(session, slot_id, centre_id=course.centre_id, kind=kind, now=now)
+    if kind is SlotKind.INTRO:
+        _check_intro(session, course, slot, now=now)
+    else:
+        _check_closing(session, course, slot)
+    _refuse_overlap(_booked_intervals(session, course), [(slot.starts_at, slot.ends_at)])
+    booking = Booking(
+        course=course,
+        kind=BookingKind(kind.value),
+        slot_id=slot.id,
+        status=BookingStatus.BOOKED,
+        created_at=now,
+    )
+    session.add(booking)
+    session.flush()
+    return booking
+
+
+def _check_intro(session: Session, course: Course, slot: Slot, *, now: datetime) -> None:
+    if course.status is not CourseStatus.REQUESTED:
+        raise errors.WrongStatus("The intro talk has already taken place.")
+    if _live_booking(session, course, BookingKind.INTRO) is not None:
+        raise errors.AlreadyBooked()
+    days = {local_today(now), local_today(slot.starts_at)}
+    require_contract(session, course.home_municipality, course.centre_id, days=days)
+
+
+def _check_closing(session: Session, course: Course, slot: Slot) -> None:
+    if course.status is not CourseStatus.ACTIVE:
+        raise errors.ClosingNeedsGroup()
+    if _live_booking(session, course, BookingKind.CLOSING) is not None:
+        raise errors.AlreadyBooked()
+    group_booking = _live_booking(session, course, BookingKind.GROUP)
+    if group_booking is not None and group_booking.status is BookingStatus.BOOKED:
+        earliest = session.scalar(
+            select(func.max(GroupSession.ends_at)).where(
+                GroupSession.group_id == group_booking.group_id
+            )
+        )
+    else:
+        # The citizen left the group: the closing talk may come any time after.
+        earliest = session.scalar(
+            select(func.max(Booking.cancelled_at)).where(
+                Booking.course_id == course.id,
+                Booking.kind == BookingKind.GROUP,
+                Booking.placed_at.is_not(None),
+            )
+        )
+        if earliest is None:
+            raise errors.ClosingNeedsGroup()
+    if earliest is not None and slot.starts_at < earliest:
+        raise errors.ClosingTooEarly(earliest=earliest.isoformat())
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """How far a group has come at an instant."""
+
+    started: int
+    remaining: Sequence[GroupSession]
+
+    def joinable(self, late_join_until: int) -> bool:
+        """Tell whether a newcomer may still join (SPEC rule 3, late joining)."""
+        return bool(self.remaining) and self.started < late_join_until
+
+
+def progress(group: Group, *, now: datetime) -> GroupProgress:
+    """Return how many sessions have started and which are still to come."""
+    remaining = [s for s in group.sessions if s.starts_at > now]
+    return GroupProgress(started=len(group.sessions) - len(remaining), remaining=remaining)
+
+
+def _count_booked(session: Session, group_id: uuid.UUID) -> int:
+    query = select(func.count(Booking.id)).where(
+        Booking.group_id == group_id, Booking.status == BookingStatus.BOOKED
+    )
+    return session.scalar(query) or 0
+
+
+def _place(booking: Booking, course: Course, group: Group, *, now: datetime) -> None:
+    booking.status = BookingStatus.BOOKED
+    booking.queue_no = None
+    booking.placed_at = now
+    course.status = CourseStatus.ACTIVE
+    first = progress(group, now=now).remaining
+    if course.started_at is None and first:
+        course.started_at = first[0].starts_at
+
+
+def join_group(
+    session: Session, course_id: uuid.UUID, group_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    """Give the course a place in the group, or a place in its FIFO waitlist when it is full.
+
+    The group is locked first and its booked places recounted under the lock;
+    the CHECK on ``groups.places_taken`` is the backstop (SPEC rule 1).
+    """
+    try:
+        group = lock(session, Group, group_id)
+    except errors.NotFound:
+        raise errors.GroupUnavailable(field="group_id") from None
+    course = lock(session, Course, course_id)
+    _require_open(course)
+    if group.centre_id != course.centre_id:
+        raise errors.GroupUnavailable(field="group_id")
+    if course.status in (CourseStatus.REQUESTED, CourseStatus.REFERRED):
+        raise errors.NotApproved()
+    if _live_booking(session, course, BookingKind.GROUP) is not None:
+        raise errors.AlreadyBooked()
+    if not group.intake_open:
+        raise errors.IntakeClosed()
+    state = progress(group, now=now)
+    if not state.joinable(group.late_join_until):
+        raise errors.JoiningClosed()
+    intervals = [(s.starts_at, s.ends_at) for s in state.remaining]
+    _refuse_overlap(_booked_intervals(session, course), intervals)
+
+    booked = _count_booked(session, group.id)
+    booking = Booking(course=course, kind=BookingKind.GROUP, group_id=group.id, created_at=now)
+    session.add(booking)
+    if booked < group.capacity:
+        _place(booking, course, group, now=now)
+        group.places_taken = booked + 1
+    else:
+        group.waitlist_counter += 1
+        booking.status = BookingStatus.WAITLISTED
+        booking.queue_no = group.waitlist_counter
+        group.places_taken = booked
+    session.flush()
+    return booking
+
+
+def promote(session: Session, group: Group, *, now: datetime) -> list[Booking]:
+    """Fill free places from the head of the waitlist; the caller holds the group's lock.
+
+    This runs in the transaction that freed the place (SPEC rule 4): the
+    promoted citizen sees the place the next time they look.
+    """
+    booked = _count_booked(session, group.id)
+    free = group.capacity - booked
+    promoted: list[Booking] = []
+    if free > 0 and progress(group, now=now).joinable(group.late_join_until):
+        waiting = session.scalars(
+            select(Booking)
+            .where(Booking.group_id == group.id, Booking.status == BookingStatus.WAITLISTED)
+            .order_by(Booking.queue_no)
+            .limit(free)
+        ).all()
+        for booking in waiting:
+            _place(booking, booking.course, group, now=now)
+            promoted.append(booking)
+    group.places_taken = booked + len(promoted)
+    session.flush()
+    return promoted
+
+
+def release(session: Session, booking: Booking, *, now: datetime) -> None:
+    """Cancel a live booking; a freed group place goes to the first waiting citizen."""
+    was_booked = booking.status is BookingStatus.BOOKED
+    booking.status = BookingStatus.CANCELLED
+    booking.queue_no = None
+    booking.cancelled_at = now
+    session.flush()
+    if booking.kind is BookingKind.GROUP and was_booked and booking.group_id is not None:
+        promote(session, lock(session, Group, booking.group_id), now=now)
+
+
+def lock_course_and_group(
+    session: Session, course_id: uuid.UUID, *, group_booking: Booking | None = None
+) -> Course:
+    """Lock the course's live group (if any) and then the course, in the rules' lock order."""
+    if group_booking is None:
+        group_booking = session.scalar(
+            select(Booking).where(
+                Booking.course_id == course_id,
+                Booking.kind == BookingKind.GROUP,
+                Booking.status.in_(LIVE),
+            )
+        )
+    if group_booking is not None and group_booking.group_id is not None:
+        lock(session, Group, group_booking.group_id)
+    return lock(session, Course, course_id)
+
+
+def cancel(session: Session, course_id: uuid.UUID, booking_id: uuid.UUID, *, now: datetime) -> None:
+    """Cancel one of the course's own future bookings or leave its group."""
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.course_id != course_id:
+        raise errors.NotFound("The course has no such booking.")
+    course = lock_course_and_group(
+        session, course_id, group_booking=booking if booking.kind is BookingKind.GROUP else None
+    )
+    session.refresh(booking)
+    if booking.status not in LIVE:
+        raise errors.NotCancellable()
+    if booking.slot_id is not None:
+        slot = session.get(Slot, booking.slot_id)
+        if slot is None or slot.starts_at <= now:
+            raise errors.NotCancellable()
+    _require_open(course)
+    release(session, booking, now=now)
+
+
+def release_all(session: Session, course: Course, *, now: datetime) -> None:
+    """Cancel every future booking of an ending course and free its group place."""
+    for booking in list(course.bookings):
+        if booking.status not in LIVE:
+            continue
+        if booking.slot_id is not None:
+            slot = session.get(Slot, booking.slot_id)
+            if slot is not None and slot.starts_at <= now:
+                continue
+        release(session, booking, now=now)
+
+
+def waitlist_position(session: Session, booking: Booking) -> int | None:
+    """Return the 1-based place in the group's waitlist, or None when not waiting."""
+    if booking.status is not BookingStatus.WAITLISTED or booking.queue_no is None:
+        return None
+    ahead = session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.group_id == booking.group_id,
+            Booking.status == BookingStatus.WAITLISTED,
+            Booking.queue_no < booking.queue_no,
+        )
+    )
+    return (ahead or 0) + 1

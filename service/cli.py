@@ -1,0 +1,138 @@
+"""The ``diskret`` command: every operator task, wrapping the Flask CLI (SPEC section 6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from werkzeug.serving import WSGIRequestHandler, run_simple
+
+import crypto
+from service import create_app, db, demo, migrate
+from service.api.auth import API_KEY_PURPOSE, keyring
+from service.booking.clock import utcnow
+from service.models import ApiKey, Centre, Municipality
+
+SCOPES = ("centre:manage", "tokens:verify", "stats:read")
+
+
+cli = FlaskGroup(
+    name="diskret",
+    create_app=create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    help="Diskret: anonymous booking of ambulant drug treatment.",
+)
+
+
+def main() -> None:
+    """Run the ``diskret`` command line."""
+    cli.main(prog_name="diskret")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Manage the database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    migrate.upgrade(db.engine_of(current_app))
+    click.echo("Database schema is up to date.")
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo municipalities, centres, contracts, slots and groups."""
+    session = db.session()
+    added = demo.seed(session, keyring(), now=utcnow())
+    session.commit()
+    click.echo("Demo data loaded." if added else "Centres exist already; demo data left alone.")
+
+
+@cli.command("create-api-key")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES))
+@click.option("--centre", "centre_id", type=click.UUID, help="Bind the key to one centre.")
+@click.option("--municipality", "municipality_code", help="Bind the key to one municipality.")
+def create_api_key(
+    name: str, scopes: tuple[str, ...], centre_id: uuid.UUID | None, municipality_code: str | None
+) -> None:
+    """Create an API key and print it once, on the last line."""
+    session = db.session()
+    if centre_id and municipality_code:
+        raise click.UsageError("Bind a key to a centre or a municipality, not both.")
+    if centre_id and session.get(Centre, centre_id) is None:
+        raise click.BadParameter("no centre has that id", param_hint="--centre")
+    if municipality_code and session.get(Municipality, municipality_code) is None:
+        raise click.BadParameter("no municipality has that code", param_hint="--municipality")
+    key = crypto.generate_api_key()
+    digest = keyring().digest(key, purpose=API_KEY_PURPOSE)
+    session.add(
+        ApiKey(
+            name=name,
+            digest=digest.value,
+            key_version=digest.version,
+            scopes=" ".join(sorted(set(scopes))),
+            centre_id=centre_id,
+            municipality_code=municipality_code,
+            created_at=utcnow(),
+        )
+    )
+    session.commit()
+    click.echo(
+        f"Created key {name!r} with {', '.join(sorted(set(scopes)))}. It is shown only once:"
+    )
+    click.echo(key)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """The development server's handler without its access log, which prints client addresses."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing: the app's own request log carries no address (SPEC P3)."""
+
+
+def demo_environment(instance: Path) -> dict[str, str]:
+    """Return the demo's settings, generating its development secrets on first use (mode 0600)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    secrets_file = instance / "secrets.json"
+    if not secrets_file.exists():
+        generated = {
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "TOKEN_KEY": crypto.Keyring.generate_config(),
+        }
+        descriptor = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(generated, handle)
+    stored: dict[str, str] = json.loads(secrets_file.read_text(encoding="utf-8"))
+    return {
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": f"sqlite:///{instance / 'diskret.sqlite3'}",
+        **stored,
+    }
+
+
+@cli.command("demo", with_appcontext=False)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--instance", default="instance", show_default=True, type=click.Path(path_type=Path))
+def run_demo(port: int, instance: Path) -> None:
+    """Run the service on 127.0.0.1 with embedded SQLite, generated secrets and demo data."""
+    settings: dict[str, Any] = demo_environment(instance.resolve())
+    app = create_app(settings)
+    with app.app_context():
+        migrate.upgrade(db.engine_of(app))
+        session = db.session()
+        demo.seed(session, keyring(), now=utcnow())
+        session.commit()
+    click.echo(f"Diskret demo on http://127.0.0.1:{port}/api/v1/municipalities (Ctrl-C stops it)")
+    run_simple("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)

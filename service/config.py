@@ -1,0 +1,109 @@
+"""Configuration: every ``DISKRET_`` variable, mapped explicitly, with its coercer.
+
+Each variable may instead be given as ``DISKRET_<NAME>_FILE``, the path of a
+file that holds the value (container secrets). Production is the default
+environment, and secrets have no defaults: a missing secret stops the start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "DISKRET_"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is missing a required value or holds a bad one."""
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _integer(value: str) -> int:
+    return int(value.strip())
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One configuration variable: its Flask config key, its coercer and its default."""
+
+    key: str
+    coerce: Callable[[str], Any]
+    default: Any = None
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("ENVIRONMENT", _text, "production"),
+    Variable("DATABASE_URL", _text),
+    Variable("REDIS_URL", _text),
+    Variable("SECRET_KEY", _text, secret=True),
+    # Versioned HMAC keys for token and API-key digests: "1:<hex>,2:<hex>"; the
+    # highest version is current, older ones still verify (key rotation).
+    Variable("TOKEN_KEY", _text, secret=True),
+    # PostgreSQL waits at most this long for a row lock before the request
+    # fails with a retryable "busy" error instead of queueing without bound.
+    Variable("LOCK_TIMEOUT_MS", _integer, 3000),
+    # The session number up to which a citizen may still join a running group.
+    Variable("LATE_JOIN_UNTIL_SESSION", _integer, 3),
+    Variable("PROXY_COUNT", _integer, 0),
+    Variable("RATELIMIT_DEFAULT", _text, "300 per minute"),
+    Variable("RATELIMIT_COURSE_CREATE", _text, "20 per hour"),
+    Variable("RATELIMIT_TOKEN", _text, "60 per minute"),
+    Variable("RATELIMIT_API_KEY", _text, "600 per minute"),
+    Variable("IDEMPOTENCY_HOURS", _integer, 24),
+    Variable("SQL_ECHO", _boolean, False),
+)
+
+REQUIRED_SECRETS = ("SECRET_KEY", "TOKEN_KEY", "DATABASE_URL")
+
+
+def _raw(name: str, environ: Mapping[str, str]) -> str | None:
+    direct = environ.get(PREFIX + name)
+    from_file = environ.get(PREFIX + name + "_FILE")
+    if direct is not None and from_file is not None:
+        raise ConfigError(f"set {PREFIX}{name} or {PREFIX}{name}_FILE, not both")
+    if from_file is not None:
+        try:
+            return Path(from_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"{PREFIX}{name}_FILE cannot be read: {error.strerror}") from None
+    return direct
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read every known ``DISKRET_`` variable into a dict of Flask config keys."""
+    source = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for variable in VARIABLES:
+        raw = _raw(variable.key, source)
+        if raw is None:
+            config[variable.key] = variable.default
+            continue
+        try:
+            config[variable.key] = variable.coerce(raw)
+        except ValueError as error:
+            # The value itself is never echoed: it may be a secret.
+            raise ConfigError(f"{PREFIX}{variable.key} is not valid: {error}") from None
+    return config
+
+
+def check_complete(config: Mapping[str, Any]) -> None:
+    """Refuse to run without the secrets and the database that production needs."""
+    missing = [PREFIX + key for key in REQUIRED_SECRETS if not config.get(key)]
+    if missing:
+        raise ConfigError("missing configuration: " + ", ".join(missing))

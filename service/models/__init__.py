@@ -1,0 +1,36 @@
+"""The typed SQLAlchemy models; every table of the service is imported here."""
+
+from service.models.access import ApiKey, AuditEvent, IdempotentAnswer
+from service.models.base import Base
+from service.models.directory import Centre, Contract, Municipality
+from service.models.pathway import (
+    OPEN_STATUSES,
+    Attendance,
+    Booking,
+    BookingKind,
+    BookingStatus,
+    Course,
+    CourseStatus,
+)
+from service.models.schedule import Group, GroupSession, Slot, SlotKind
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ApiKey",
+    "Attendance",
+    "AuditEvent",
+    "Base",
+    "Booking",
+    "BookingKind",
+    "BookingStatus",
+    "Centre",
+    "Contract",
+    "Course",
+    "CourseStatus",
+    "Group",
+    "GroupSession",
+    "IdempotentAnswer",
+    "Municipality",
+    "Slot",
+    "SlotKind",
+]

@@ -1,0 +1,58 @@
+"""Who offers treatment to whom: municipalities, centres and their contracts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.models.base import Base, uuid_pk
+
+
+class Municipality(Base):
+    """One of the 98 Danish municipalities; the region is data, since regions merge."""
+
+    __tablename__ = "municipalities"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    region: Mapped[str] = mapped_column(String(80))
+
+
+class Centre(Base):
+    """A treatment provider's centre with its public, discreet address."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(120))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    # How to find the discreet entrance, written by staff for citizens.
+    entrance: Mapped[str] = mapped_column(Text, default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    # Languages spoken, as space-separated ISO 639-1 codes ("da en").
+    languages: Mapped[str] = mapped_column(String(60), default="da")
+    created_at: Mapped[datetime]
+
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+
+class Contract(Base):
+    """A municipality's contract with a centre: its citizens may choose that centre."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        UniqueConstraint("municipality_code", "centre_id", "valid_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+
+    centre: Mapped[Centre] = relationship(lazy="joined")

@@ -1,0 +1,156 @@
+"""One citizen's pathway ("forløb") and its bookings, bound to a pseudonymous token."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.models.base import Base, enum_column, uuid_pk
+
+
+class CourseStatus(enum.StrEnum):
+    """Where a course stands; SPEC section 3."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REFERRED = "referred"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    DROPPED = "dropped"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset({CourseStatus.REQUESTED, CourseStatus.APPROVED, CourseStatus.ACTIVE})
+
+
+class BookingKind(enum.StrEnum):
+    """What a booking is for."""
+
+    INTRO = "intro"
+    GROUP = "group"
+    CLOSING = "closing"
+
+
+class BookingStatus(enum.StrEnum):
+    """Where a booking stands."""
+
+    BOOKED = "booked"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class Course(Base):
+    """A citizen's pathway at one centre.
+
+    Nothing here identifies a person: the token is kept only as a keyed digest
+    (``crypto.Keyring``), the reference is random, and the only citizen input
+    is the home municipality and the language.
+    """
+
+    __tablename__ = "courses"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    reference: Mapped[str] = mapped_column(String(9), unique=True)
+    token_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    token_key_version: Mapped[int] = mapped_column(SmallInteger)
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
+    home_municipality: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="da")
+    status: Mapped[CourseStatus] = mapped_column(enum_column(CourseStatus), index=True)
+    # The dates that measure waiting time (request -> intro -> decision -> group).
+    requested_at: Mapped[datetime]
+    intro_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    bookings: Mapped[list[Booking]] = relationship(
+        back_populates="course",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Booking.created_at",
+    )
+
+
+# A booking that holds its slot or place; cancelled ones are history.
+_HOLDS = "status IN ('booked', 'attended', 'no_show')"
+
+
+class Booking(Base):
+    """A course's intro talk, group place (or waitlist entry) or closing talk."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'group' AND group_id IS NOT NULL AND slot_id IS NULL)"
+            " OR (kind <> 'group' AND slot_id IS NOT NULL AND group_id IS NULL)",
+            name="target_matches_kind",
+        ),
+        CheckConstraint(
+            "(status = 'waitlisted') = (queue_no IS NOT NULL)", name="queue_only_when_waiting"
+        ),
+        # Backstop for rule 2: a slot is never booked twice.
+        Index(
+            "uq_bookings_slot_held",
+            "slot_id",
+            unique=True,
+            sqlite_where=text(_HOLDS),
+            postgresql_where=text(_HOLDS),
+        ),
+        # One live booking of each kind per course: one intro, one group place
+        # or waitlist entry, one closing talk.
+        Index(
+            "uq_bookings_course_kind_live",
+            "course_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status IN ('booked', 'waitlisted')"),
+            postgresql_where=text("status IN ('booked', 'waitlisted')"),
+        ),
+        Index("ix_bookings_group_status_queue", "group_id", "status", "queue_no"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    kind: Mapped[BookingKind] = mapped_column(enum_column(BookingKind))
+    slot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("slots.id"))
+    group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("groups.id"))
+    status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
+    queue_no: Mapped[int | None]
+    created_at: Mapped[datetime]
+    # When a group place was granted (directly or from the waitlist): a
+    # cancelled booking with this set means the citizen left the group.
+    placed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship(back_populates="bookings")
+
+
+class Attendance(Base):
+    """Whether a group member came to one session."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("booking_id", "session_id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("group_sessions.id", ondelete="CASCADE"), index=True
+    )
+    present: Mapped[bool]
+    recorded_at: Mapped[datetime]

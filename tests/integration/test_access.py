@@ -1,0 +1,170 @@
+"""Reach and refusal: tokens, API keys, scopes and centres (SPEC P4, P9)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+import crypto
+from service.models import ApiKey
+from tests.support.calls import bearer, start_course
+from tests.support.world import World
+
+TOMORROW = [
+    {
+        "starts_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "ends_at": (datetime.now(UTC) + timedelta(days=1, hours=1)).isoformat(),
+    }
+]
+MANAGE_ROUTES = [
+    ("post", "/api/v1/centres/{centre}/slots", {"kind": "intro", "times": TOMORROW}),
+    ("post", "/api/v1/centres/{centre}/groups", {"name": "G", "capacity": 5, "times": TOMORROW}),
+    ("get", "/api/v1/centres/{centre}/courses", None),
+    ("patch", "/api/v1/groups/{group}", {"capacity": 3}),
+    ("post", "/api/v1/courses/{course}/decision", {"decision": "approved"}),
+    ("post", "/api/v1/courses/{course}/outcome", {"outcome": "dropped"}),
+    ("post", "/api/v1/courses/{course}/token", None),
+    (
+        "put",
+        "/api/v1/groups/{group}/sessions/{session}/attendance",
+        {"marks": [{"course_id": str(uuid.uuid4()), "present": True}]},
+    ),
+]
+
+
+def _call(
+    client: FlaskClient, world: World, course: str, route: tuple[str, str, object], key: str | None
+) -> tuple[int, str]:
+    method, template, body = route
+    path = template.format(
+        centre=world.centre_a, group=world.group_a, course=course, session=uuid.uuid4()
+    )
+    headers = bearer(key) if key else {}
+    kwargs = {"json": body} if body is not None else {}
+    response = getattr(client, method)(path, headers=headers, **kwargs)
+    return response.status_code, response.get_json()["code"] if response.status_code >= 400 else ""
+
+
+@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_manage_routes_refuse_without_a_key(
+    client: FlaskClient, world: World, route: tuple[str, str, object]
+) -> None:
+    """Every staff route answers 401 without credentials."""
+    _, course = start_course(client, world)
+
+    status, code = _call(client, world, course["id"], route, None)
+
+    assert (status, code) == (401, "credentials_required")
+
+
+@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_manage_routes_refuse_a_key_without_the_scope(
+    client: FlaskClient, world: World, route: tuple[str, str, object]
+) -> None:
+    """A key of the right centre but without centre:manage gets 403."""
+    _, course = start_course(client, world)
+
+    status, code = _call(client, world, course["id"], route, world.unscoped_a)
+
+    assert (status, code) == (403, "scope_missing")
+
+
+@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_manage_routes_hide_another_centre(
+    client: FlaskClient, world: World, route: tuple[str, str, object]
+) -> None:
+    """Centre B's key gets 404 for centre A's objects, as if they did not exist."""
+    _, course = start_course(client, world)
+
+    status, _ = _call(client, world, course["id"], route, world.manage_b)
+
+    assert status == 404
+
+
+@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_manage_routes_refuse_a_citizen_token(
+    client: FlaskClient, world: World, route: tuple[str, str, object]
+) -> None:
+    """A citizen's token is no API key."""
+    token, course = start_course(client, world)
+
+    status, code = _call(client, world, course["id"], route, token)
+
+    assert (status, code) == (401, "token_rejected")
+
+
+def test_a_revoked_key_stops_at_once(client: FlaskClient, world: World, session: Session) -> None:
+    """A revoked key is refused like an unknown one."""
+    session.execute(update(ApiKey).values(revoked_at=datetime.now(UTC)))
+    session.commit()
+
+    response = client.get(
+        f"/api/v1/centres/{world.centre_a}/courses", headers=bearer(world.manage_a)
+    )
+
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "token_rejected"
+
+
+def test_unknown_and_wrong_tokens_get_byte_identical_answers(
+    client: FlaskClient, world: World
+) -> None:
+    """P4: a well-formed unknown token and an erased one look exactly the same."""
+    erased, _ = start_course(client, world)
+    client.delete("/api/v1/me", headers=bearer(erased))
+    unknown = crypto.generate_token()
+
+    answers = [client.get("/api/v1/me", headers=bearer(t)) for t in (unknown, erased)]
+
+    assert answers[0].status_code == answers[1].status_code == 401
+    assert answers[0].get_data() == answers[1].get_data()
+    assert answers[0].get_json()["code"] == "token_rejected"
+
+
+def test_a_token_with_a_typo_is_caught_by_its_check_character(
+    client: FlaskClient, world: World
+) -> None:
+    """A single wrong character gives token_malformed, and the token is not echoed."""
+    token, _ = start_course(client, world)
+    typo = ("1" if token[0] != "1" else "2") + token[1:]
+
+    response = client.get("/api/v1/me", headers=bearer(typo))
+
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "token_malformed"
+    assert typo not in response.get_data(as_text=True)
+
+
+def test_verify_answers_within_the_keys_municipality_only(
+    client: FlaskClient, world: World
+) -> None:
+    """A municipality's key verifies its own citizens' tokens and nothing else."""
+    token, course = start_course(client, world)
+    unknown = crypto.generate_token()
+
+    known = client.post(
+        "/api/v1/tokens/verify", json={"token": token}, headers=bearer(world.verify_home)
+    )
+    other = client.post(
+        "/api/v1/tokens/verify", json={"token": unknown}, headers=bearer(world.verify_home)
+    )
+    scope = client.post(
+        "/api/v1/tokens/verify", json={"token": token}, headers=bearer(world.manage_a)
+    )
+
+    assert known.get_json() == {
+        "valid": True,
+        "course": {
+            "status": "requested",
+            "centre_id": str(world.centre_a),
+            "home_municipality": "101",
+        },
+    }
+    assert other.get_json() == {"valid": False, "course": None}
+    assert scope.status_code == 403
+    assert course["id"] not in known.get_data(as_text=True)

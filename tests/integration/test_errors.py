@@ -1,0 +1,88 @@
+"""One error envelope for every error, 500 included, and the security headers on every answer."""
+
+from __future__ import annotations
+
+import pytest
+import werkzeug.exceptions as wexc
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.world import World
+
+ALL_HTTP_ERRORS = sorted(
+    {
+        cls
+        for cls in vars(wexc).values()
+        if isinstance(cls, type)
+        and issubclass(cls, wexc.HTTPException)
+        and cls.code is not None
+        and cls.code >= 400
+    },
+    key=lambda cls: cls.__name__,
+)
+
+
+@pytest.fixture
+def raising_app(app: Flask) -> Flask:
+    """Add routes that raise each werkzeug HTTP error and one unexpected exception."""
+
+    @app.get("/test-only/raise/<name>")
+    def _raise(name: str) -> str:
+        raise getattr(wexc, name)()
+
+    @app.get("/test-only/crash")
+    def _crash() -> str:
+        raise RuntimeError("secret detail that must not leak")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
+
+
+@pytest.mark.parametrize("error", ALL_HTTP_ERRORS, ids=lambda cls: cls.__name__)
+def test_every_http_error_has_the_envelope(
+    raising_app: Flask, error: type[wexc.HTTPException]
+) -> None:
+    """Each werkzeug HTTP error answers with code, status, message and errors."""
+
+    response = raising_app.test_client().get(f"/test-only/raise/{error.__name__}")
+
+    body = response.get_json()
+    assert response.status_code == error.code
+    assert set(body) == {"code", "status", "message", "errors"}
+    assert body["status"] == error.code
+    assert isinstance(body["code"], str)
+
+
+def test_an_unexpected_exception_is_a_500_envelope_without_details(raising_app: Flask) -> None:
+    """A crash answers 500 in the envelope and says nothing of the exception."""
+
+    response = raising_app.test_client().get("/test-only/crash")
+
+    assert response.status_code == 500
+    assert response.get_json()["code"] == "internal_error"
+    assert "secret detail" not in response.get_data(as_text=True)
+
+
+def test_an_unknown_route_and_method_get_the_envelope(client: FlaskClient, world: World) -> None:
+    """404 and 405 from routing use the envelope too."""
+
+    missing = client.get("/api/v1/nothing-here")
+    wrong = client.put("/api/v1/municipalities")
+
+    assert (missing.status_code, missing.get_json()["code"]) == (404, "not_found")
+    assert (wrong.status_code, wrong.get_json()["code"]) == (405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/municipalities", "/api/v1/openapi.json", "/api/v1/nothing-here"]
+)
+def test_security_headers_are_on_every_answer(client: FlaskClient, world: World, path: str) -> None:
+    """P8: no-store, a strict CSP, no referrer and HSTS on every answer, errors included."""
+
+    response = client.get(path)
+
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "max-age=" in response.headers["Strict-Transport-Security"]

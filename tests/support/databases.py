@@ -1,0 +1,75 @@
+"""Throwaway databases for the tests: a SQLite file, and a fresh PostgreSQL database per run."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from service import migrate
+from service.db import make_engine
+from service.models import Base
+
+POSTGRES_ENV = "DISKRET_TEST_POSTGRES_URL"
+REDIS_ENV = "DISKRET_TEST_REDIS_URL"
+
+
+def in_ci() -> bool:
+    """Tell whether the suite runs in CI, where a missing service is a failure."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(variable: str, what: str) -> str:
+    """Return a service URL from the environment; skip without it on a laptop, fail in CI."""
+    url = os.environ.get(variable)
+    if url:
+        return url
+    if in_ci():
+        pytest.fail(f"{what} is required in CI: set {variable}")
+    pytest.skip(f"{what} not configured ({variable})")
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database for this run and drop it afterwards."""
+    name = f"diskret_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def sqlite_url(folder: Path) -> str:
+    """Return the URL of a SQLite file in a folder."""
+    return f"sqlite:///{folder / 'diskret.sqlite3'}"
+
+
+def migrated_engine(url: str) -> Engine:
+    """Return an engine whose database has been brought to the newest schema by Alembic."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    return engine
+
+
+def empty_all_tables(engine: Engine) -> None:
+    """Delete every row, children first, so the next test starts from nothing."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())

@@ -1,22 +1,27 @@
 """Database engine and the session of each request.
 
 SQLite is the embedded default for one process; PostgreSQL is for production
-and scale-out. On SQLite every transaction begins ``IMMEDIATE`` so that the
-write lock is taken before anything is read: two requests can never both read
-"one place left" and both book it (the SQLite equivalent of the row locks
-taken on PostgreSQL, see ``service.booking.locks``).
+and scale-out. On SQLite a transaction that may write begins ``IMMEDIATE``, so
+the write lock is taken before anything is read: two requests can never both
+read "one place left" and both book it (the SQLite equivalent of the row locks
+taken on PostgreSQL, see ``service.booking.locks``). Requests that only read
+(GET, HEAD, OPTIONS) begin ``DEFERRED`` and, with WAL, never block a writer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION = "diskret.db"
+READER = "diskret.db.reader"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Execution option read by the SQLite "begin" listener: "IMMEDIATE" or "DEFERRED".
+BEGIN_MODE = "diskret_sqlite_begin"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -49,13 +54,20 @@ def _make_sqlite_serial(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
+
+
+def for_reading(engine: Engine) -> Engine:
+    """Return the engine as seen by sessions that only read: no SQLite write lock at BEGIN."""
+    return engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
 
 
 def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to the app and close sessions after each request."""
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions[EXTENSION] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions[READER] = sessionmaker(bind=for_reading(engine), expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 
@@ -68,9 +80,10 @@ def engine_of(app: Flask) -> Engine:
 
 
 def session() -> Session:
-    """Return this request's session, opening it on first use."""
+    """Return this request's session, opening it on first use (read-only for safe methods)."""
     if "db_session" not in g:
-        factory: sessionmaker[Session] = current_app.extensions[EXTENSION]
+        reads_only = has_request_context() and request.method in SAFE_METHODS
+        factory: sessionmaker[Session] = current_app.extensions[READER if reads_only else EXTENSION]
         g.db_session = factory()
     current: Session = g.db_session
     return current

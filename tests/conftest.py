@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service import create_app
-from service.db import engine_of
+from service.db import engine_of, for_reading
 from tests.support import databases
 from tests.support.world import World, build_world
 
@@ -93,6 +93,13 @@ def engine(app: Flask) -> Engine:
 def session(engine: Engine) -> Iterator[Session]:
     """Yield a session of its own, outside any request."""
     with sessionmaker(bind=engine, expire_on_commit=False)() as session:
+        yield session
+
+
+@pytest.fixture
+def reader(engine: Engine) -> Iterator[Session]:
+    """Yield a session that only reads, so it never holds SQLite's write lock."""
+    with sessionmaker(bind=for_reading(engine), expire_on_commit=False)() as session:
         yield session
 
 

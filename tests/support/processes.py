@@ -42,7 +42,7 @@ def app_processes(count: int, environment: dict[str, str]) -> Iterator[list[str]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, child in zip(urls, children, strict=True):
-            _wait_until_up(url, child)
+            wait_until_up(url, child)
         yield urls
     finally:
         for child in children:
@@ -53,7 +53,8 @@ def app_processes(count: int, environment: dict[str, str]) -> Iterator[list[str]
                 child.stderr.close()
 
 
-def _wait_until_up(url: str, child: subprocess.Popen[bytes]) -> None:
+def wait_until_up(url: str, child: subprocess.Popen[bytes]) -> None:
+    """Wait until the process answers HTTP at url, or fail with what it printed."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if child.poll() is not None:

@@ -1,0 +1,138 @@
+"""The ``diskret`` command: the demo, the demo data and API keys."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import crypto
+from service.booking.clock import local_today
+from service.booking.directory import compliance_report
+from service.cli import cli
+from service.models import ApiKey, Centre, Group, Municipality, Slot
+from tests.support.processes import ROOT, free_port, wait_until_up
+
+
+def _invoke(app: Flask, *args: str) -> tuple[int, str]:
+    runner = CliRunner()
+    result = runner.invoke(cli, list(args), obj=_script_info(app), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _script_info(app: Flask) -> object:
+    from flask.cli import ScriptInfo
+
+    return ScriptInfo(create_app=lambda: app)
+
+
+def test_seed_demo_meets_section_101a_for_every_municipality(app: Flask, reader: Session) -> None:
+    """The demo has 98 municipalities, 6+ centres in 3+ regions, and no § 101 a shortfall."""
+
+    code, output = _invoke(app, "seed-demo")
+
+    assert code == 0, output
+    assert reader.scalar(select(func.count(Municipality.code))) == 98
+    regions = reader.scalars(
+        select(Municipality.region).join(Centre, Centre.municipality_code == Municipality.code)
+    ).all()
+    assert len(regions) >= 6
+    assert len(set(regions)) >= 3
+    assert compliance_report(reader, on=local_today(datetime.now(UTC))) == []
+    assert (reader.scalar(select(func.count(Slot.id))) or 0) > 0
+    nearly_full = [g for g in reader.scalars(select(Group)) if 0 < g.capacity - g.places_taken <= 2]
+    assert nearly_full
+
+
+def test_seed_demo_twice_leaves_the_data_alone(app: Flask, reader: Session) -> None:
+    """Seeding again adds nothing."""
+    _invoke(app, "seed-demo")
+    centres = reader.scalar(select(func.count(Centre.id)))
+    reader.rollback()
+
+    code, output = _invoke(app, "seed-demo")
+
+    assert code == 0
+    assert "left alone" in output
+    assert reader.scalar(select(func.count(Centre.id))) == centres
+
+
+def test_create_api_key_prints_the_key_once_on_the_last_line(app: Flask, reader: Session) -> None:
+    """The key is printed on the last line and stored only as a digest."""
+    _invoke(app, "seed-demo")
+    centre_id = reader.scalars(select(Centre.id)).first()
+    reader.rollback()
+
+    code, output = _invoke(
+        app, "create-api-key", "Kalender", "--scope", "centre:manage", "--centre", str(centre_id)
+    )
+
+    key = output.strip().splitlines()[-1]
+    assert code == 0
+    assert crypto.is_api_key_shaped(key)
+    stored = reader.scalars(select(ApiKey)).one()
+    assert (stored.scopes, stored.centre_id) == ("centre:manage", centre_id)
+    assert key.encode() not in stored.digest
+
+
+def test_create_api_key_refuses_an_unknown_centre(app: Flask) -> None:
+    """A centre id that does not exist is a usage error, and no key is printed."""
+
+    code, output = _invoke(
+        app,
+        "create-api-key",
+        "X",
+        "--scope",
+        "centre:manage",
+        "--centre",
+        "00000000-0000-4000-8000-000000000000",
+    )
+
+    assert code == 2
+    assert "dsk_" not in output
+
+
+@pytest.mark.slow
+def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> None:
+    """`diskret demo --port N` migrates, seeds and serves; its secrets file has mode 0600."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DISKRET_")}
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from service.cli import main; main()",
+            "demo",
+            "--port",
+            str(port),
+            "--instance",
+            str(tmp_path / "instance"),
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", child)
+
+        providers = httpx.get(f"http://127.0.0.1:{port}/api/v1/municipalities/101/providers").json()
+
+        assert len(providers) >= 2
+        mode = stat.S_IMODE((tmp_path / "instance" / "secrets.json").stat().st_mode)
+        assert mode == 0o600
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+        if child.stderr:
+            child.stderr.close()

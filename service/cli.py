@@ -18,7 +18,9 @@ import crypto
 from service import create_app, db, demo, migrate
 from service.api.auth import API_KEY_PURPOSE, keyring
 from service.booking.clock import utcnow
+from service.config import ConfigError
 from service.models import ApiKey, Centre, Municipality
+from service.serve import serve
 
 SCOPES = ("centre:manage", "tokens:verify", "stats:read")
 
@@ -93,6 +95,30 @@ def create_api_key(
         f"Created key {name!r} with {', '.join(sorted(set(scopes)))}. It is shown only once:"
     )
     click.echo(key)
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--single-process-sqlite",
+    is_flag=True,
+    help="Allow SQLite, for a one-process installation (--workers 1).",
+)
+def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool) -> None:
+    """Serve in production under gunicorn; refuses to start without its secrets."""
+    try:
+        app = create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    sqlite = app.config["DATABASE_URL"].startswith("sqlite")
+    if sqlite and (not single_process_sqlite or workers != 1):
+        raise click.ClickException(
+            "SQLite serves one process only: use PostgreSQL, or --single-process-sqlite "
+            "with --workers 1."
+        )
+    serve(app, bind=bind, workers=workers, threads=threads)
 
 
 class _QuietHandler(WSGIRequestHandler):

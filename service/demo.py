@@ -120,24 +120,30 @@ def _centres(session: Session, now: datetime) -> list[Centre]:
     return centres
 
 
+# The region next door, for each municipality's contract outside its own region.
+NEIGHBOURING_REGION = {
+    "Region Hovedstaden": "Region Sjælland",
+    "Region Sjælland": "Region Hovedstaden",
+    "Region Syddanmark": "Region Midtjylland",
+    "Region Midtjylland": "Region Syddanmark",
+    "Region Nordjylland": "Region Midtjylland",
+}
+
+
 def _contracts(session: Session, centres: list[Centre], today: date) -> None:
-    # Every municipality contracts the centres of its own region and one in
-    # the next region over: two or more providers, at least one outside
-    # the municipality (§ 101 a, stk. 2).
+    # Every municipality contracts the centres of its own region and the first
+    # one of the region next door: two or more providers, at least one of them
+    # outside the municipality (§ 101 a, stk. 2).
     regions = {m.code: m.region for m in session.scalars(select(Municipality))}
-    ordered = sorted({regions[c.municipality_code] for c in centres})
     for code, region in regions.items():
         chosen = {c.id for c in centres if regions[c.municipality_code] == region}
-        neighbour = ordered[(ordered.index(region) + 1) % len(ordered)]
+        neighbour = NEIGHBOURING_REGION.get(region, region)
         chosen.add(next(c.id for c in centres if regions[c.municipality_code] == neighbour))
         for centre_id in chosen:
-            session.add(
-                Contract(
-                    municipality_code=code,
-                    centre_id=centre_id,
-                    valid_from=today - timedelta(days=365),
-                )
+            contract = Contract(
+                municipality_code=code, centre_id=centre_id, valid_from=today - timedelta(days=365)
             )
+            session.add(contract)
 
 
 def _slots(session: Session, centre: Centre, today: date, now: datetime) -> None:

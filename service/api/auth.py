@@ -16,7 +16,8 @@ import crypto
 from service import db
 from service.booking.actors import Actor
 from service.booking.errors import DomainError, TokenRejected
-from service.booking.pathway import course_for_token
+from service.booking.pathway import course_for_token, refresh_token_digest
+from service.db import SAFE_METHODS
 from service.models import ApiKey, Course
 
 API_KEY_PURPOSE = "api-key"
@@ -100,11 +101,17 @@ def current_actor() -> Actor:
 
 
 def requires_token(view: View) -> View:
-    """Resolve the citizen's token before anything else and keep its course for the view."""
+    """Resolve the citizen's token before anything else and keep its course for the view.
+
+    On a write, a digest made under an older key is re-keyed under the current
+    one, inside the view's transaction, so old keys can be retired.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.course = citizen_course()
+        if request.method not in SAFE_METHODS:
+            refresh_token_digest(g.course, keyring(), bearer())
         return view(*args, **kwargs)
 
     return cast(View, wrapper)

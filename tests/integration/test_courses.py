@@ -216,3 +216,75 @@ def test_a_short_idempotency_key_is_refused(client: FlaskClient, world: World) -
 
     assert response.status_code == 422
     assert response.get_json()["code"] == "idempotency_key_invalid"
+
+
+def test_a_token_keeps_working_after_the_key_rotates_and_is_rekeyed_on_write(
+    world: World, database_url: str, session: Session
+) -> None:
+    """After adding key 2, an old token still works, and its next write moves it to key 2."""
+    from service import create_app
+    from service.db import engine_of
+    from tests.conftest import ROTATED_TOKEN_KEY, app_config
+
+    old_app = create_app(app_config(database_url))
+    token, course = start_course(old_app.test_client(), world)
+    engine_of(old_app).dispose()
+    rotated = create_app(app_config(database_url, TOKEN_KEY=ROTATED_TOKEN_KEY))
+    client = rotated.test_client()
+
+    seen = client.get("/api/v1/me", headers=bearer(token))
+    moved = client.delete(
+        f"/api/v1/me/bookings/{course['bookings'][0]['id']}", headers=bearer(token)
+    )
+
+    assert seen.status_code == 200
+    assert moved.status_code == 200
+    session.expire_all()
+    assert session.get_one(Course, uuid.UUID(course["id"])).token_key_version == 2
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    engine_of(rotated).dispose()
+
+
+def test_a_retried_group_booking_books_one_place(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Rule 7 on /me/bookings: the retry replays the answer and the group holds one booking."""
+    from datetime import UTC, datetime
+
+    from tests.support.calls import approved_course
+
+    token, _ = approved_course(client, world, session, now=datetime.now(UTC), slot=world.intro_a[0])
+    headers = {**bearer(token), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"group_id": str(world.group_a)}
+
+    first = client.post("/api/v1/me/bookings", json=body, headers=headers)
+    second = client.post("/api/v1/me/bookings", json=body, headers=headers)
+
+    assert first.status_code == second.status_code == 201
+    assert first.get_json() == second.get_json()
+    groups = client.get(f"/api/v1/centres/{world.centre_a}/groups").get_json()
+    assert groups[0]["places_left"] == 1
+
+
+def test_the_same_idempotency_key_from_two_citizens_books_twice(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """Answers are kept per caller: another token with the same key is a request of its own."""
+    from datetime import UTC, datetime
+
+    from tests.support.calls import approved_course
+
+    now = datetime.now(UTC)
+    tokens = [
+        approved_course(client, world, session, now=now, slot=slot)[0] for slot in world.intro_a[:2]
+    ]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"group_id": str(world.group_a)}
+
+    answers = [
+        client.post("/api/v1/me/bookings", json=body, headers={**bearer(t), **key}) for t in tokens
+    ]
+
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].get_json()["id"] != answers[1].get_json()["id"]
+    assert "Idempotent-Replayed" not in answers[1].headers

@@ -130,7 +130,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 def demo_environment(instance: Path) -> dict[str, str]:
     """Return the demo's settings, generating its development secrets on first use (mode 0600)."""
-    instance.mkdir(parents=True, exist_ok=True)
+    # The folder holds the database and its secrets: only the owner may enter.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance.chmod(0o700)
     secrets_file = instance / "secrets.json"
     if not secrets_file.exists():
         generated = {

@@ -11,6 +11,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.api.fields import Instant, WallTime
+from service.models import BookingStatus, CourseStatus
+
+COURSE_STATUSES = [status.value for status in CourseStatus]
 
 
 class MunicipalitySchema(Schema):
@@ -111,9 +114,7 @@ class BookingSchema(Schema):
 
     id = fields.UUID()
     kind = fields.String(metadata={"enum": ["intro", "group", "closing"]})
-    status = fields.String(
-        metadata={"enum": ["booked", "waitlisted", "cancelled", "attended", "no_show"]}
-    )
+    status = fields.String(metadata={"enum": [status.value for status in BookingStatus]})
     slot = fields.Nested(SlotSchema, allow_none=True)
     group = fields.Nested(GroupRefSchema, allow_none=True)
     sessions = fields.List(fields.Nested(SessionSchema))
@@ -125,19 +126,7 @@ class CourseSchema(Schema):
 
     id = fields.UUID()
     reference = fields.String(metadata={"description": "Staff-facing reference, not a secret."})
-    status = fields.String(
-        metadata={
-            "enum": [
-                "requested",
-                "approved",
-                "referred",
-                "active",
-                "completed",
-                "dropped",
-                "cancelled",
-            ]
-        }
-    )
+    status = fields.String(metadata={"enum": COURSE_STATUSES})
     centre = fields.Nested(CentreSchema)
     home_municipality = fields.String()
     language = fields.String()
@@ -248,11 +237,7 @@ class StaffCourseSchema(Schema):
 class CourseListQuerySchema(Schema):
     """Filter a centre's courses."""
 
-    status = fields.String(
-        validate=validate.OneOf(
-            ["requested", "approved", "referred", "active", "completed", "dropped", "cancelled"]
-        )
-    )
+    status = fields.String(validate=validate.OneOf(COURSE_STATUSES))
 
 
 class DecisionSchema(Schema):

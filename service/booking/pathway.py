@@ -138,6 +138,19 @@ def staff_course(session: Session, actor: Actor, course_id: uuid.UUID) -> Course
     return course
 
 
+def _audit(session: Session, actor: Actor, course: Course, action: str, *, now: datetime) -> None:
+    audit.record(
+        session,
+        actor,
+        action,
+        object_type="course",
+        object_id=course.id,
+        centre_id=course.centre_id,
+        now=now,
+    )
+    session.flush()
+
+
 def decide(
     session: Session, actor: Actor, course_id: uuid.UUID, decision: Decision, *, now: datetime
 ) -> Course:
@@ -165,16 +178,7 @@ def decide(
         course.status = CourseStatus.REFERRED
         course.ended_at = now
         release_all(session, course, now=now)
-    audit.record(
-        session,
-        actor,
-        f"course.{decision.value}",
-        object_type="course",
-        object_id=course.id,
-        centre_id=course.centre_id,
-        now=now,
-    )
-    session.flush()
+    _audit(session, actor, course, f"course.{decision.value}", now=now)
     return course
 
 
@@ -197,16 +201,7 @@ def record_outcome(
         raise errors.WrongStatus("Only a course with a group place can be completed.")
     course.ended_at = now
     release_all(session, course, now=now)
-    audit.record(
-        session,
-        actor,
-        f"course.{course.status.value}",
-        object_type="course",
-        object_id=course.id,
-        centre_id=course.centre_id,
-        now=now,
-    )
-    session.flush()
+    _audit(session, actor, course, f"course.{course.status.value}", now=now)
     return course
 
 
@@ -219,15 +214,7 @@ def replace_token(
     if course.status not in OPEN_STATUSES:
         raise errors.CourseClosed()
     token = _bind_token(course, keyring)
-    audit.record(
-        session,
-        actor,
-        "course.token_replaced",
-        object_type="course",
-        object_id=course.id,
-        centre_id=course.centre_id,
-        now=now,
-    )
+    _audit(session, actor, course, "course.token_replaced", now=now)
     session.flush()
     return token, course
 

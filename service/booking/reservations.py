@@ -305,13 +305,22 @@ def cancel(session: Session, course_id: uuid.UUID, booking_id: uuid.UUID, *, now
 def release_all(session: Session, course: Course, *, now: datetime) -> None:
     """Cancel every future booking of an ending course and free its group place."""
     for booking in list(course.bookings):
-        if booking.status not in LIVE:
+        if booking.status not in LIVE or _is_over(session, booking, now=now):
             continue
-        if booking.slot_id is not None:
-            slot = session.get(Slot, booking.slot_id)
-            if slot is not None and slot.starts_at <= now:
-                continue
         release(session, booking, now=now)
+
+
+def _is_over(session: Session, booking: Booking, *, now: datetime) -> bool:
+    """Tell whether a booking's time has come: past talks and finished groups stay as history."""
+    if booking.slot_id is not None:
+        slot = session.get(Slot, booking.slot_id)
+        return slot is not None and slot.starts_at <= now
+    group = session.get(Group, booking.group_id)
+    return (
+        booking.status is BookingStatus.BOOKED
+        and group is not None
+        and not progress(group, now=now).remaining
+    )
 
 
 def waitlist_position(session: Session, booking: Booking) -> int | None:

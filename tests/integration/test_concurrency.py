@@ -87,6 +87,19 @@ def _approved_tokens(session: Session, world: World, count: int) -> list[str]:
 Call = tuple[str, str, dict[str, Any], dict[str, str]]
 
 
+def _group_bookings(servers: list[str], tokens: list[str], group: uuid.UUID) -> list[Call]:
+    """Spread one group booking per token over the servers, alternating."""
+    return [
+        (
+            servers[n % 2],
+            "/api/v1/me/bookings",
+            {"group_id": str(group)},
+            {"Authorization": f"Bearer {token}"},
+        )
+        for n, token in enumerate(tokens)
+    ]
+
+
 def _race(calls: list[Call]) -> list[httpx.Response]:
     barrier = Barrier(len(calls))
 
@@ -110,15 +123,7 @@ def test_racers_for_five_places_book_exactly_five_and_queue_the_rest(
     group.capacity = 5
     pg_session.commit()
     tokens = _approved_tokens(pg_session, world, RACERS)
-    calls = [
-        (
-            servers[n % 2],
-            "/api/v1/me/bookings",
-            {"group_id": str(world.group_b)},
-            {"Authorization": f"Bearer {token}"},
-        )
-        for n, token in enumerate(tokens)
-    ]
+    calls = _group_bookings(servers, tokens, world.group_b)
 
     answers = _race(calls)
 
@@ -146,15 +151,7 @@ def test_cancelling_a_raced_place_promotes_the_head_of_the_queue(
     """After the race, a booked citizen cancels and waitlist number 1 gets the place."""
     world = build_world(pg_session, crypto.Keyring.parse(TEST_TOKEN_KEY), now=datetime.now(UTC))
     tokens = _approved_tokens(pg_session, world, 8)
-    calls = [
-        (
-            servers[n % 2],
-            "/api/v1/me/bookings",
-            {"group_id": str(world.group_b)},
-            {"Authorization": f"Bearer {token}"},
-        )
-        for n, token in enumerate(tokens)
-    ]
+    calls = _group_bookings(servers, tokens, world.group_b)
     answers = _race(calls)
     booked = next(
         (token, a.json())

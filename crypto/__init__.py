@@ -14,6 +14,7 @@ from crypto._passwords import (
     verify_password,
 )
 from crypto._seal import seal, unseal
+from crypto._signing import generate_webhook_secret, sign_webhook, verify_webhook
 from crypto._tokens import (
     API_KEY_PREFIX,
     TOKEN_BITS,
@@ -46,11 +47,14 @@ __all__ = [
     "generate_api_key",
     "generate_reference",
     "generate_token",
+    "generate_webhook_secret",
     "hash_password",
     "is_api_key_shaped",
     "looks_like_token",
     "normalize_token",
     "seal",
+    "sign_webhook",
     "unseal",
     "verify_password",
+    "verify_webhook",
 ]

@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 from flask import current_app
 from flask.cli import FlaskGroup
+from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import crypto
-from service import create_app, db, demo, migrate
+from service import create_app, db, demo, migrate, webhooks
 from service.api.auth import API_KEY_PURPOSE, keyring
 from service.booking.clock import utcnow
+from service.booking.errors import DomainError
+from service.booking.events import EVENTS
 from service.config import ConfigError
 from service.models import ApiKey, Centre, Municipality
 from service.serve import serve
@@ -119,6 +124,84 @@ def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool
             "with --workers 1."
         )
     serve(app, bind=bind, workers=workers, threads=threads)
+
+
+@cli.command("list-api-keys")
+def list_api_keys() -> None:
+    """List API keys by name, scopes, reach, created and last-used day (never the key)."""
+    for key in db.session().scalars(select(ApiKey).order_by(ApiKey.created_at)):
+        reach = (
+            f"centre {key.centre_id}"
+            if key.centre_id
+            else (f"municipality {key.municipality_code}" if key.municipality_code else "national")
+        )
+        state = "revoked" if key.revoked_at else "active"
+        used = key.last_used_on.isoformat() if key.last_used_on else "never"
+        click.echo(
+            f"{key.id}  {key.name!r}  {key.scopes}  {reach}  "
+            f"created {key.created_at.date().isoformat()}  used {used}  {state}"
+        )
+
+
+@cli.command("revoke-api-key")
+@click.argument("key_id", type=click.UUID)
+def revoke_api_key(key_id: uuid.UUID) -> None:
+    """Revoke an API key at once."""
+    session = db.session()
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise click.BadParameter("no API key has that id", param_hint="KEY_ID")
+    key.revoked_at = key.revoked_at or utcnow()
+    session.commit()
+    click.echo(f"Revoked {key.name!r}.")
+
+
+@cli.command("create-webhook")
+@click.argument("name")
+@click.argument("url")
+@click.option("--event", "events", multiple=True, required=True, type=click.Choice(EVENTS))
+@click.option("--centre", "centre_id", type=click.UUID, help="Follow one centre's courses.")
+@click.option("--municipality", "municipality_code", help="Follow one municipality's citizens.")
+def create_webhook(
+    name: str,
+    url: str,
+    events: tuple[str, ...],
+    centre_id: uuid.UUID | None,
+    municipality_code: str | None,
+) -> None:
+    """Register a webhook and print its signing secret once, on the last line."""
+    session = db.session()
+    try:
+        hook, secret = webhooks.create(
+            session,
+            keyring(),
+            name=name,
+            url=url,
+            events=events,
+            centre_id=centre_id,
+            municipality_code=municipality_code,
+            now=utcnow(),
+        )
+    except DomainError as error:
+        raise click.UsageError(error.text) from None
+    session.commit()
+    click.echo(f"Created webhook {hook.id} for {', '.join(events)}. Its secret, shown only once:")
+    click.echo(secret)
+
+
+@cli.command("deliver-webhooks")
+@click.option("--once", is_flag=True, help="Deliver what is due and stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+def deliver_webhooks(once: bool, interval: float) -> None:
+    """Deliver queued webhook events, retrying with backoff (run as its own process)."""
+    factory = current_app.extensions[db.EXTENSION]
+    with httpx.Client() as client:
+        while True:
+            sent = webhooks.run_once(factory, keyring(), client)
+            if once:
+                click.echo(f"Attempted {sent} deliveries.")
+                return
+            time.sleep(interval)
 
 
 class _QuietHandler(WSGIRequestHandler):

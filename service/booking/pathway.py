@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import audit, errors
+from service.booking import audit, errors, events, tally
 from service.booking.actors import Actor
 from service.booking.clock import local_today
 from service.booking.directory import require_contract
@@ -95,6 +95,7 @@ def create_course(
     )
     session.add(course)
     session.flush()
+    tally.count(session, course, "requested", at=now)
     return token, course
 
 
@@ -127,6 +128,8 @@ def erase(session: Session, course_id: uuid.UUID, *, now: datetime) -> None:
     """Erase a course, its bookings and its token at the citizen's wish, freeing its places."""
     course = lock_course_and_group(session, course_id)
     release_all(session, course, now=now)
+    tally.count(session, course, "erased", at=now)
+    events.emit(session, "course.erased", course, now=now)
     session.delete(course)
     session.flush()
 
@@ -172,8 +175,12 @@ def decide(
     intro.Booking.status = BookingStatus.ATTENDED
     course.intro_at = intro.Slot.starts_at
     course.decided_at = now
+    tally.count(session, course, "intro_held", at=now)
+    tally.count(session, course, decision.value, at=now)
+    tally.wait(session, course, "request_to_intro", course.requested_at, course.intro_at)
     if decision is Decision.APPROVED:
         course.status = CourseStatus.APPROVED
+        events.emit(session, "course.approved", course, now=now)
     else:
         course.status = CourseStatus.REFERRED
         course.ended_at = now
@@ -201,6 +208,9 @@ def record_outcome(
         raise errors.WrongStatus("Only a course with a group place can be completed.")
     course.ended_at = now
     release_all(session, course, now=now)
+    tally.count(session, course, course.status.value, at=now)
+    if course.status is CourseStatus.COMPLETED:
+        events.emit(session, "course.completed", course, now=now)
     _audit(session, actor, course, f"course.{course.status.value}", now=now)
     return course
 

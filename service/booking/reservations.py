@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.booking import errors
+from service.booking import errors, events, tally
 from service.booking.clock import local_today
 from service.booking.directory import require_contract
 from service.booking.locks import lock
@@ -178,7 +178,9 @@ def _count_booked(session: Session, group_id: uuid.UUID) -> int:
     return session.scalar(query) or 0
 
 
-def _place(booking: Booking, course: Course, group: Group, *, now: datetime) -> None:
+def _place(
+    session: Session, booking: Booking, course: Course, group: Group, *, now: datetime
+) -> None:
     booking.status = BookingStatus.BOOKED
     booking.queue_no = None
     booking.placed_at = now
@@ -186,6 +188,9 @@ def _place(booking: Booking, course: Course, group: Group, *, now: datetime) -> 
     first = progress(group, now=now).remaining
     if course.started_at is None and first:
         course.started_at = first[0].starts_at
+        tally.count(session, course, "started", at=now)
+        if course.decided_at is not None:
+            tally.wait(session, course, "approval_to_group", course.decided_at, course.started_at)
 
 
 def join_group(
@@ -220,7 +225,7 @@ def join_group(
     booking = Booking(course=course, kind=BookingKind.GROUP, group_id=group.id, created_at=now)
     session.add(booking)
     if booked < group.capacity:
-        _place(booking, course, group, now=now)
+        _place(session, booking, course, group, now=now)
         group.places_taken = booked + 1
     else:
         group.waitlist_counter += 1
@@ -248,7 +253,8 @@ def promote(session: Session, group: Group, *, now: datetime) -> list[Booking]:
             .limit(free)
         ).all()
         for booking in waiting:
-            _place(booking, booking.course, group, now=now)
+            _place(session, booking, booking.course, group, now=now)
+            events.emit(session, "group.place_granted", booking.course, now=now, group=group.id)
             promoted.append(booking)
     group.places_taken = booked + len(promoted)
     session.flush()

@@ -3,6 +3,7 @@
 from service.models.access import ApiKey, AuditEvent, IdempotentAnswer
 from service.models.base import Base
 from service.models.directory import Centre, Contract, Municipality
+from service.models.hooks import Delivery, DeliveryStatus, Webhook
 from service.models.pathway import (
     OPEN_STATUSES,
     Attendance,
@@ -13,6 +14,7 @@ from service.models.pathway import (
     CourseStatus,
 )
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
+from service.models.tallies import Tally, WaitTally
 
 __all__ = [
     "OPEN_STATUSES",
@@ -27,10 +29,15 @@ __all__ = [
     "Contract",
     "Course",
     "CourseStatus",
+    "Delivery",
+    "DeliveryStatus",
     "Group",
     "GroupSession",
     "IdempotentAnswer",
     "Municipality",
     "Slot",
     "SlotKind",
+    "Tally",
+    "WaitTally",
+    "Webhook",
 ]

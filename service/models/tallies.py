@@ -1,0 +1,52 @@
+"""Aggregate counts that outlive the courses they count (SPEC P5, P6).
+
+Each row is a monthly count for a home municipality and a centre; nothing
+in it points at a course, a booking or a token, so purging or erasing a
+course leaves the statistics intact and linked to nobody.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base
+
+
+class Tally(Base):
+    """How many times something happened in a month, per home municipality and centre."""
+
+    __tablename__ = "tallies"
+    __table_args__ = (CheckConstraint("count >= 0", name="not_negative"),)
+
+    # Copenhagen calendar month, "YYYY-MM".
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    home_municipality: Mapped[str] = mapped_column(
+        ForeignKey("municipalities.code"), primary_key=True
+    )
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    # requested, intro_held, approved, referred, started, completed, dropped, cancelled, erased
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class WaitTally(Base):
+    """A histogram of waiting times in whole days, per month, home municipality and centre."""
+
+    __tablename__ = "wait_tallies"
+    __table_args__ = (
+        CheckConstraint("count >= 0", name="not_negative"),
+        CheckConstraint("days >= 0", name="days_not_negative"),
+    )
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    home_municipality: Mapped[str] = mapped_column(
+        ForeignKey("municipalities.code"), primary_key=True
+    )
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    # request_to_intro, approval_to_group
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    days: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service import db
 from service.booking.actors import Actor
+from service.booking.clock import local_today, utcnow
 from service.booking.errors import DomainError, TokenRejected
 from service.booking.pathway import course_for_token, refresh_token_digest
 from service.db import SAFE_METHODS
@@ -71,6 +73,7 @@ def api_actor(scope: str) -> Actor:
         raise TokenRejected()
     if scope not in key.scope_set:
         raise ScopeMissing(scope=scope)
+    _note_use(key)
     return Actor(
         kind="api_key",
         id=key.id,
@@ -78,6 +81,28 @@ def api_actor(scope: str) -> Actor:
         centre_id=key.centre_id,
         municipality_code=key.municipality_code,
     )
+
+
+def _note_use(key: ApiKey) -> None:
+    # The day of last use, written at most once a day per key. A write request
+    # carries it in its own transaction; a read request, which must stay
+    # read-only, writes it in a short transaction of its own.
+    today = local_today(utcnow())
+    if key.last_used_on == today:
+        return
+    if request.method not in SAFE_METHODS:
+        key.last_used_on = today
+        return
+    factory: sessionmaker[Session] = current_app.extensions[db.EXTENSION]
+    with factory() as own:
+        own.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_on=today))
+        own.commit()
+
+
+def api_key_rate_key() -> str:
+    """Return the rate-limit key of an API-key request: a keyed digest of the key, never the key."""
+    credential = request.headers.get("Authorization", "")
+    return keyring().digest(credential, purpose="ratelimit-api-key").value.hex()[:32]
 
 
 def requires_scope(scope: str) -> Callable[[View], View]:

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import current_actor, keyring, requires_scope
+from service.api.auth import api_key_rate_key, current_actor, keyring, requires_scope
 from service.api.errors import ErrorSchema
 from service.api.schemas import (
     AttendanceRecordSchema,
@@ -46,7 +46,7 @@ blp = Blueprint(
     description="Centre staff integrations: `Authorization: Bearer dsk_...`, scope centre:manage.",
 )
 
-_key_limit = limiter.limit(lambda: configured("RATELIMIT_API_KEY"))
+_key_limit = limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
 _refusals = (
     (401, "No key, or the key is unknown or revoked."),
     (403, "The key lacks the scope centre:manage."),

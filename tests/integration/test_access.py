@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import crypto
+from service.booking.clock import LOCAL
 from service.models import ApiKey
 from tests.support.calls import bearer, start_course
 from tests.support.world import World
@@ -168,3 +169,19 @@ def test_verify_answers_within_the_keys_municipality_only(
     assert other.get_json() == {"valid": False, "course": None}
     assert scope.status_code == 403
     assert course["id"] not in known.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_keys_last_use_is_kept_as_a_day(
+    client: FlaskClient, world: World, reader: Session, method: str
+) -> None:
+    """Using a key by GET or POST records today's date on it, and nothing finer."""
+    if method == "get":
+        client.get(f"/api/v1/centres/{world.centre_a}/courses", headers=bearer(world.manage_a))
+    else:
+        body = {"token": crypto.generate_token()}
+        client.post("/api/v1/tokens/verify", json=body, headers=bearer(world.verify_home))
+
+    used = [key.last_used_on for key in reader.scalars(select(ApiKey)) if key.last_used_on]
+
+    assert used == [datetime.now(UTC).astimezone(LOCAL).date()]

@@ -24,5 +24,5 @@ USER diskret
 WORKDIR /var/lib/diskret
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/municipalities', timeout=2)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 CMD ["diskret", "serve", "--bind", "0.0.0.0:8000"]

@@ -11,13 +11,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import crypto
-from service import api, config, db, limits, logs, web_safety
+from service import api, config, db, health, limits, logs, staff, web, web_safety
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app from the environment, or from ``test_config`` in tests."""
     instance = os.environ.get("DISKRET_INSTANCE_PATH", str(Path.cwd() / "instance"))
-    app = Flask(__name__, instance_path=instance)
+    app = Flask(__name__, instance_path=instance, static_folder=None)
     app.config.from_mapping(config.from_environ())
     if test_config is not None:
         app.config.update(test_config)
@@ -32,5 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     web_safety.init_app(app)
     limits.init_app(app)
+    health.init_app(app)
     api.init_app(app)
+    web.init_app(app)
+    staff.init_app(app)
     return app

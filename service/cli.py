@@ -14,20 +14,20 @@ import click
 import httpx
 from flask import current_app
 from flask.cli import FlaskGroup
-from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import crypto
-from service import create_app, db, demo, migrate, webhooks
-from service.api.auth import API_KEY_PURPOSE, keyring
+from service import create_app, db, demo, migrate, ops, webhooks
+from service.api.auth import keyring
+from service.booking import keys
+from service.booking.actors import SYSTEM
 from service.booking.clock import utcnow
 from service.booking.errors import DomainError
 from service.booking.events import EVENTS
 from service.config import ConfigError
-from service.models import ApiKey, Centre, Municipality
 from service.serve import serve
 
-SCOPES = ("centre:manage", "tokens:verify", "stats:read")
+SCOPES = keys.SCOPES
 
 
 cli = FlaskGroup(
@@ -38,6 +38,10 @@ cli = FlaskGroup(
     load_dotenv=False,
     help="Diskret: anonymous booking of ambulant drug treatment.",
 )
+
+
+for command in ops.COMMANDS:
+    cli.add_command(command)
 
 
 def main() -> None:
@@ -76,30 +80,24 @@ def create_api_key(
 ) -> None:
     """Create an API key and print it once, on the last line."""
     session = db.session()
-    if centre_id and municipality_code:
-        raise click.UsageError("Bind a key to a centre or a municipality, not both.")
-    if centre_id and session.get(Centre, centre_id) is None:
-        raise click.BadParameter("no centre has that id", param_hint="--centre")
-    if municipality_code and session.get(Municipality, municipality_code) is None:
-        raise click.BadParameter("no municipality has that code", param_hint="--municipality")
-    key = crypto.generate_api_key()
-    digest = keyring().digest(key, purpose=API_KEY_PURPOSE)
-    session.add(
-        ApiKey(
+    try:
+        made = keys.create(
+            session,
+            keyring(),
+            SYSTEM,
             name=name,
-            digest=digest.value,
-            key_version=digest.version,
-            scopes=" ".join(sorted(set(scopes))),
+            scopes=scopes,
             centre_id=centre_id,
             municipality_code=municipality_code,
-            created_at=utcnow(),
+            now=utcnow(),
         )
-    )
+    except DomainError as error:
+        raise click.UsageError(error.text) from None
     session.commit()
     click.echo(
-        f"Created key {name!r} with {', '.join(sorted(set(scopes)))}. It is shown only once:"
+        f"Created key {name!r} with {', '.join(made.row.scopes.split())}. It is shown only once:"
     )
-    click.echo(key)
+    click.echo(made.key)
 
 
 @cli.command("serve", with_appcontext=False)
@@ -129,7 +127,7 @@ def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool
 @cli.command("list-api-keys")
 def list_api_keys() -> None:
     """List API keys by name, scopes, reach, created and last-used day (never the key)."""
-    for key in db.session().scalars(select(ApiKey).order_by(ApiKey.created_at)):
+    for key in keys.listing(db.session()):
         reach = (
             f"centre {key.centre_id}"
             if key.centre_id
@@ -148,10 +146,10 @@ def list_api_keys() -> None:
 def revoke_api_key(key_id: uuid.UUID) -> None:
     """Revoke an API key at once."""
     session = db.session()
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise click.BadParameter("no API key has that id", param_hint="KEY_ID")
-    key.revoked_at = key.revoked_at or utcnow()
+    try:
+        key = keys.revoke(session, SYSTEM, key_id, now=utcnow())
+    except DomainError:
+        raise click.BadParameter("no API key has that id", param_hint="KEY_ID") from None
     session.commit()
     click.echo(f"Revoked {key.name!r}.")
 
@@ -228,6 +226,7 @@ def demo_environment(instance: Path) -> dict[str, str]:
     stored: dict[str, str] = json.loads(secrets_file.read_text(encoding="utf-8"))
     return {
         "ENVIRONMENT": "development",
+        "LOG_FORMAT": "text",
         "DATABASE_URL": f"sqlite:///{instance / 'diskret.sqlite3'}",
         **stored,
     }
@@ -244,6 +243,9 @@ def run_demo(port: int, instance: Path) -> None:
         migrate.upgrade(db.engine_of(app))
         session = db.session()
         demo.seed(session, keyring(), now=utcnow())
+        made = demo.seed_staff(session, now=utcnow())
         session.commit()
-    click.echo(f"Diskret demo on http://127.0.0.1:{port}/api/v1/municipalities (Ctrl-C stops it)")
+    for username, role, code in made:
+        click.echo(f"Demo staff account {username} ({role}), one-time setup code: {code}")
+    click.echo(f"Diskret demo on http://127.0.0.1:{port}/ (staff: /staff/, Ctrl-C stops it)")
     run_simple("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)

@@ -28,6 +28,16 @@ def _integer(value: str) -> int:
     return int(value.strip())
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def coerce(value: str) -> str:
+        lowered = value.strip().lower()
+        if lowered not in choices:
+            raise ValueError("expected one of " + ", ".join(choices))
+        return lowered
+
+    return coerce
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -64,9 +74,26 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RATELIMIT_DEFAULT", _text, "300 per minute"),
     Variable("RATELIMIT_COURSE_CREATE", _text, "20 per hour"),
     Variable("RATELIMIT_TOKEN", _text, "60 per minute"),
+    # Per token (a keyed digest of it): one code cannot be hammered from many clients.
+    Variable("RATELIMIT_TOKEN_DIGEST", _text, "60 per minute"),
     Variable("RATELIMIT_API_KEY", _text, "600 per minute"),
     Variable("IDEMPOTENCY_HOURS", _integer, 24),
+    # Where the pages point a citizen who wants ordinary treatment (with its
+    # 14-day guarantee) instead; each municipality may link its own page.
+    Variable("ORDINARY_TREATMENT_URL", _text, "https://www.borger.dk/"),
+    # argon2id parameters for staff passwords: "staff" (OWASP's minimum, the
+    # default) or "test" (far too cheap to protect anything; test suites only).
+    Variable("PASSWORD_PROFILE", _one_of("staff", "test"), "staff"),
+    # Retention (SPEC P5): days after a course ended, after an unused request,
+    # and for the audit trail; `diskret purge` deletes what is older.
+    Variable("PURGE_AFTER_DAYS", _integer, 90),
+    Variable("PURGE_UNSTARTED_DAYS", _integer, 14),
+    Variable("AUDIT_KEEP_DAYS", _integer, 365),
+    Variable("RATELIMIT_LOGIN_ACCOUNT", _text, "5 per minute"),
+    Variable("RATELIMIT_LOGIN_CLIENT", _text, "20 per minute;100 per hour"),
     Variable("SQL_ECHO", _boolean, False),
+    # One JSON object per log line for a collector; "text" for a person (diskret demo).
+    Variable("LOG_FORMAT", _one_of("json", "text"), "json"),
 )
 
 REQUIRED_SECRETS = ("SECRET_KEY", "TOKEN_KEY", "DATABASE_URL")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import pathway
+from service.booking import accounts, pathway
 from service.booking.clock import local_to_utc, local_today, weekly
 from service.booking.directory import load_municipalities
 from service.models import (
@@ -29,8 +29,10 @@ from service.models import (
     Group,
     GroupSession,
     Municipality,
+    Role,
     Slot,
     SlotKind,
+    StaffAccount,
 )
 
 
@@ -252,3 +254,35 @@ def seed(session: Session, keyring: crypto.Keyring, *, now: datetime) -> bool:
         _fill(session, running, places, keyring, now=now, home=centre.municipality_code)
     session.flush()
     return True
+
+
+def seed_staff(session: Session, *, now: datetime) -> list[tuple[str, str, str]]:
+    """Create one demo account per role unless accounts exist; return (username, role, code).
+
+    Each gets a one-time setup code, as real accounts do, printed by ``diskret demo``.
+    """
+    if session.scalar(select(StaffAccount.id).limit(1)) is not None:
+        return []
+    first = session.scalars(select(Centre).order_by(Centre.name)).first()
+    if first is None:
+        return []
+    wanted = [
+        ("demo.staff", Role.STAFF, first.id, None),
+        ("demo.centre", Role.CENTRE_ADMIN, first.id, None),
+        ("demo.kommune", Role.COORDINATOR, None, first.municipality_code),
+        ("demo.admin", Role.ADMIN, None, None),
+    ]
+    made = []
+    for username, role, centre_id, code in wanted:
+        account = accounts.create(
+            session,
+            username=username,
+            role=role,
+            centre_id=centre_id,
+            municipality_code=code,
+            created_by=None,
+            profile=crypto.STAFF_PROFILE,
+            now=now,
+        )
+        made.append((username, role.value, account.setup_code))
+    return made

@@ -7,13 +7,18 @@ cannot be linked to the next, nor reversed without the server's key.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, current_app, request
 from flask_limiter import Limiter
 
 import crypto
 from service.booking.clock import local_today, utcnow
 
 KEYRING = "diskret.keyring"
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def client_key() -> str:
@@ -24,7 +29,53 @@ def client_key() -> str:
     return keyring.digest(address, purpose=f"client-address/{day}").value.hex()[:32]
 
 
-limiter = Limiter(key_func=client_key, headers_enabled=True)
+# The default limit is read from the current app's configuration at each
+# request, so every app in a process (tests make many) applies its own.
+limiter = Limiter(
+    key_func=client_key,
+    headers_enabled=True,
+    default_limits=[lambda: configured("RATELIMIT_DEFAULT")],
+)
+
+
+def token_key() -> str:
+    """Key a limit on today's keyed digest of the token sent, never on the token itself.
+
+    The token comes from the Authorization header (API) or the "code" field
+    (web form); a malformed one is keyed as typed, so typos count too.
+    """
+    keyring: crypto.Keyring = current_app.extensions[KEYRING]
+    header = request.headers.get("Authorization", "")
+    sent = header[7:] if header.startswith("Bearer ") else request.form.get("code", "")
+    try:
+        canonical = crypto.normalize_token(sent)
+    except crypto.InvalidTokenError:
+        canonical = " ".join(sent.split()).upper()
+    day = local_today(utcnow()).isoformat()
+    return "token:" + keyring.digest(canonical, purpose=f"ratelimit-token/{day}").value.hex()[:32]
+
+
+def fail_closed(view: View) -> View:
+    """Answer 503 when the limiter's storage is down, where guessing is the threat.
+
+    Everywhere else a storage failure lets the request through (the rest of
+    the service stays up); token entry and staff sign-in must not go unlimited.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if limiter.enabled and not limiter.storage.check():
+            abort(503)
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
+def token_entry(view: View) -> View:
+    """Guard a route that takes a token: limited per client and per token, failing closed."""
+    per_token = limiter.limit(lambda: configured("RATELIMIT_TOKEN_DIGEST"), key_func=token_key)
+    per_client = limiter.limit(lambda: configured("RATELIMIT_TOKEN"))
+    return cast(View, per_client(per_token(fail_closed(view))))
 
 
 def configured(name: str) -> str:
@@ -37,4 +88,6 @@ def init_app(app: Flask) -> None:
     """Bind the limiter to the app with Redis storage when configured, memory otherwise."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A storage failure lets requests through, except where ``fail_closed`` stands.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)

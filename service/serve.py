@@ -6,6 +6,9 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from service import logs
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -27,6 +30,16 @@ class Server(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
+class JsonLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (start, workers, failures) as JSON lines, like the app's."""
+
+    def setup(self, cfg: Any) -> None:
+        """Set gunicorn's handlers up, then give them the JSON formatter."""
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(logs.JsonLines())
+
+
 def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     """Serve the app with gunicorn until stopped."""
     options = {
@@ -39,5 +52,10 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         "forwarded_allow_ips": "127.0.0.1",
         "timeout": 30,
         "graceful_timeout": 20,
+        # gunicorn 25.1+ opens a control socket in $HOME, which a read-only
+        # container lacks and two instances on one host would share; nothing uses it.
+        "control_socket_disable": True,
     }
+    if app.config["LOG_FORMAT"] == "json":
+        options["logger_class"] = JsonLogger
     Server(app, options).run()

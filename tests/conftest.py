@@ -20,6 +20,8 @@ from service.db import engine_of, for_reading
 from tests.support import databases
 from tests.support.world import World, build_world
 
+pytest_plugins = ["tests.support.logscan"]
+
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile("ci" if databases.in_ci() else "dev")
@@ -73,6 +75,7 @@ def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SECRET_KEY": "test-only-secret-key-not-for-production-use",
         "TOKEN_KEY": TEST_TOKEN_KEY,
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_PROFILE": "test",
         **overrides,
     }
 

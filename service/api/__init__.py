@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from service.api import errors, manage, me, public, tokens
+from service.api import docs, errors, manage, me, public, stats, tokens
 
 
 class DiskretApi(Api):  # type: ignore[misc]
@@ -30,7 +30,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
 
 
 def init_app(app: Flask) -> None:
-    """Register the API blueprints and serve the OpenAPI document at /api/v1/openapi.json."""
+    """Register the API blueprints, the OpenAPI document at /api/v1/openapi.json and its
+    interactive reference at /api/v1/docs."""
     app.config.update(
         API_TITLE="Diskret",
         API_VERSION="v1",
@@ -39,5 +40,6 @@ def init_app(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
     )
     api = DiskretApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
-    for module in (public, me, tokens, manage):
+    for module in (public, me, tokens, stats, manage):
         api.register_blueprint(module.blp)
+    app.register_blueprint(docs.blp)

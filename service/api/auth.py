@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service import db
+from service.booking import keys
 from service.booking.actors import Actor
 from service.booking.clock import local_today, utcnow
 from service.booking.errors import DomainError, TokenRejected
@@ -22,7 +23,7 @@ from service.booking.pathway import course_for_token, refresh_token_digest
 from service.db import SAFE_METHODS
 from service.models import ApiKey, Course
 
-API_KEY_PURPOSE = "api-key"
+API_KEY_PURPOSE = keys.PURPOSE
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -114,6 +115,8 @@ def requires_scope(scope: str) -> Callable[[View], View]:
             g.actor = api_actor(scope)
             return view(*args, **kwargs)
 
+        # Kept on the view (functools.wraps carries it outwards) for the access tests.
+        wrapper.required_scope = scope  # type: ignore[attr-defined]
         return cast(View, wrapper)
 
     return decorate

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -111,8 +112,27 @@ def _unexpected(error: Exception) -> Response:
     return _http(InternalServerError())
 
 
+PAGE_ERRORS = "diskret.page_errors"
+
+
+def _for_pages_or(answer: Callable[[Any], Response]) -> Callable[[Any], Response]:
+    """Answer outside /api/ with the web pages' own error page, when they are served."""
+
+    def choose(error: Any) -> Response:
+        pages = current_app.extensions.get(PAGE_ERRORS)
+        if pages is not None and not request.path.startswith("/api/"):
+            if not isinstance(error, HTTPException | DomainError):
+                answer(error)  # logs it, type and place only
+                error = InternalServerError()
+            page: Response = pages(error)
+            return page
+        return answer(error)
+
+    return choose
+
+
 def init_app(app: Flask) -> None:
     """Register the envelope for domain errors, HTTP errors and anything unexpected."""
-    app.register_error_handler(DomainError, _domain)
-    app.register_error_handler(HTTPException, _http)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(DomainError, _for_pages_or(_domain))
+    app.register_error_handler(HTTPException, _for_pages_or(_http))
+    app.register_error_handler(Exception, _for_pages_or(_unexpected))

@@ -79,7 +79,19 @@ def _times(body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
 @_key_limit
 @requires_scope(SCOPE)
 @transactional
-@blp.arguments(SlotCreateSchema)
+@blp.arguments(
+    SlotCreateSchema,
+    example={
+        "kind": "intro",
+        "weekly": {
+            "first_day": "2026-12-07",
+            "weekdays": [0, 2],
+            "start_time": "10:00",
+            "minutes": 45,
+            "weeks": 4,
+        },
+    },
+)
 @blp.response(201, SlotSchema(many=True))
 @blp.alt_response(422, schema=ErrorSchema)
 @_documented
@@ -95,7 +107,20 @@ def add_slots(body: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
 @_key_limit
 @requires_scope(SCOPE)
 @transactional
-@blp.arguments(GroupCreateSchema)
+@blp.arguments(
+    GroupCreateSchema,
+    example={
+        "name": "Tirsdagsgruppen",
+        "capacity": 8,
+        "weekly": {
+            "first_day": "2026-12-08",
+            "weekdays": [1],
+            "start_time": "17:00",
+            "minutes": 90,
+            "weeks": 10,
+        },
+    },
+)
 @blp.response(201, GroupSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 @_documented
@@ -120,7 +145,10 @@ def add_group(body: dict[str, Any], centre_id: uuid.UUID) -> GroupView:
 @_key_limit
 @requires_scope(SCOPE)
 @transactional
-@blp.arguments(GroupPatchSchema)
+@blp.arguments(
+    GroupPatchSchema,
+    example={"capacity": 10, "intake_open": True},
+)
 @blp.response(200, GroupSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
@@ -156,7 +184,10 @@ def list_courses(query: dict[str, Any], centre_id: uuid.UUID) -> list[Course]:
 @_key_limit
 @requires_scope(SCOPE)
 @transactional
-@blp.arguments(DecisionSchema)
+@blp.arguments(
+    DecisionSchema,
+    example={"decision": "approved"},
+)
 @blp.response(200, StaffCourseSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
@@ -172,7 +203,10 @@ def decide(body: dict[str, Any], course_id: uuid.UUID) -> Course:
 @_key_limit
 @requires_scope(SCOPE)
 @transactional
-@blp.arguments(OutcomeSchema)
+@blp.arguments(
+    OutcomeSchema,
+    example={"outcome": "completed"},
+)
 @blp.response(200, StaffCourseSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
@@ -202,7 +236,10 @@ def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
 @_key_limit
 @requires_scope(SCOPE)
 @transactional
-@blp.arguments(AttendanceSchema)
+@blp.arguments(
+    AttendanceSchema,
+    example={"marks": [{"course_id": "0b7e6c1e-3f57-4b43-9b4e-2a51c1f0d9a4", "present": True}]},
+)
 @blp.response(200, AttendanceRecordSchema(many=True))
 @blp.alt_response(422, schema=ErrorSchema)
 @_documented

@@ -17,7 +17,7 @@ from service.api.transaction import transactional
 from service.api.views import course_payload
 from service.booking import pathway, reservations
 from service.booking.clock import utcnow
-from service.limits import configured, limiter
+from service.limits import token_entry
 
 blp = Blueprint(
     "me",
@@ -26,7 +26,7 @@ blp = Blueprint(
     description="The citizen's course. Send the token as `Authorization: Bearer <token>`.",
 )
 
-_token_limit = limiter.limit(lambda: configured("RATELIMIT_TOKEN"))
+_token_limit = token_entry
 
 
 @blp.get("")
@@ -43,7 +43,10 @@ def show() -> dict[str, Any]:
 @_token_limit
 @requires_token
 @transactional
-@blp.arguments(BookingCreateSchema)
+@blp.arguments(
+    BookingCreateSchema,
+    example={"group_id": "5d0f3f55-8f1c-4c1e-a1f4-6d0c2b9e7a10"},
+)
 @blp.response(201, BookingSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="A rule said no; `code` says which.")

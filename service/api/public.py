@@ -37,7 +37,17 @@ def list_municipalities() -> list[Municipality]:
     return list(directory.municipalities(db.session()))
 
 
-@blp.get("/municipalities/<string:code>/providers")
+@blp.get(
+    "/municipalities/<string:code>/providers",
+    parameters=[
+        {
+            "in": "path",
+            "name": "code",
+            "description": "The municipality's three-digit code.",
+            "schema": {"type": "string", "pattern": "^[0-9]{3}$"},
+        }
+    ],
+)
 @blp.response(200, ProviderSchema(many=True))
 @blp.alt_response(404, schema=ErrorSchema)
 def list_providers(code: str) -> list[Provider]:
@@ -68,7 +78,16 @@ def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
 @blp.post("/courses")
 @limiter.limit(lambda: configured("RATELIMIT_COURSE_CREATE"))
 @transactional
-@blp.arguments(CourseCreateSchema)
+@blp.arguments(
+    CourseCreateSchema,
+    example={
+        "home_municipality": "147",
+        "centre_id": "2f1c9a4e-6b7d-4e8f-9a0b-1c2d3e4f5a6b",
+        "intro_slot_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        "confirm_adult": True,
+        "language": "da",
+    },
+)
 @blp.response(201, CourseCreatedSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="A rule said no; `code` says which.")
 @blp.alt_response(422, schema=ErrorSchema)

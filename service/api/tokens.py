@@ -23,7 +23,10 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="To
 @limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
 @requires_scope("tokens:verify")
 @transactional
-@blp.arguments(VerifySchema)
+@blp.arguments(
+    VerifySchema,
+    example={"token": "7K3M-Q9TD-0PXA-H2RW-B5NE"},
+)
 @blp.response(200, VerifiedSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(403, schema=ErrorSchema)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from importlib.resources import files
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from service.booking.errors import NotContracted, NotFound
+from service.booking import audit
+from service.booking.actors import Actor
+from service.booking.errors import InvalidInput, NotContracted, NotFound
+from service.booking.text import refuse_cpr
 from service.models import Centre, Contract, Municipality
 
 
@@ -58,6 +62,76 @@ def centre(session: Session, centre_id: uuid.UUID) -> Centre:
     return found
 
 
+def centres(session: Session) -> Sequence[Centre]:
+    """Return every centre, by name."""
+    return session.scalars(select(Centre).order_by(Centre.name)).all()
+
+
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+# The longest text each field of a centre takes (the model's column sizes; entrance is TEXT).
+_LONGEST = {"name": 120, "address": 200, "entrance": 2000, "opening_hours": 200}
+
+
+def _centre_text(value: str, field: str, *, required: bool) -> str:
+    # Every text is one line, but for the entrance, whose description may run over several.
+    text = value.strip() if field == "entrance" else " ".join(value.split())
+    refuse_cpr(text, field=field)
+    if required and not text:
+        raise InvalidInput("This field is required.", field=field)
+    if len(text) > _LONGEST[field]:
+        raise InvalidInput(f"At most {_LONGEST[field]} characters.", field=field)
+    return text
+
+
+def create_centre(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    municipality_code: str,
+    address: str,
+    entrance: str = "",
+    opening_hours: str = "",
+    languages: str = "da",
+    now: datetime,
+) -> Centre:
+    """Add a centre with its public address and entrance; no text may hold a CPR number (P1).
+
+    ``languages`` are ISO 639-1 codes separated by spaces or commas ("da en").
+    """
+    if session.get(Municipality, municipality_code) is None:
+        raise InvalidInput("Choose the centre's municipality.", field="municipality")
+    spoken = list(dict.fromkeys(languages.lower().replace(",", " ").split()))
+    if not spoken or not all(_LANGUAGE.match(code) for code in spoken):
+        raise InvalidInput(
+            'Languages are two-letter codes separated by spaces, e.g. "da en".',
+            field="languages",
+        )
+    if len(" ".join(spoken)) > 60:
+        raise InvalidInput("Too many languages.", field="languages")
+    centre = Centre(
+        name=_centre_text(name, "name", required=True),
+        municipality_code=municipality_code,
+        address=_centre_text(address, "address", required=True),
+        entrance=_centre_text(entrance, "entrance", required=False),
+        opening_hours=_centre_text(opening_hours, "opening_hours", required=False),
+        languages=" ".join(spoken),
+        created_at=now,
+    )
+    session.add(centre)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "centre.created",
+        object_type="centre",
+        object_id=centre.id,
+        centre_id=centre.id,
+        now=now,
+    )
+    return centre
+
+
 def _valid_on(day: date) -> ColumnElement[bool]:
     return and_(
         Contract.valid_from <= day, or_(Contract.valid_to.is_(None), Contract.valid_to >= day)
@@ -73,6 +147,20 @@ def contracted_centres(session: Session, code: str, *, on: date) -> Sequence[Cen
         .where(Contract.municipality_code == code, _valid_on(on))
         .distinct()
         .order_by(Centre.name)
+    )
+    return session.scalars(query).unique().all()
+
+
+def contracts_of(session: Session, code: str, *, on: date) -> Sequence[Contract]:
+    """Return a municipality's contracts that have not ended by a day, current ones first."""
+    query = (
+        select(Contract)
+        .join(Centre, Centre.id == Contract.centre_id)
+        .where(
+            Contract.municipality_code == code,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= on),
+        )
+        .order_by(Contract.valid_from, Centre.name)
     )
     return session.scalars(query).unique().all()
 
@@ -114,3 +202,8 @@ def compliance_report(session: Session, *, on: date) -> list[Shortfall]:
         if len(centres) < 2 or outside < 1:
             report.append(Shortfall(each.code, each.name, len(centres), outside))
     return report
+
+
+def shortfall_of(session: Session, code: str, *, on: date) -> Shortfall | None:
+    """Return how one municipality falls short of § 101 a, stk. 2 on a day, or None."""
+    return next((each for each in compliance_report(session, on=on) if each.code == code), None)

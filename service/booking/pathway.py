@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -27,6 +27,7 @@ from service.models import (
     Municipality,
     Slot,
     SlotKind,
+    WebSession,
 )
 
 TOKEN_PURPOSE = "token"  # noqa: S105 - a digest purpose label, not a secret
@@ -224,6 +225,8 @@ def replace_token(
     if course.status not in OPEN_STATUSES:
         raise errors.CourseClosed()
     token = _bind_token(course, keyring)
+    # Whoever held the old token, signed in on a web page, is signed out with it.
+    session.execute(delete(WebSession).where(WebSession.course_id == course.id))
     _audit(session, actor, course, "course.token_replaced", now=now)
     session.flush()
     return token, course

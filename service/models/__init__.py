@@ -14,9 +14,12 @@ from service.models.pathway import (
     CourseStatus,
 )
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
+from service.models.staff import CENTRE_ROLES, Role, StaffAccount, StaffSession
 from service.models.tallies import Tally, WaitTally
+from service.models.web import WebSession
 
 __all__ = [
+    "CENTRE_ROLES",
     "OPEN_STATUSES",
     "ApiKey",
     "Attendance",
@@ -35,9 +38,13 @@ __all__ = [
     "GroupSession",
     "IdempotentAnswer",
     "Municipality",
+    "Role",
     "Slot",
     "SlotKind",
+    "StaffAccount",
+    "StaffSession",
     "Tally",
     "WaitTally",
+    "WebSession",
     "Webhook",
 ]

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import crypto
 from service.booking.clock import LOCAL
-from service.models import ApiKey
+from service.cli import SCOPES
+from service.models import ApiKey, Centre
 from tests.support.calls import bearer, start_course
-from tests.support.world import World
+from tests.support.world import World, add_api_key
 
 TOMORROW = [
     {
@@ -22,7 +26,7 @@ TOMORROW = [
         "ends_at": (datetime.now(UTC) + timedelta(days=1, hours=1)).isoformat(),
     }
 ]
-MANAGE_ROUTES = [
+KEY_ROUTES = [
     ("post", "/api/v1/centres/{centre}/slots", {"kind": "intro", "times": TOMORROW}),
     ("post", "/api/v1/centres/{centre}/groups", {"name": "G", "capacity": 5, "times": TOMORROW}),
     ("get", "/api/v1/centres/{centre}/courses", None),
@@ -35,81 +39,128 @@ MANAGE_ROUTES = [
         "/api/v1/groups/{group}/sessions/{session}/attendance",
         {"marks": [{"course_id": str(uuid.uuid4()), "present": True}]},
     ),
+    ("post", "/api/v1/tokens/verify", {"token": "{token}"}),
+    ("get", "/api/v1/stats", None),
+    ("get", "/api/v1/stats.csv", None),
 ]
+SCOPE_OF = {
+    "/api/v1/tokens/verify": "tokens:verify",
+    "/api/v1/stats": "stats:read",
+    "/api/v1/stats.csv": "stats:read",
+}
+Route = tuple[str, str, object]
+
+
+def _scope(route: Route) -> str:
+    return SCOPE_OF.get(route[1], "centre:manage")
 
 
 def _call(
-    client: FlaskClient, world: World, course: str, route: tuple[str, str, object], key: str | None
-) -> tuple[int, str]:
+    client: FlaskClient, world: World, token: str, course: str, route: Route, key: str | None
+) -> tuple[int, dict[str, Any]]:
     method, template, body = route
     path = template.format(
         centre=world.centre_a, group=world.group_a, course=course, session=uuid.uuid4()
     )
     headers = bearer(key) if key else {}
+    if body == {"token": "{token}"}:
+        body = {"token": token}
     kwargs = {"json": body} if body is not None else {}
     response = getattr(client, method)(path, headers=headers, **kwargs)
-    return response.status_code, response.get_json()["code"] if response.status_code >= 400 else ""
+    return response.status_code, response.get_json(silent=True)
 
 
-@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_manage_routes_refuse_without_a_key(
-    client: FlaskClient, world: World, route: tuple[str, str, object]
-) -> None:
-    """Every staff route answers 401 without credentials."""
-    _, course = start_course(client, world)
-
-    status, code = _call(client, world, course["id"], route, None)
-
-    assert (status, code) == (401, "credentials_required")
+def _key(session: Session, keyring: crypto.Keyring, scope: str, centre: uuid.UUID) -> str:
+    key = add_api_key(session, keyring, scopes=scope, centre=session.get_one(Centre, centre))
+    session.commit()
+    return key
 
 
-@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_manage_routes_refuse_a_key_without_the_scope(
-    client: FlaskClient, world: World, route: tuple[str, str, object]
-) -> None:
-    """A key of the right centre but without centre:manage gets 403."""
-    _, course = start_course(client, world)
+def test_every_key_route_is_in_the_matrix(app: Flask) -> None:
+    """A route added later that takes an API key fails here until it has its row."""
+    guarded = {
+        (method.lower(), re.sub(r"<[^>]+>", "{}", rule.rule)): scope
+        for rule in app.url_map.iter_rules()
+        if (scope := getattr(app.view_functions[rule.endpoint], "required_scope", None))
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    listed = {
+        (method, re.sub(r"\{\w+\}", "{}", path)): _scope(r)
+        for r in KEY_ROUTES
+        for method, path in [r[:2]]
+    }
 
-    status, code = _call(client, world, course["id"], route, world.unscoped_a)
-
-    assert (status, code) == (403, "scope_missing")
-
-
-@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_manage_routes_hide_another_centre(
-    client: FlaskClient, world: World, route: tuple[str, str, object]
-) -> None:
-    """Centre B's key gets 404 for centre A's objects, as if they did not exist."""
-    _, course = start_course(client, world)
-
-    status, _ = _call(client, world, course["id"], route, world.manage_b)
-
-    assert status == 404
+    assert guarded == listed
 
 
-@pytest.mark.parametrize("route", MANAGE_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_manage_routes_refuse_a_citizen_token(
-    client: FlaskClient, world: World, route: tuple[str, str, object]
-) -> None:
-    """A citizen's token is no API key."""
+@pytest.mark.parametrize("route", KEY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_key_routes_refuse_without_a_key(client: FlaskClient, world: World, route: Route) -> None:
+    """Every key route answers 401 without credentials."""
     token, course = start_course(client, world)
 
-    status, code = _call(client, world, course["id"], route, token)
+    status, body = _call(client, world, token, course["id"], route, None)
 
-    assert (status, code) == (401, "token_rejected")
+    assert (status, body["code"]) == (401, "credentials_required")
 
 
-def test_a_revoked_key_stops_at_once(client: FlaskClient, world: World, session: Session) -> None:
-    """A revoked key is refused like an unknown one."""
+@pytest.mark.parametrize("route", KEY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_key_routes_refuse_a_key_without_the_scope(
+    client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring, route: Route
+) -> None:
+    """A key of the right centre with every other scope gets 403."""
+    token, course = start_course(client, world)
+    others = " ".join(scope for scope in SCOPES if scope != _scope(route))
+    key = _key(session, keyring, others, world.centre_a)
+
+    status, body = _call(client, world, token, course["id"], route, key)
+
+    assert (status, body["code"]) == (403, "scope_missing")
+
+
+@pytest.mark.parametrize("route", KEY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_key_routes_refuse_a_revoked_key(
+    client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring, route: Route
+) -> None:
+    """A revoked key with the right scope is refused like an unknown one, at once."""
+    token, course = start_course(client, world)
+    key = _key(session, keyring, _scope(route), world.centre_a)
     session.execute(update(ApiKey).values(revoked_at=datetime.now(UTC)))
     session.commit()
 
-    response = client.get(
-        f"/api/v1/centres/{world.centre_a}/courses", headers=bearer(world.manage_a)
-    )
+    status, body = _call(client, world, token, course["id"], route, key)
 
-    assert response.status_code == 401
-    assert response.get_json()["code"] == "token_rejected"
+    assert (status, body["code"]) == (401, "token_rejected")
+
+
+@pytest.mark.parametrize("route", KEY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_key_routes_hide_another_centre(
+    client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring, route: Route
+) -> None:
+    """Centre B's key learns nothing of centre A: 404, an invalid token, or only its own row."""
+    token, course = start_course(client, world)
+    key = _key(session, keyring, _scope(route), world.centre_b)
+
+    status, body = _call(client, world, token, course["id"], route, key)
+
+    if route[1] == "/api/v1/tokens/verify":
+        assert (status, body) == (200, {"valid": False, "course": None})
+    elif route[1].startswith("/api/v1/stats"):
+        by_centre = client.get("/api/v1/stats?by=centre", headers=bearer(key)).get_json()
+        assert status == 200
+        assert set(by_centre["rows"]) == {str(world.centre_b), "*"}
+    else:
+        assert status == 404
+
+
+@pytest.mark.parametrize("route", KEY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_key_routes_refuse_a_citizen_token(client: FlaskClient, world: World, route: Route) -> None:
+    """A citizen's token is no API key."""
+    token, course = start_course(client, world)
+
+    status, body = _call(client, world, token, course["id"], route, token)
+
+    assert (status, body["code"]) == (401, "token_rejected")
 
 
 def test_unknown_and_wrong_tokens_get_byte_identical_answers(

@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import crypto
+from service import demo
 from service.booking.clock import local_today
 from service.booking.directory import compliance_report
 from service.cli import cli
-from service.models import ApiKey, Centre, Group, Municipality, Slot
+from service.models import ApiKey, AuditEvent, Centre, Group, Municipality, Slot
 from tests.support.processes import ROOT, free_port, wait_until_up
 
 
@@ -102,6 +103,29 @@ def test_create_api_key_refuses_an_unknown_centre(app: Flask) -> None:
     assert "dsk_" not in output
 
 
+def test_api_keys_are_listed_without_the_key_and_revoked_with_an_audit_event(
+    app: Flask, reader: Session
+) -> None:
+    """The CLI goes through the same rules as the staff pages: no key in the list, audited."""
+    _, output = _invoke(app, "create-api-key", "Statistik", "--scope", "stats:read")
+    key = output.strip().splitlines()[-1]
+    key_id = reader.scalars(select(ApiKey.id)).one()
+    reader.rollback()
+
+    _, listed = _invoke(app, "list-api-keys")
+    code, revoked = _invoke(app, "revoke-api-key", str(key_id))
+    unknown, _ = _invoke(app, "revoke-api-key", "00000000-0000-4000-8000-000000000000")
+
+    assert key not in listed
+    assert "'Statistik'  stats:read  national" in listed
+    assert listed.rstrip().endswith("active")
+    assert (code, revoked.strip()) == (0, "Revoked 'Statistik'.")
+    assert unknown == 2
+    assert reader.get_one(ApiKey, key_id).revoked_at is not None
+    actions = reader.scalars(select(AuditEvent.action).order_by(AuditEvent.at)).all()
+    assert actions == ["api_key.created", "api_key.revoked"]
+
+
 @pytest.mark.slow
 def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> None:
     """`diskret demo --port N` migrates, seeds and serves; its secrets file has mode 0600."""
@@ -127,8 +151,10 @@ def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> No
         wait_until_up(f"http://127.0.0.1:{port}", child)
 
         providers = httpx.get(f"http://127.0.0.1:{port}/api/v1/municipalities/101/providers").json()
+        pages = [httpx.get(f"http://127.0.0.1:{port}{path}") for path in ("/", "/staff/login")]
 
         assert len(providers) >= 2
+        assert [page.status_code for page in pages] == [200, 200]
         mode = stat.S_IMODE((tmp_path / "instance" / "secrets.json").stat().st_mode)
         assert mode == 0o600
     finally:
@@ -136,3 +162,16 @@ def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> No
         child.wait(timeout=10)
         if child.stderr:
             child.stderr.close()
+
+
+def test_the_demo_has_one_staff_account_per_role_once(app: Flask, session: Session) -> None:
+    """Four accounts with setup codes on the first run, none on the next."""
+    _invoke(app, "seed-demo")
+
+    first = demo.seed_staff(session, now=datetime.now(UTC))
+    session.commit()
+    again = demo.seed_staff(session, now=datetime.now(UTC))
+
+    assert sorted(role for _, role, _ in first) == ["admin", "centre_admin", "coordinator", "staff"]
+    assert all(len(code) >= 16 for _, _, code in first)
+    assert again == []

@@ -5,45 +5,22 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from threading import Barrier
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 import crypto
-from service.booking.pathway import TOKEN_PURPOSE
-from service.db import make_engine
-from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, Group
+from service.models import Booking, BookingKind, BookingStatus, Group
 from tests.conftest import TEST_TOKEN_KEY
-from tests.support import databases
 from tests.support.processes import app_processes
-from tests.support.world import World, build_world
+from tests.support.racing import Call, approved_tokens, group_bookings, race
+from tests.support.world import build_world
 
 RACERS = 60
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """Yield a migrated PostgreSQL database of this module's own."""
-    admin = databases.require_service(databases.POSTGRES_ENV, "PostgreSQL")
-    with databases.postgres_database(admin) as url:
-        databases.migrated_engine(url).dispose()
-        yield url
-
-
-@pytest.fixture
-def pg_session(postgres_url: str) -> Iterator[Session]:
-    """Yield a session on the module's database, emptied after the test."""
-    engine = make_engine(postgres_url)
-    with sessionmaker(bind=engine, expire_on_commit=False)() as session:
-        yield session
-    databases.empty_all_tables(engine)
-    engine.dispose()
 
 
 @pytest.fixture
@@ -62,57 +39,6 @@ def servers(postgres_url: str) -> Iterator[list[str]]:
         yield urls
 
 
-def _approved_tokens(session: Session, world: World, count: int) -> list[str]:
-    keyring = crypto.Keyring.parse(TEST_TOKEN_KEY)
-    tokens = []
-    for _ in range(count):
-        token = crypto.generate_token()
-        digest = keyring.digest(crypto.normalize_token(token), purpose=TOKEN_PURPOSE)
-        session.add(
-            Course(
-                reference=crypto.generate_reference(),
-                token_digest=digest.value,
-                token_key_version=digest.version,
-                centre_id=world.centre_b,
-                home_municipality="101",
-                status=CourseStatus.APPROVED,
-                requested_at=datetime.now(UTC) - timedelta(days=3),
-            )
-        )
-        tokens.append(token)
-    session.commit()
-    return tokens
-
-
-Call = tuple[str, str, dict[str, Any], dict[str, str]]
-
-
-def _group_bookings(servers: list[str], tokens: list[str], group: uuid.UUID) -> list[Call]:
-    """Spread one group booking per token over the servers, alternating."""
-    return [
-        (
-            servers[n % 2],
-            "/api/v1/me/bookings",
-            {"group_id": str(group)},
-            {"Authorization": f"Bearer {token}"},
-        )
-        for n, token in enumerate(tokens)
-    ]
-
-
-def _race(calls: list[Call]) -> list[httpx.Response]:
-    barrier = Barrier(len(calls))
-
-    def fire(call: Call) -> httpx.Response:
-        url, path, body, headers = call
-        with httpx.Client(base_url=url, timeout=30) as client:
-            barrier.wait()
-            return client.post(path, json=body, headers=headers)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(fire, calls))
-
-
 @pytest.mark.postgres
 def test_racers_for_five_places_book_exactly_five_and_queue_the_rest(
     pg_session: Session, servers: list[str]
@@ -122,10 +48,10 @@ def test_racers_for_five_places_book_exactly_five_and_queue_the_rest(
     group = pg_session.get_one(Group, world.group_b)
     group.capacity = 5
     pg_session.commit()
-    tokens = _approved_tokens(pg_session, world, RACERS)
-    calls = _group_bookings(servers, tokens, world.group_b)
+    tokens = approved_tokens(pg_session, world, RACERS)
+    calls = group_bookings(servers, tokens, world.group_b)
 
-    answers = _race(calls)
+    answers = race(calls)
 
     statuses = Counter(a.status_code for a in answers)
     outcomes = Counter(a.json()["status"] for a in answers if a.status_code == 201)
@@ -150,9 +76,9 @@ def test_cancelling_a_raced_place_promotes_the_head_of_the_queue(
 ) -> None:
     """After the race, a booked citizen cancels and waitlist number 1 gets the place."""
     world = build_world(pg_session, crypto.Keyring.parse(TEST_TOKEN_KEY), now=datetime.now(UTC))
-    tokens = _approved_tokens(pg_session, world, 8)
-    calls = _group_bookings(servers, tokens, world.group_b)
-    answers = _race(calls)
+    tokens = approved_tokens(pg_session, world, 8)
+    calls = group_bookings(servers, tokens, world.group_b)
+    answers = race(calls)
     booked = next(
         (token, a.json())
         for token, a in zip(tokens, answers, strict=True)
@@ -190,7 +116,7 @@ def test_racers_for_one_intro_slot_leave_exactly_one_winner(
     }
     calls: list[Call] = [(servers[n % 2], "/api/v1/courses", body, {}) for n in range(RACERS)]
 
-    answers = _race(calls)
+    answers = race(calls)
 
     statuses = Counter(a.status_code for a in answers)
     assert statuses == {201: 1, 409: RACERS - 1}

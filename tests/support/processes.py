@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,14 +24,33 @@ def free_port() -> int:
         return port
 
 
+def diskret(*arguments: str) -> list[str]:
+    """Return the command line of ``diskret`` with its arguments, run from this checkout."""
+    return [sys.executable, "-c", "from service.cli import main; main()", *arguments]
+
+
+def werkzeug_server(port: int) -> list[str]:
+    """Return the command of a threaded werkzeug server of the app on a port."""
+    return [sys.executable, "-m", "tests.support.server", str(port)]
+
+
+def gunicorn_server(port: int) -> list[str]:
+    """Return the command of ``diskret serve`` on a port: gunicorn, two workers, as deployed."""
+    return diskret("serve", "--bind", f"127.0.0.1:{port}", "--workers", "2")
+
+
 @contextmanager
-def app_processes(count: int, environment: dict[str, str]) -> Iterator[list[str]]:
+def app_processes(
+    count: int,
+    environment: dict[str, str],
+    command: Callable[[int], list[str]] = werkzeug_server,
+) -> Iterator[list[str]]:
     """Run ``count`` app processes and yield their base URLs; stop them afterwards."""
     ports = [free_port() for _ in range(count)]
     env = {**os.environ, **environment}
     children = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.support.server", str(port)],
+            command(port),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

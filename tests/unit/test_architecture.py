@@ -27,6 +27,7 @@ def _imports(folder: str) -> list[tuple[str, str]]:
     [
         ("crypto", ("service", "flask", "sqlalchemy")),
         ("service/booking", ("flask", "werkzeug", "service.api", "marshmallow")),
+        ("service/stats", ("flask", "werkzeug", "service.api", "marshmallow")),
         ("service/models", ("flask", "werkzeug", "service.api", "service.booking")),
     ],
 )

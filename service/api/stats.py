@@ -1,0 +1,138 @@
+"""Statistics for municipalities and services (scope ``stats:read``), small cells suppressed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from service import db
+from service.api.auth import api_key_rate_key, current_actor, requires_scope
+from service.api.errors import ErrorSchema
+from service.booking.clock import utcnow
+from service.limits import configured, limiter
+from service.stats.export import to_csv
+from service.stats.query import (
+    MONTH_PATTERN,
+    PERIODS,
+    VIEWS,
+    QueryRefused,
+    check_range,
+    last_month_over,
+    read_query,
+)
+from service.stats.report import report
+
+MONTH = validate.Regexp(MONTH_PATTERN, error="A month, YYYY-MM.")
+
+blp = Blueprint(
+    "stats",
+    __name__,
+    url_prefix="/api/v1",
+    description='Aggregate numbers; counts of 1-4 show as "<5", complementary cells as "x".',
+)
+
+
+class StatsQuerySchema(Schema):
+    """Which numbers to report."""
+
+    period = fields.String(load_default="month", validate=validate.OneOf(list(PERIODS)))
+    first = fields.String(data_key="from", validate=MONTH, metadata={"example": "2026-01"})
+    last = fields.String(data_key="to", validate=MONTH, metadata={"example": "2026-12"})
+    by = fields.String(load_default="home_municipality", validate=validate.OneOf(list(VIEWS)))
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        first, last = data.get("first"), data.get("last")
+        if first and last:
+            try:
+                check_range(first, last)
+            except QueryRefused as refused:
+                raise ValidationError(refused.text, refused.data["field"]) from None
+
+
+class StatsSchema(Schema):
+    """One view of the statistics, cut from a suppression pattern shared by every period."""
+
+    period = fields.String()
+    first = fields.String(data_key="from")
+    last = fields.String(data_key="to")
+    by = fields.String()
+    threshold = fields.Integer(metadata={"example": 5})
+    columns = fields.List(fields.String(), metadata={"example": ["2026-Q1", "2026-Q2"]})
+    rows = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": 'Row keys and their names; "*" is the total row.'},
+    )
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        metadata={
+            "description": 'Per metric, per row, per column: a count, "<5" or "x".',
+            "example": {"requested": {"101": {"2026-Q1": 12, "2026-Q2": "<5"}}},
+        },
+    )
+    waiting_days = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        metadata={
+            "description": "Per measure, per row, per column: median and 90th percentile in "
+            "days, or null below 5 courses.",
+            "example": {"request_to_intro": {"*": {"2026-Q1": {"median": 3, "p90": 9}}}},
+        },
+    )
+
+
+@blp.get("/stats")
+@limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
+@requires_scope("stats:read")
+@blp.arguments(StatsQuerySchema, location="query")
+@blp.response(200, StatsSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def stats(query: dict[str, Any]) -> dict[str, Any]:
+    """Report requests, intro talks, decisions, starts, outcomes, erasures and waiting times.
+
+    Within the key's reach: its centre, its municipality's citizens, or the
+    whole country for a national key. Only months that are over are counted,
+    and its counts never change once it is over. Defaults: the year of
+    the last month that is over, by month and home municipality.
+    """
+    return _report(query)
+
+
+@blp.get("/stats.csv")
+@limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
+@requires_scope("stats:read")
+@blp.arguments(StatsQuerySchema, location="query")
+@blp.response(200, content_type="text/csv", description="One line per metric and row.")
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def stats_csv(query: dict[str, Any]) -> Response:
+    """The same counts as CSV, for a spreadsheet (waiting times are in the JSON only)."""
+    result = _report(query)
+    name = f"diskret-{result['by']}-{result['first']}-{result['last']}.csv"
+    return Response(
+        to_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _report(query: dict[str, Any]) -> dict[str, Any]:
+    horizon = last_month_over(utcnow())
+    wanted = read_query(
+        period=query["period"],
+        first=query.get("first"),
+        last=query.get("last"),
+        by=query["by"],
+        horizon=horizon,
+    )
+    result = report(db.session(), current_actor(), wanted, horizon=horizon)
+    result["first"], result["last"] = result.pop("from"), result.pop("to")
+    return result

@@ -1,0 +1,205 @@
+"""Staff accounts: creating them, signing in, setting passwords, switching them off.
+
+Passwords are argon2id (crypto/), verified and then rehashed when the
+profile changed. A new account gets a one-time setup code instead of a
+password; its owner signs in with it once and must choose a password.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+import crypto
+from service.booking import audit, errors
+from service.booking.actors import Actor
+from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount, StaffSession
+
+SHORTEST_PASSWORD = 12
+
+
+class LoginFailed(errors.DomainError):
+    """Unknown account, wrong password or a switched-off account: one answer for all three."""
+
+    code = "login_failed"
+    kind = "unauthorized"
+    message = "Wrong username or password."
+
+
+class WeakPassword(errors.InvalidInput):
+    """A new password is too short or too easy to guess."""
+
+    code = "weak_password"
+    message = f"Choose a password of at least {SHORTEST_PASSWORD} characters."
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A created account and its one-time setup code, shown once to whoever created it."""
+
+    account: StaffAccount
+    setup_code: str
+
+
+def actor_of(account: StaffAccount) -> Actor:
+    """Return the actor a staff account acts as: its centre or municipality is its reach."""
+    return Actor(
+        kind="staff",
+        id=account.id,
+        centre_id=account.centre_id,
+        municipality_code=account.municipality_code,
+    )
+
+
+def _check_reach(
+    session: Session, role: Role, centre_id: uuid.UUID | None, code: str | None
+) -> None:
+    if role in CENTRE_ROLES:
+        if centre_id is None or session.get(Centre, centre_id) is None or code is not None:
+            raise errors.InvalidInput("Choose the account's centre.", field="centre_id")
+    elif role is Role.COORDINATOR:
+        if code is None or session.get(Municipality, code) is None or centre_id is not None:
+            raise errors.InvalidInput("Choose the account's municipality.", field="municipality")
+    elif centre_id is not None or code is not None:
+        raise errors.InvalidInput("An administrator has no centre or municipality.", field="role")
+
+
+def may_manage(manager: StaffAccount, role: Role, centre_id: uuid.UUID | None) -> bool:
+    """Tell whether an account may create or switch off accounts of this role and centre."""
+    if manager.role is Role.ADMIN:
+        return True
+    return (
+        manager.role is Role.CENTRE_ADMIN
+        and role in CENTRE_ROLES
+        and centre_id == manager.centre_id
+    )
+
+
+def create(
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    centre_id: uuid.UUID | None = None,
+    municipality_code: str | None = None,
+    created_by: StaffAccount | None,
+    profile: crypto.PasswordProfile,
+    now: datetime,
+) -> NewAccount:
+    """Create an account with a one-time setup code; ``created_by`` None is the first admin."""
+    name = username.strip().lower()
+    if not (3 <= len(name) <= 40) or not name.replace(".", "").replace("-", "").isalnum():
+        raise errors.InvalidInput(
+            "A username is 3-40 letters, digits, dots or dashes.", field="username"
+        )
+    if created_by is not None and not may_manage(created_by, role, centre_id):
+        raise errors.NotFound()
+    _check_reach(session, role, centre_id, municipality_code)
+    if session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)):
+        raise errors.InvalidInput("That username is taken.", field="username")
+    setup_code = secrets.token_urlsafe(12)
+    account = StaffAccount(
+        username=name,
+        role=role,
+        centre_id=centre_id,
+        municipality_code=municipality_code,
+        password_hash=crypto.hash_password(setup_code, profile=profile),
+        must_set_password=True,
+        active=True,
+        created_at=now,
+        created_by=created_by.id if created_by else None,
+    )
+    session.add(account)
+    session.flush()
+    if created_by is not None:
+        audit.record(
+            session,
+            actor_of(created_by),
+            "account.created",
+            object_type="account",
+            object_id=account.id,
+            centre_id=centre_id,
+            now=now,
+        )
+    return NewAccount(account, setup_code)
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, profile: crypto.PasswordProfile
+) -> StaffAccount:
+    """Return the account a username and password open, rehashing when the profile changed.
+
+    An unknown username costs one verify as well, so its answer takes as long
+    as a wrong password's, and both raise the same ``LoginFailed``.
+    """
+    account = session.scalar(
+        select(StaffAccount).where(StaffAccount.username == username.strip().lower())
+    )
+    if account is None:
+        crypto.burn_password_time(password, profile=profile)
+        raise LoginFailed()
+    check = crypto.verify_password(account.password_hash, password, profile=profile)
+    if not check.ok or not account.active:
+        raise LoginFailed()
+    if check.new_hash is not None:
+        account.password_hash = check.new_hash
+    return account
+
+
+def set_password(
+    session: Session,
+    account: StaffAccount,
+    password: str,
+    *,
+    profile: crypto.PasswordProfile,
+    now: datetime,
+) -> None:
+    """Set a new password and end every session of the account (the caller starts a new one)."""
+    lowered = password.lower()
+    if len(password) < SHORTEST_PASSWORD or account.username in lowered or len(set(password)) < 5:
+        raise WeakPassword(field="password")
+    account.password_hash = crypto.hash_password(password, profile=profile)
+    account.must_set_password = False
+    end_sessions(session, account.id)
+    audit.record(
+        session,
+        actor_of(account),
+        "account.password_set",
+        object_type="account",
+        object_id=account.id,
+        centre_id=account.centre_id,
+        now=now,
+    )
+
+
+def deactivate(
+    session: Session, manager: StaffAccount, account_id: uuid.UUID, *, now: datetime
+) -> StaffAccount:
+    """Switch an account off and end its sessions at once."""
+    account = session.get(StaffAccount, account_id)
+    if account is None or not may_manage(manager, account.role, account.centre_id):
+        raise errors.NotFound()
+    if account.id == manager.id:
+        raise errors.InvalidInput("You cannot switch off your own account.", field="account")
+    account.active = False
+    end_sessions(session, account.id)
+    audit.record(
+        session,
+        actor_of(manager),
+        "account.deactivated",
+        object_type="account",
+        object_id=account.id,
+        centre_id=account.centre_id,
+        now=now,
+    )
+    return account
+
+
+def end_sessions(session: Session, account_id: uuid.UUID) -> None:
+    """End every session of an account."""
+    session.execute(delete(StaffSession).where(StaffSession.account_id == account_id))

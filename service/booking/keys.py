@@ -1,0 +1,111 @@
+"""API keys for other services: made, listed and revoked by the CLI and the staff pages alike.
+
+A key is ``dsk_`` and 256 random bits, shown once to whoever made it and
+kept only as a keyed digest (SECURITY.md, "How tokens are kept"); a revoked
+key is refused from the next request on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from service.booking import audit, errors
+from service.booking.actors import Actor
+from service.booking.text import refuse_cpr
+from service.models import ApiKey, Centre, Municipality
+
+SCOPES = ("centre:manage", "tokens:verify", "stats:read")
+# The digest's purpose; service.api.auth looks keys up under the same one.
+PURPOSE = "api-key"
+LONGEST_NAME = 80
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A created key's row and the key itself, shown once to whoever created it."""
+
+    row: ApiKey
+    key: str
+
+
+def create(
+    session: Session,
+    ring: crypto.Keyring,
+    actor: Actor,
+    *,
+    name: str,
+    scopes: Iterable[str],
+    centre_id: uuid.UUID | None = None,
+    municipality_code: str | None = None,
+    now: datetime,
+) -> NewKey:
+    """Create a key with scopes, bound to one centre, one municipality or (neither) the country."""
+    name = refuse_cpr(name.strip(), field="name")
+    if not 1 <= len(name) <= LONGEST_NAME:
+        raise errors.InvalidInput(f"Name the key in 1 to {LONGEST_NAME} characters.", field="name")
+    wanted = sorted(set(scopes))
+    if not wanted or not set(wanted) <= set(SCOPES):
+        raise errors.InvalidInput(f"Choose scopes among {', '.join(SCOPES)}.", field="scopes")
+    if centre_id is not None and municipality_code is not None:
+        raise errors.InvalidInput(
+            "Bind a key to a centre or a municipality, not both.", field="reach"
+        )
+    if centre_id is not None and session.get(Centre, centre_id) is None:
+        raise errors.InvalidInput("No centre has that id.", field="centre_id")
+    if municipality_code is not None and session.get(Municipality, municipality_code) is None:
+        raise errors.InvalidInput("No municipality has that code.", field="municipality")
+    key = crypto.generate_api_key()
+    digest = ring.digest(key, purpose=PURPOSE)
+    row = ApiKey(
+        name=name,
+        digest=digest.value,
+        key_version=digest.version,
+        scopes=" ".join(wanted),
+        centre_id=centre_id,
+        municipality_code=municipality_code,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "api_key.created",
+        object_type="api_key",
+        object_id=row.id,
+        centre_id=centre_id,
+        now=now,
+    )
+    return NewKey(row, key)
+
+
+def listing(session: Session) -> Sequence[ApiKey]:
+    """Return every key, oldest first (the rows hold only digests, never a key)."""
+    return session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.name)).all()
+
+
+def revoke(session: Session, actor: Actor, key_id: uuid.UUID, *, now: datetime) -> ApiKey:
+    """Revoke a key at once; revoking it again changes nothing."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise errors.NotFound("No API key has that id.")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        audit.record(
+            session,
+            actor,
+            "api_key.revoked",
+            object_type="api_key",
+            object_id=row.id,
+            centre_id=row.centre_id,
+            now=now,
+        )
+        session.flush()
+    return row

@@ -1,0 +1,121 @@
+"""Operator commands for retention, the privacy audit and the first staff account.
+
+Added to the ``diskret`` command by ``service.cli``; each runs inside the app
+context, so it uses the same configuration as the server.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+import crypto
+from service import db, privacy_audit
+from service.booking import accounts, retention
+from service.booking.clock import utcnow
+from service.booking.errors import DomainError
+from service.models import Role
+
+
+def _periods() -> retention.Periods:
+    config = current_app.config
+    return retention.Periods(
+        after_end=timedelta(days=config["PURGE_AFTER_DAYS"]),
+        never_started=timedelta(days=config["PURGE_UNSTARTED_DAYS"]),
+        audit=timedelta(days=config["AUDIT_KEEP_DAYS"]),
+        answers=timedelta(hours=config["IDEMPOTENCY_HOURS"]),
+    )
+
+
+@click.command("purge")
+@click.option("--every", type=float, help="Run again every this many hours, until stopped.")
+@with_appcontext
+def purge(every: float | None) -> None:
+    """Delete courses, codes and records kept long enough; the statistics stay."""
+    while True:
+        session = db.session()
+        purged = retention.purge(session, _periods(), now=utcnow())
+        session.commit()
+        click.echo(
+            f"Purged {purged.ended_courses} ended and {purged.unstarted_courses} unstarted "
+            f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
+            f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries."
+        )
+        db.session().close()
+        if every is None:
+            return
+        time.sleep(every * 3600)
+
+
+@click.command("privacy-audit")
+@click.option(
+    "--log",
+    "logs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A log file to scan as well (repeatable).",
+)
+@with_appcontext
+def privacy_audit_command(logs: tuple[Path, ...]) -> None:
+    """Scan every table and the given logs for CPR numbers, e-mail, phone, IP, tokens, keys.
+
+    Prints what kind of thing was found and where, never the thing, and exits
+    with status 1 when anything was found.
+    """
+    findings = [*privacy_audit.scan_database(db.session()), *privacy_audit.scan_files(logs)]
+    for finding in findings:
+        click.echo(f"{finding.kind}\t{finding.place}")
+    kept = retention.remaining(db.session())
+    click.echo(f"Courses kept, by status: {kept or 'none'}.")
+    if findings:
+        click.echo(f"{len(findings)} finding(s).", err=True)
+        sys.exit(1)
+    click.echo("Nothing identifying found.")
+
+
+@click.command("create-staff")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.ADMIN.value,
+    show_default=True,
+)
+@click.option("--centre", "centre_id", type=click.UUID, help="For staff and centre admins.")
+@click.option("--municipality", help="For coordinators: the municipality's code.")
+@with_appcontext
+def create_staff(
+    username: str, role: str, centre_id: uuid.UUID | None, municipality: str | None
+) -> None:
+    """Create a staff account (the first administrator, say) and print its one-time setup code.
+
+    The owner signs in with the code once and must then choose a password.
+    """
+    session = db.session()
+    profiles = {"staff": crypto.STAFF_PROFILE, "test": crypto.TEST_PROFILE}
+    try:
+        made = accounts.create(
+            session,
+            username=username,
+            role=Role(role),
+            centre_id=centre_id,
+            municipality_code=municipality,
+            created_by=None,
+            profile=profiles[current_app.config["PASSWORD_PROFILE"]],
+            now=utcnow(),
+        )
+    except DomainError as error:
+        raise click.ClickException(error.text) from None
+    session.commit()
+    click.echo(f"Account {made.account.username} ({role}) created. Its one-time setup code:")
+    click.echo(made.setup_code)
+
+
+COMMANDS = (purge, privacy_audit_command, create_staff)

@@ -1,0 +1,23 @@
+"""The staff workspace: server-rendered pages in Danish for centres, municipalities and admins.
+
+Every view checks the role and the reach of the signed-in account, on the
+same business rules as the API (``service.booking``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.staff import (  # noqa: F401 - each module adds its views to the blueprint
+    admin,
+    courses,
+    municipality,
+    schedule,
+    views,
+)
+from service.staff.blueprint import blp
+
+
+def init_app(app: Flask) -> None:
+    """Serve the staff pages under /staff."""
+    app.register_blueprint(blp)

@@ -1,0 +1,149 @@
+"""Staff sign-in: revocable server-side sessions, roles checked on every view.
+
+A session is a random handle in the signed session cookie and its keyed
+digest in ``staff_sessions``: the cookie lapses after 30 idle minutes, the
+row after 12 hours, and deleting the row (sign-out, a new password, a
+switched-off account) ends it at once.
+
+Before any other page, an account with a one-time setup code must choose a
+password, and then an account whose role is in ``STAFF_TOTP_ROLES`` must
+set up TOTP (service.staff.two_factor).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask import session as cookie
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+import crypto
+from service import db
+from service.booking import two_factor
+from service.booking.clock import utcnow
+from service.models import Role, StaffAccount, StaffSession
+from service.web.common import keyring
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+PURPOSE = "staff-session"
+LONGEST = timedelta(hours=12)
+_HANDLE = "staff"
+# What an account with a one-time setup code may open: choosing a password, signing out.
+FIRST_STEPS = frozenset({"staff.password_form", "staff.password", "staff.logout"})
+# What an account whose role requires TOTP may open until it has set it up.
+TWO_FACTOR_STEPS = frozenset({"staff.two_factor", "staff.two_factor_confirm", "staff.logout"})
+PROFILES = {"staff": crypto.STAFF_PROFILE, "test": crypto.TEST_PROFILE}
+
+
+def password_profile() -> crypto.PasswordProfile:
+    """Return the configured argon2id profile."""
+    return PROFILES[current_app.config["PASSWORD_PROFILE"]]
+
+
+def totp_roles() -> frozenset[Role]:
+    """Return the roles that must sign in with TOTP (``STAFF_TOTP_ROLES``)."""
+    return two_factor.parse_roles(current_app.config.get("STAFF_TOTP_ROLES", ""))
+
+
+def sign_in(session: Session, account: StaffAccount, *, now: datetime) -> None:
+    """Start a new session for an account, in a new cookie (the handle rotates at sign-in)."""
+    session.execute(delete(StaffSession).where(StaffSession.created_at < now - LONGEST))
+    handle = secrets.token_urlsafe(32)
+    digest = keyring().digest(handle, purpose=PURPOSE)
+    session.add(
+        StaffSession(
+            handle_digest=digest.value,
+            key_version=digest.version,
+            account_id=account.id,
+            created_at=now,
+        )
+    )
+    cookie.clear()
+    cookie[_HANDLE] = handle
+    cookie.permanent = True
+
+
+def _row(session: Session) -> StaffSession | None:
+    handle = cookie.get(_HANDLE)
+    if not isinstance(handle, str):
+        return None
+    digests = [d.value for d in keyring().candidates(handle, purpose=PURPOSE)]
+    return session.scalar(select(StaffSession).where(StaffSession.handle_digest.in_(digests)))
+
+
+def signed_in(session: Session, *, now: datetime) -> StaffAccount | None:
+    """Return the account of the browser's live session, or None."""
+    row = _row(session)
+    if row is None or row.created_at < now - LONGEST:
+        cookie.pop(_HANDLE, None)
+        return None
+    account = session.get(StaffAccount, row.account_id)
+    if account is None or not account.active:
+        return None
+    return account
+
+
+def sign_out(session: Session) -> None:
+    """End this browser's session on the server and clear the cookie."""
+    row = _row(session)
+    if row is not None:
+        session.delete(row)
+    cookie.clear()
+
+
+def current() -> StaffAccount:
+    """Return the signed-in account that ``staff_only`` checked for this request."""
+    account: StaffAccount = g.staff
+    return account
+
+
+def own_centre() -> uuid.UUID:
+    """Return the signed-in account's centre (views of centre roles only)."""
+    centre_id = current().centre_id
+    if centre_id is None:
+        abort(403)
+    return centre_id
+
+
+def staff_only(*roles: Role) -> Callable[[View], View]:
+    """Let in only a signed-in, active account of one of ``roles``; others go to sign in (303)
+    or are refused (403). An account with a setup code must first choose a password, and
+    then, if its role requires it, set up TOTP."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            account = signed_in(db.session(), now=utcnow())
+            if account is None:
+                return redirect(url_for("staff.login", next=request.path), code=303)
+            if account.must_set_password:
+                if request.endpoint not in FIRST_STEPS:
+                    return redirect(url_for("staff.password_form"), code=303)
+            elif (
+                request.endpoint not in TWO_FACTOR_STEPS
+                and not two_factor.enrolled(account)
+                and two_factor.required(account, totp_roles())
+            ):
+                return redirect(url_for("staff.two_factor"), code=303)
+            if account.role not in roles:
+                abort(403)
+            g.staff = account
+            return view(*args, **kwargs)
+
+        # Kept on the view for the access matrix (functools.wraps carries it outwards).
+        wrapper.staff_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return cast(View, wrapper)
+
+    return decorate
+
+
+EVERYONE = tuple(Role)
+CENTRE = (Role.STAFF, Role.CENTRE_ADMIN)

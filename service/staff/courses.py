@@ -1,0 +1,210 @@
+"""The centre's courses: decisions, outcomes, a new token in person, and booking for a caller."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from service import db
+from service.api.transaction import transactional
+from service.api.views import course_payload
+from service.booking import audit, catalogue, directory, pathway
+from service.booking.accounts import actor_of
+from service.booking.clock import local_today, utcnow
+from service.booking.errors import DomainError
+from service.models import Course, CourseStatus, SlotKind
+from service.staff.auth import CENTRE, current, own_centre, staff_only
+from service.staff.blueprint import blp
+from service.staff.course_forms import DecisionForm, OutcomeForm, PhoneBookingForm
+from service.staff.pages import nav_entry, page, when
+from service.web.common import keyring
+
+nav_entry("staff.courses", "Forløb", CENTRE)
+nav_entry("staff.phone_booking", "Book for en borger", CENTRE)
+
+STATUS_NAMES = {
+    "requested": "Venter på første samtale",
+    "approved": "Godkendt",
+    "active": "I gruppe",
+    "referred": "Henvist",
+    "completed": "Gennemført",
+    "dropped": "Afbrudt",
+    "cancelled": "Aflyst",
+}
+
+
+def _own(course_id: uuid.UUID) -> Course:
+    """Return a course of the account's centre; another centre's is as good as missing (404)."""
+    course = db.session().get(Course, course_id)
+    if course is None or course.centre_id != current().centre_id:
+        abort(404)
+    return course
+
+
+@blp.get("/courses")
+@staff_only(*CENTRE)
+def courses() -> tuple[str, int]:
+    """The centre's courses, newest request first, by reference only."""
+    wanted = request.args.get("status")
+    status = CourseStatus(wanted) if wanted in STATUS_NAMES else None
+    found = pathway.centre_courses(db.session(), actor_of(current()), own_centre(), status=status)
+    return page("staff/courses.html", courses=found, shown=wanted, names=STATUS_NAMES)
+
+
+def _course_page(course: Course, status: int = 200, **forms: Any) -> tuple[str, int]:
+    return page(
+        "staff/course.html",
+        status=status,
+        course=course_payload(db.session(), course),
+        names=STATUS_NAMES,
+        decision=forms.get("decision") or DecisionForm(),
+        outcome=forms.get("outcome") or OutcomeForm(),
+    )
+
+
+@blp.get("/courses/<uuid:course_id>")
+@staff_only(*CENTRE)
+def course(course_id: uuid.UUID) -> tuple[str, int]:
+    """One course: its talks, group and waitlist place, and what staff can record."""
+    return _course_page(_own(course_id))
+
+
+@blp.post("/courses/<uuid:course_id>/decision")
+@staff_only(*CENTRE)
+@transactional
+def decide(course_id: uuid.UUID) -> tuple[str, int] | Response:
+    """Record the decision after the intro talk."""
+    course, form = _own(course_id), DecisionForm()
+    if not form.validate():
+        return _course_page(course, 422, decision=form)
+    try:
+        pathway.decide(
+            db.session(),
+            actor_of(current()),
+            course.id,
+            pathway.Decision(form.decision.data),
+            now=utcnow(),
+        )
+    except DomainError as error:
+        form.decision.errors = [_refusal(error)]
+        return _course_page(course, 409, decision=form)
+    flash("Afgørelsen er gemt.")
+    return redirect(url_for("staff.course", course_id=course.id), code=303)
+
+
+@blp.post("/courses/<uuid:course_id>/outcome")
+@staff_only(*CENTRE)
+@transactional
+def close_course(course_id: uuid.UUID) -> tuple[str, int] | Response:
+    """Close the course as completed or dropped; its future bookings are freed."""
+    course, form = _own(course_id), OutcomeForm()
+    if not form.validate():
+        return _course_page(course, 422, outcome=form)
+    try:
+        pathway.record_outcome(
+            db.session(),
+            actor_of(current()),
+            course.id,
+            pathway.Outcome(form.outcome.data),
+            now=utcnow(),
+        )
+    except DomainError as error:
+        form.outcome.errors = [_refusal(error)]
+        return _course_page(course, 409, outcome=form)
+    flash("Forløbet er afsluttet.")
+    return redirect(url_for("staff.course", course_id=course.id), code=303)
+
+
+@blp.post("/courses/<uuid:course_id>/token")
+@staff_only(*CENTRE)
+@transactional
+def replace_token(course_id: uuid.UUID) -> tuple[str, int]:
+    """Give the citizen who stands here a new code; the old one stops working at once."""
+    course = _own(course_id)
+    try:
+        token, _ = pathway.replace_token(
+            db.session(), keyring(), actor_of(current()), course.id, now=utcnow()
+        )
+    except DomainError as error:
+        flash(_refusal(error))
+        return _course_page(course, 409)
+    return page("staff/token.html", token=token, reference=course.reference)
+
+
+def _refusal(error: DomainError) -> str:
+    return {
+        "intro_not_held": "Den første samtale har ikke fundet sted endnu.",
+        "wrong_status": "Det kan ikke gøres på dette trin af forløbet.",
+        "course_closed": "Forløbet er afsluttet.",
+        "busy": "Der er travlt lige nu. Prøv igen om et øjeblik.",
+    }.get(error.code, "Det kunne ikke lade sig gøre.")
+
+
+def _phone_form(form: PhoneBookingForm, code: str | None) -> None:
+    """Fill the form's choices: every municipality, and the free intro times when one is chosen."""
+    session, now, centre_id = db.session(), utcnow(), own_centre()
+    form.municipality.choices = [SelectChoice("", "Vælg kommunen")] + [
+        SelectChoice(m.code, m.name) for m in directory.municipalities(session)
+    ]
+    form.slot.choices = []
+    if code:
+        contracted = directory.contracted_centres(session, code, on=local_today(now))
+        if all(centre.id != centre_id for centre in contracted):
+            form.municipality.errors = ["Kommunen samarbejder ikke med jeres sted."]
+            return
+        slots = catalogue.free_slots(session, centre_id, SlotKind.INTRO, now=now)
+        form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
+
+
+@blp.get("/book")
+@staff_only(*CENTRE)
+def phone_booking() -> tuple[str, int]:
+    """Book for a citizen on the phone: the same steps as the citizen's form."""
+    form = PhoneBookingForm(request.args, meta={"csrf": False})
+    code = request.args.get("municipality") or None
+    _phone_form(form, code)
+    return page("staff/phone_booking.html", form=form, chosen=code)
+
+
+@blp.post("/book")
+@staff_only(*CENTRE)
+@transactional
+def book_for_caller() -> tuple[str, int]:
+    """Book the intro; the code is shown once, for staff to read out."""
+    form = PhoneBookingForm()
+    code = form.municipality.data or None
+    _phone_form(form, code)
+    if not form.validate() or form.municipality.errors or code is None:
+        return page("staff/phone_booking.html", status=422, form=form, chosen=code)
+    session, now, account = db.session(), utcnow(), current()
+    try:
+        token, course = pathway.create_course(
+            session,
+            keyring(),
+            home_municipality=code,
+            centre_id=own_centre(),
+            intro_slot_id=uuid.UUID(form.slot.data),
+            language="da",
+            now=now,
+        )
+    except (DomainError, ValueError) as error:
+        taken = isinstance(error, DomainError) and error.code == "slot_taken"
+        form.slot.errors = [
+            "Tiden er lige blevet taget. Vælg en anden." if taken else "Tiden kan ikke bookes."
+        ]
+        _phone_form(form, code)
+        return page("staff/phone_booking.html", status=409, form=form, chosen=code)
+    audit.record(
+        session,
+        actor_of(account),
+        "course.booked_for_caller",
+        object_type="course",
+        object_id=course.id,
+        centre_id=course.centre_id,
+        now=now,
+    )
+    return page("staff/token.html", token=token, reference=course.reference)

@@ -1,0 +1,185 @@
+"""The municipality's pages: its contracted providers (§ 101 a, stk. 2) and its statistics.
+
+A coordinator sees its own municipality and nothing per person; an
+administrator sees the national statistics. The numbers are those of
+GET /api/v1/stats for the same reach, read by the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, abort, request, url_for
+
+from service import db
+from service.booking import directory
+from service.booking.accounts import actor_of
+from service.booking.clock import local_today, utcnow
+from service.booking.directory import Shortfall
+from service.models import Contract, Municipality, Role
+from service.staff.admin_forms import StatisticsForm
+from service.staff.auth import current, staff_only
+from service.staff.blueprint import blp
+from service.staff.pages import nav_entry, page
+from service.stats import query as stats_query
+from service.stats.export import to_csv
+from service.stats.report import TOTAL, Query, report
+
+STATISTICS_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+nav_entry("staff.contracts", "Kontrakter", (Role.COORDINATOR,))
+nav_entry("staff.statistics", "Statistik", STATISTICS_ROLES)
+
+METRIC_NAMES = {
+    "requested": "Anmodninger (første samtale booket)",
+    "intro_held": "Første samtaler holdt",
+    "approved": "Godkendt til anonym behandling",
+    "referred": "Henvist til almindelig behandling",
+    "started": "Startet i en gruppe",
+    "completed": "Gennemført",
+    "dropped": "Afbrudt",
+    "cancelled": "Aflyst før gruppen",
+    "erased": "Slettet af borgeren",
+}
+MEASURE_NAMES = {
+    "request_to_intro": "Dage fra anmodning til første samtale",
+    "approval_to_group": "Dage fra godkendelse til første gruppemøde",
+}
+# What each refusal of the query means, next to the field it concerns.
+REFUSALS: dict[type[stats_query.QueryRefused], str] = {
+    stats_query.UnknownPeriod: "Vælg måned, kvartal eller år.",
+    stats_query.UnknownView: "Vælg hvordan rækkerne deles op.",
+    stats_query.MalformedMonth: "Skriv en måned som ÅÅÅÅ-MM, fx 2026-01.",
+    stats_query.ReversedRange: "Fra-måneden ligger efter til-måneden.",
+    stats_query.RangeTooLong: "Højst ti år ad gangen.",
+    stats_query.MonthNotOver: "Kun måneder, der er slut, tælles med.",
+}
+
+
+def _own_municipality() -> Municipality:
+    code = current().municipality_code
+    if code is None:
+        abort(403)
+    return directory.municipality(db.session(), code)
+
+
+def _first_shortfall(code: str, contracts: list[Contract], today: date) -> date | None:
+    """Return the first coming day on which the contracts known today fall short, if any."""
+    changes = {c.valid_from for c in contracts if c.valid_from > today}
+    changes |= {c.valid_to + timedelta(days=1) for c in contracts if c.valid_to is not None}
+    session = db.session()
+    for day in sorted(changes):
+        if directory.shortfall_of(session, code, on=day) is not None:
+            return day
+    return None
+
+
+@blp.get("/contracts")
+@staff_only(Role.COORDINATOR)
+def contracts() -> tuple[str, int]:
+    """The providers the municipality contracts, and whether it meets § 101 a, stk. 2."""
+    session, home, today = db.session(), _own_municipality(), local_today(utcnow())
+    found = list(directory.contracts_of(session, home.code, on=today))
+    shortfall: Shortfall | None = directory.shortfall_of(session, home.code, on=today)
+    coming = None if shortfall else _first_shortfall(home.code, found, today)
+    return page(
+        "staff/municipality_contracts.html",
+        home=home,
+        contracts=found,
+        today=today,
+        shortfall=shortfall,
+        coming=coming,
+    )
+
+
+def _read(horizon: str) -> Query:
+    """Read the query from the address line, as GET /api/v1/stats reads it."""
+    return stats_query.read_query(
+        period=request.args.get("period"),
+        first=request.args.get("from"),
+        last=request.args.get("to"),
+        by=request.args.get("by"),
+        horizon=horizon,
+    )
+
+
+def _labels(result: dict[str, Any]) -> dict[str, str]:
+    """Name each row as staff read it: "101 København", a centre's name, "København → Odense"."""
+    names = {each.code: each.name for each in directory.municipalities(db.session())}
+    labels = {}
+    for key, label in result["rows"].items():
+        if key == TOTAL:
+            labels[key] = "I alt"
+        elif result["by"] == "home_municipality":
+            labels[key] = f"{key} {label}"
+        elif result["by"] == "flow":
+            home, _, place = key.partition(">")
+            labels[key] = f"{names.get(home, home)} → {names.get(place, place)}"
+        else:
+            labels[key] = label
+    return labels
+
+
+def _statistics_page(form: StatisticsForm, status: int = 200, **context: Any) -> tuple[str, int]:
+    home = current().municipality_code
+    reach = "hele landet" if home is None else f"{_own_municipality().name} ({home})"
+    return page(
+        "staff/municipality_statistics.html",
+        status=status,
+        form=form,
+        reach=reach,
+        metrics=METRIC_NAMES,
+        measures=MEASURE_NAMES,
+        **context,
+    )
+
+
+def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]:
+    """The page again, with what is wrong next to the field it concerns (422)."""
+    form = StatisticsForm(formdata=request.args)
+    field = {"from": form.first, "to": form.last, "period": form.period, "by": form.by}
+    field[refused.data["field"]].errors = [REFUSALS[type(refused)]]
+    return _statistics_page(form, 422, horizon=horizon, result=None)
+
+
+@blp.get("/statistics")
+@staff_only(*STATISTICS_ROLES)
+def statistics() -> tuple[str, int]:
+    """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
+    horizon = stats_query.last_month_over(utcnow())
+    try:
+        wanted = _read(horizon)
+    except stats_query.QueryRefused as refused:
+        return _refused(refused, horizon)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
+    form = StatisticsForm(formdata=None, data=asdict(wanted))
+    asked: dict[str, Any] = {
+        "period": wanted.period,
+        "from": wanted.first,
+        "to": wanted.last,
+        "by": wanted.by,
+    }
+    download = url_for("staff.statistics_csv", **asked)
+    return _statistics_page(
+        form, horizon=horizon, result=result, labels=_labels(result), download=download
+    )
+
+
+@blp.get("/statistics.csv")
+@staff_only(*STATISTICS_ROLES)
+def statistics_csv() -> tuple[str, int] | Response:
+    """The same counts as CSV, exactly as GET /api/v1/stats.csv gives them."""
+    horizon = stats_query.last_month_over(utcnow())
+    try:
+        wanted = _read(horizon)
+    except stats_query.QueryRefused as refused:
+        return _refused(refused, horizon)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
+    name = f"diskret-{result['by']}-{result['from']}-{result['to']}.csv"
+    return Response(
+        to_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

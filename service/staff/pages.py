@@ -1,0 +1,47 @@
+"""Rendering staff pages: times in Copenhagen, the signed-in account in every template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, g, render_template
+
+from service.booking.clock import LOCAL
+from service.models import Role
+
+# The menu: (endpoint, label, roles that see it), in the order modules add them.
+NAV: list[tuple[str, str, frozenset[Role]]] = []
+
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+
+
+def when(instant: datetime) -> str:
+    """Return a time as staff read it: "tirsdag 01.12.2026 17:00", Copenhagen time."""
+    local = instant.astimezone(LOCAL)
+    return f"{WEEKDAYS[local.weekday()]} {local:%d.%m.%Y %H:%M}"
+
+
+def clock(instant: datetime) -> str:
+    """Return the Copenhagen wall-clock time of an instant, "17:00"."""
+    return f"{instant.astimezone(LOCAL):%H:%M}"
+
+
+def nav_entry(endpoint: str, label: str, roles: Iterable[Role]) -> None:
+    """Add a page to the menu, for the roles that may open it."""
+    NAV.append((endpoint, label, frozenset(roles)))
+
+
+def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render a staff page; a refusal must not be 200, so its transaction rolls back."""
+    return render_template(
+        template,
+        when=when,
+        clock=clock,
+        me=g.get("staff"),
+        nav=NAV,
+        status=status,
+        has=lambda endpoint: endpoint in current_app.view_functions,
+        **context,
+    ), status

@@ -1,0 +1,156 @@
+"""Signing in and out, choosing a password, and the centre's day."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import flash, redirect, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from service import db
+from service.api.transaction import transactional
+from service.booking import accounts
+from service.booking.clock import LOCAL, local_today, utcnow
+from service.limits import configured, fail_closed, limiter
+from service.models import Booking, Course, Group, GroupSession, Slot
+from service.models.pathway import BookingStatus
+from service.staff.auth import (
+    CENTRE,
+    EVERYONE,
+    current,
+    password_profile,
+    sign_in,
+    sign_out,
+    staff_only,
+)
+from service.staff.blueprint import blp
+from service.staff.forms import LoginForm, PasswordForm
+from service.staff.pages import nav_entry, page
+from service.web.common import keyring
+
+nav_entry("staff.day", "I dag", CENTRE)
+
+
+def _account_key() -> str:
+    """Key the per-account limit on a keyed digest of the username typed, never the name."""
+    name = request.form.get("username", "").strip().lower()
+    return "login-account:" + keyring().digest(name, purpose="ratelimit-login").value.hex()[:32]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+@blp.get("/login")
+def login_form() -> tuple[str, int]:
+    """The sign-in page."""
+    return page("staff/login.html", form=LoginForm())
+
+
+@blp.post("/login")
+@limiter.limit(lambda: configured("RATELIMIT_LOGIN_CLIENT"), deduct_when=_failed)
+@limiter.limit(
+    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=_account_key, deduct_when=_failed
+)
+@fail_closed
+@transactional
+def login() -> tuple[str, int] | Response:
+    """Check the password; one answer for an unknown account, a wrong password or one switched off.
+
+    Only failures count towards the limits, per account (a short window, so
+    an attacker cannot keep a real user out for long) and per client.
+    """
+    form = LoginForm()
+    if not form.validate():
+        return page("staff/login.html", status=401, form=form)
+    session = db.session()
+    try:
+        account = accounts.authenticate(
+            session, form.username.data or "", form.password.data or "", profile=password_profile()
+        )
+    except accounts.LoginFailed:
+        form.password.errors = ["Forkert brugernavn eller adgangskode."]
+        return page("staff/login.html", status=401, form=form)
+    sign_in(session, account, now=utcnow())
+    return redirect(url_for("staff.day"), code=303)
+
+
+@blp.post("/logout")
+@staff_only(*EVERYONE)
+@transactional
+def logout() -> Response:
+    """End the session on the server."""
+    sign_out(db.session())
+    flash("Du er logget ud.")
+    return redirect(url_for("staff.login_form"), code=303)
+
+
+@blp.get("/password")
+@staff_only(*EVERYONE)
+def password_form() -> tuple[str, int]:
+    """Choose a password (required after signing in with a setup code)."""
+    return page("staff/password.html", form=PasswordForm())
+
+
+@blp.post("/password")
+@staff_only(*EVERYONE)
+@transactional
+def password() -> tuple[str, int] | Response:
+    """Set the password; every other session of the account ends, this one starts afresh."""
+    form = PasswordForm()
+    if not form.validate():
+        return page("staff/password.html", status=422, form=form)
+    session, account, now = db.session(), current(), utcnow()
+    try:
+        accounts.set_password(
+            session, account, form.password.data or "", profile=password_profile(), now=now
+        )
+    except accounts.WeakPassword:
+        form.password.errors = [
+            f"Vælg en adgangskode på mindst {accounts.SHORTEST_PASSWORD} tegn, "
+            "som ikke indeholder dit brugernavn."
+        ]
+        return page("staff/password.html", status=422, form=form)
+    sign_in(session, account, now=now)
+    flash("Din adgangskode er gemt.")
+    return redirect(url_for("staff.day"), code=303)
+
+
+def _today_bounds(now: datetime) -> tuple[datetime, datetime]:
+    today = local_today(now)
+    start = datetime.combine(today, time(), tzinfo=LOCAL)
+    return start, start + timedelta(days=1)
+
+
+@blp.get("/")
+@staff_only(*EVERYONE)
+def day() -> tuple[str, int]:
+    """The centre's day: today's talks and group sessions, by course reference."""
+    account = current()
+    if account.role not in CENTRE:
+        return page("staff/home.html")
+    session, (start, end) = db.session(), _today_bounds(utcnow())
+    talks = session.execute(
+        select(Slot, Course.reference, Course.id)
+        .join(Booking, Booking.slot_id == Slot.id)
+        .join(Course, Course.id == Booking.course_id)
+        .where(
+            Slot.centre_id == account.centre_id,
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ATTENDED)),
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    meetings = session.execute(
+        select(GroupSession, Group)
+        .join(Group, Group.id == GroupSession.group_id)
+        .where(
+            Group.centre_id == account.centre_id,
+            GroupSession.starts_at >= start,
+            GroupSession.starts_at < end,
+        )
+        .order_by(GroupSession.starts_at)
+    ).all()
+    return page("staff/day.html", talks=talks, meetings=meetings, day=start)

@@ -1,0 +1,107 @@
+"""Reading a statistics query: the one check shared by the API and the staff pages.
+
+Only months that are over are counted (SECURITY.md, "Statistics"), so every
+query is read against a horizon, the last month that is over.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from service.booking.clock import local_today
+from service.booking.errors import InvalidInput
+from service.stats.report import Period, Query, View, months_between
+
+PERIODS: tuple[Period, ...] = ("month", "quarter", "year")
+VIEWS: tuple[View, ...] = ("home_municipality", "centre", "flow")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+LONGEST_RANGE = 120  # months: ten years at a time keeps one report's work bounded
+
+_MONTH = re.compile(MONTH_PATTERN)
+
+
+class QueryRefused(InvalidInput):
+    """A statistics query that cannot be answered; each subclass names one reason."""
+
+
+class UnknownPeriod(QueryRefused):
+    """The period is not a month, a quarter or a year."""
+
+    message = "The period is month, quarter or year."
+
+
+class UnknownView(QueryRefused):
+    """The rows are not by home municipality, by centre or by flow."""
+
+    message = "The view is home_municipality, centre or flow."
+
+
+class MalformedMonth(QueryRefused):
+    """A month is not written YYYY-MM."""
+
+    message = "A month, YYYY-MM."
+
+
+class ReversedRange(QueryRefused):
+    """The first month comes after the last."""
+
+    message = "`from` comes after `to`."
+
+
+class RangeTooLong(QueryRefused):
+    """More months than one report covers."""
+
+    message = "At most ten years at a time."
+
+
+class MonthNotOver(QueryRefused):
+    """The last month asked for is not over yet."""
+
+    message = "Only months that are over are counted."
+
+
+def last_month_over(now: datetime) -> str:
+    """Return the last Copenhagen calendar month that is over at ``now``, "YYYY-MM"."""
+    this_month = local_today(now).replace(day=1)
+    return (this_month - timedelta(days=1)).strftime("%Y-%m")
+
+
+def check_range(first: str, last: str) -> None:
+    """Refuse a range whose first month comes after its last, or longer than ten years."""
+    if first > last:
+        raise ReversedRange(field="from")
+    if len(months_between(first, last)) > LONGEST_RANGE:
+        raise RangeTooLong(field="to")
+
+
+def read_query(
+    *,
+    period: str | None,
+    first: str | None,
+    last: str | None,
+    by: str | None,
+    horizon: str,
+) -> Query:
+    """Return the query asked for, with the defaults filled in, or refuse it.
+
+    Defaults (for a missing or empty value): by month and home municipality,
+    from January of the horizon's year to the horizon.
+    """
+    period = period or "month"
+    by = by or "home_municipality"
+    if period not in PERIODS:
+        raise UnknownPeriod(field="period")
+    if by not in VIEWS:
+        raise UnknownView(field="by")
+    for name, month in (("from", first), ("to", last)):
+        if month and not _MONTH.match(month):
+            raise MalformedMonth(field=name)
+    last = last or horizon
+    first = first or f"{horizon[:4]}-01"
+    if last > horizon:
+        raise MonthNotOver(
+            f"Only months that are over are counted: `to` at most {horizon}.", field="to"
+        )
+    check_range(first, last)
+    return Query(period=period, first=first, last=last, by=by)

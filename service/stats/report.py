@@ -1,0 +1,221 @@
+"""Statistics that are safe to publish (SPEC P6), built from the tallies alone.
+
+Every view a key can ask for (by home municipality, by centre, or by flow
+from home municipality to the centre's municipality, each within the key's
+reach) is cut from one national suppression pattern per metric and year, so
+no two queries, whatever their views, periods or reach, show a cell one way
+in one and another way in the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy.orm import Session
+
+from service.booking.actors import Actor
+from service.booking.tally import MEASURES, METRICS
+from service.models import Centre, Municipality, Tally, WaitTally
+from service.stats.suppression import ANY, THRESHOLD, Node, Pattern, columns_of, suppress
+
+Period = Literal["month", "quarter", "year"]
+View = Literal["home_municipality", "centre", "flow"]
+TOTAL = "*"
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to report: the period, the months from first to last inclusive, and the rows."""
+
+    period: Period
+    first: str
+    last: str
+    by: View
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: str
+    label: str
+    cell: tuple[str, str]  # the home and centre parts of the cells of this row
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Return every "YYYY-MM" from first to last inclusive."""
+    year, month = (int(part) for part in first.split("-"))
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _columns(months: Sequence[str], period: Period) -> list[str]:
+    """Return the columns of a period that lie wholly within the months asked for."""
+    level = {"month": 0, "quarter": 1, "year": 2}[period]
+    spans: dict[str, list[str]] = defaultdict(list)
+    for month in months_between(f"{months[0][:4]}-01", f"{months[-1][:4]}-12"):
+        spans[columns_of(month)[level]].append(month)
+    inside = set(months)
+    return [column for column, span in spans.items() if inside.issuperset(span)]
+
+
+def _rows(session: Session, actor: Actor, by: View) -> tuple[list[_Row], tuple[str, str]]:
+    """Return the rows of a view within the actor's reach, data or not, and its total row.
+
+    Listing every row, not only those with data, keeps the mere presence of a
+    row from telling that someone from there asked for treatment.
+    """
+    municipalities = session.execute(
+        select(Municipality.code, Municipality.name).order_by(Municipality.code)
+    ).all()
+    centres = session.execute(
+        select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name)
+    ).all()
+    places = sorted({place for _, _, place in centres})
+    home, centre = actor.municipality_code, actor.centre_id
+    if centre is not None:
+        own = next(row for row in centres if row.id == centre)
+        by_home = [_Row(code, name, (code, str(centre))) for code, name in municipalities]
+        # Within a centre's reach a flow is one into that centre.
+        flows = [_Row(f"{row.key}>{own.municipality_code}", "", row.cell) for row in by_home]
+        views = {
+            "home_municipality": by_home,
+            "centre": [_Row(str(centre), own.name, (ANY, str(centre)))],
+            "flow": [_Row(row.key, row.key, row.cell) for row in flows],
+        }
+        return views[by], (ANY, str(centre))
+    homes = [(code, name) for code, name in municipalities if home in (None, code)]
+    views = {
+        "home_municipality": [_Row(code, name, (code, ANY)) for code, name in homes],
+        "centre": [_Row(str(cid), name, (home or ANY, str(cid))) for cid, name, _ in centres],
+        "flow": [
+            _Row(f"{code}>{place}", f"{code}>{place}", (code, "@" + place))
+            for code, _ in homes
+            for place in places
+        ],
+    }
+    return views[by], (home or ANY, ANY)
+
+
+def _patterns(
+    session: Session, months: Sequence[str], horizon: str
+) -> dict[tuple[str, str], Pattern]:
+    """Return the national pattern of every metric for every year the months touch."""
+    located = {
+        str(cid): code for cid, code in session.execute(select(Centre.id, Centre.municipality_code))
+    }
+    years = sorted({month[:4] for month in months})
+    leaves: dict[tuple[str, str], dict[tuple[str, str, str], int]] = defaultdict(dict)
+    rows = session.execute(
+        select(Tally.metric, Tally.home_municipality, Tally.centre_id, Tally.month, Tally.count)
+        .where(func.substr(Tally.month, 1, 4).in_(years), Tally.month <= horizon)
+        .order_by(Tally.month)
+    )
+    for metric, home, centre_id, month, count in rows:
+        leaves[(metric, month[:4])][(home, str(centre_id), month)] = count
+    return {
+        (metric, year): suppress(
+            leaves[(metric, year)],
+            located=located,
+            months=[m for m in months_between(f"{year}-01", f"{year}-12") if m <= horizon],
+        )
+        for metric in METRICS
+        for year in years
+    }
+
+
+def _reach(actor: Actor, model: type[WaitTally]) -> ColumnElement[bool]:
+    if actor.centre_id is not None:
+        return model.centre_id == actor.centre_id
+    if actor.municipality_code is not None:
+        return model.home_municipality == actor.municipality_code
+    return true()
+
+
+def _median_and_p90(histogram: Mapping[int, int]) -> dict[str, int] | None:
+    total = sum(histogram.values())
+    if total < THRESHOLD:
+        return None
+    result: dict[str, int] = {}
+    seen = 0
+    for days in sorted(histogram):
+        seen += histogram[days]
+        for name, share in (("median", 0.5), ("p90", 0.9)):
+            if name not in result and seen >= share * total:
+                result[name] = days
+    return result
+
+
+def _waits(
+    session: Session,
+    actor: Actor,
+    rows: Sequence[_Row],
+    months: Sequence[str],
+    columns: Sequence[str],
+) -> dict[str, dict[str, dict[str, dict[str, int] | None]]]:
+    """Return the median and 90th percentile of each waiting time, from five courses up."""
+    centres = session.execute(select(Centre.id, Centre.municipality_code))
+    located = {row.id: row.municipality_code for row in centres}
+    # (measure, row, column) -> {days: count}
+    histograms: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    found = session.execute(
+        select(
+            WaitTally.measure,
+            WaitTally.home_municipality,
+            WaitTally.centre_id,
+            WaitTally.month,
+            WaitTally.days,
+            WaitTally.count,
+        ).where(WaitTally.month.in_(months), _reach(actor, WaitTally))
+    )
+    for measure, home, centre_id, month, days, count in found:
+        parts = {home, ANY, str(centre_id), "@" + located[centre_id]}
+        keys = [row.key for row in rows if set(row.cell) <= parts] + [TOTAL]
+        for key in keys:
+            for column in set(columns_of(month)) & set(columns):
+                histograms[(measure, key, column)][days] += count
+    return {
+        measure: {
+            key: {column: _median_and_p90(histograms[(measure, key, column)]) for column in columns}
+            for key in [*(row.key for row in rows), TOTAL]
+        }
+        for measure in MEASURES
+    }
+
+
+def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dict[str, Any]:
+    """Return the suppressed counts and waiting times of one view over a range of months.
+
+    ``horizon`` is the last month that is over; nothing after it is counted.
+    """
+    months = months_between(query.first, query.last)
+    rows, total = _rows(session, actor, query.by)
+    columns = _columns(months, query.period)
+    patterns = _patterns(session, months, horizon)
+
+    def shown(metric: str, cell: tuple[str, str], column: str) -> int | str:
+        node: Node = (*cell, column)
+        return patterns[(metric, column[:4])].show(node)
+
+    return {
+        "period": query.period,
+        "from": query.first,
+        "to": query.last,
+        "by": query.by,
+        "threshold": THRESHOLD,
+        "columns": columns,
+        "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
+        "counts": {
+            metric: {
+                **{row.key: {c: shown(metric, row.cell, c) for c in columns} for row in rows},
+                TOTAL: {c: shown(metric, total, c) for c in columns},
+            }
+            for metric in METRICS
+        },
+        "waiting_days": _waits(session, actor, rows, months, columns),
+    }

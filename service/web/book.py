@@ -1,0 +1,152 @@
+"""Booking without a name: home municipality, a place, an intro time, and the code shown once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from urllib.parse import quote
+
+import segno
+from flask import Blueprint, abort, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from wtforms.fields.choices import SelectChoice
+
+from service import db
+from service.api.transaction import transactional
+from service.booking import catalogue, directory, pathway
+from service.booking.clock import local_today, utcnow
+from service.booking.errors import DomainError, NotContracted, NotFound, SlotUnavailable
+from service.limits import configured, limiter
+from service.models import Centre, Course, Municipality, Slot, SlotKind
+from service.web.common import keyring, message_for, page, protect, when
+from service.web.forms import BookForm, MunicipalityForm
+from service.web.sessions import sign_in
+
+blp = Blueprint("book", __name__, template_folder="templates")
+blp.before_request(protect)
+
+
+def _municipality_form(data: Mapping[str, str] | None = None) -> MunicipalityForm:
+    form = MunicipalityForm(data)
+    form.municipality.choices = [SelectChoice("", _("Choose your municipality"))] + [
+        SelectChoice(m.code, m.name) for m in directory.municipalities(db.session())
+    ]
+    return form
+
+
+@blp.get("/book")
+def choose_municipality() -> tuple[str, int]:
+    """Step 1: the home municipality, from a plain select that needs no JavaScript."""
+    return page("book_municipality.html", form=_municipality_form())
+
+
+@blp.get("/book/places")
+def choose_place() -> tuple[str, int]:
+    """Step 2: the places the municipality works with, soonest free first talk first."""
+    form = _municipality_form(request.args)
+    if not form.validate():
+        return page("book_municipality.html", status=422, form=form)
+    return _places(form.municipality.data)
+
+
+def _places(code: str, status: int = 200, error: str | None = None) -> tuple[str, int]:
+    session = db.session()
+    return page(
+        "book_places.html",
+        status=status,
+        error=error,
+        municipality=directory.municipality(session, code),
+        providers=catalogue.providers(session, code, now=utcnow()),
+    )
+
+
+def _chosen(values: Mapping[str, str]) -> tuple[Municipality, Centre]:
+    """Return the municipality and place a request names; 404 for anything unknown."""
+    session = db.session()
+    try:
+        municipality = directory.municipality(session, values.get("municipality", ""))
+        centre = directory.centre(session, uuid.UUID(values.get("centre", "")))
+    except (NotFound, ValueError):
+        abort(404)
+    return municipality, centre
+
+
+def _contracted(municipality: Municipality, centre: Centre) -> bool:
+    today = local_today(utcnow())
+    return centre in directory.contracted_centres(db.session(), municipality.code, on=today)
+
+
+def _time_page(
+    form: BookForm, municipality: Municipality, centre: Centre, status: int = 200
+) -> tuple[str, int]:
+    slots = catalogue.free_slots(db.session(), centre.id, SlotKind.INTRO, now=utcnow())
+    form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
+    return page(
+        "book_time.html", status=status, form=form, municipality=municipality, centre=centre
+    )
+
+
+@blp.get("/book/time")
+def choose_time() -> tuple[str, int]:
+    """Step 3: a free time for the first talk at the chosen place, and the 18+ confirmation."""
+    municipality, centre = _chosen(request.args)
+    if not _contracted(municipality, centre):
+        return _places(municipality.code, 422, message_for(NotContracted()))
+    form = BookForm(data={"municipality": municipality.code, "centre": str(centre.id)})
+    return _time_page(form, municipality, centre)
+
+
+@blp.post("/book/time")
+@limiter.limit(lambda: configured("RATELIMIT_COURSE_CREATE"))
+@transactional
+def book() -> tuple[str, int]:
+    """Book the first talk; the code is shown on the answer to this request, and never again."""
+    form = BookForm()
+    municipality, centre = _chosen(request.form)
+    if not form.validate():
+        return _time_page(form, municipality, centre, status=422)
+    session, now = db.session(), utcnow()
+    try:
+        token, course = pathway.create_course(
+            session,
+            keyring(),
+            home_municipality=municipality.code,
+            centre_id=centre.id,
+            intro_slot_id=_slot_id(form.slot.data),
+            language=str(get_locale() or "da"),
+            now=now,
+        )
+    except DomainError as error:
+        form.slot.errors = [*form.slot.errors, message_for(error)]
+        return _time_page(form, municipality, centre, status=409)
+    sign_in(session, course, now=now)
+    return _token_page(token, course, centre, now=now)
+
+
+def _slot_id(value: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        raise SlotUnavailable(field="slot_id") from None
+
+
+def _token_page(token: str, course: Course, centre: Centre, *, now: datetime) -> tuple[str, int]:
+    intro = next(b for b in course.bookings if b.slot_id is not None)
+    slot = db.session().get_one(Slot, intro.slot_id)
+    card = (
+        _("Your code: %(token)s", token=token)
+        + "\n\n"
+        + _("Keep it safe. It is the only key to your booking and cannot be recovered.")
+    )
+    return page(
+        "token.html",
+        token=token,
+        groups=token.split("-"),
+        qr=Markup(segno.make(token, error="m").svg_inline(scale=6, border=2)),  # noqa: S704
+        text_file="data:text/plain;charset=utf-8," + quote(card + "\n"),
+        centre=centre,
+        starts_at=slot.starts_at,
+    )

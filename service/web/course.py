@@ -1,0 +1,198 @@
+"""A citizen's own course: sign in with the code, see it, book, move, cancel, erase, sign out."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as Redirect
+from wtforms.fields.choices import SelectChoice
+
+from service import db
+from service.api.calendar import calendar_for
+from service.api.transaction import transactional
+from service.api.views import course_payload
+from service.booking import catalogue, pathway, reservations
+from service.booking.clock import utcnow
+from service.booking.errors import DomainError
+from service.booking.reservations import LIVE
+from service.limits import token_entry
+from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
+from service.web import sessions
+from service.web.common import keyring, message_for, page, protect, when
+from service.web.forms import CodeForm, ConfirmForm, SlotForm
+
+blp = Blueprint("course", __name__, template_folder="templates")
+blp.before_request(protect)
+
+
+def _course() -> Course:
+    """Return the signed-in course, or send the browser to the code page."""
+    course = sessions.signed_in_course(db.session(), now=utcnow())
+    if course is None:
+        flash(_("You are not signed in, or your session has ended. Type your code again."))
+        abort(redirect(url_for("course.enter_code"), code=303))
+    return course
+
+
+@blp.get("/code")
+def enter_code() -> tuple[str, int]:
+    """The "I have a code" page."""
+    return page("code.html", form=CodeForm())
+
+
+@blp.post("/code")
+@token_entry
+@transactional
+def sign_in() -> tuple[str, int] | Redirect:
+    """Check the code and start a session that holds only a reference to the course."""
+    form = CodeForm()
+    if not form.validate():
+        return page("code.html", status=422, form=form)
+    session, code = db.session(), form.code.data or ""
+    try:
+        course = pathway.course_for_token(session, keyring(), code)
+    except DomainError as error:
+        form.code.errors = [message_for(error)]
+        return page("code.html", status=422, form=form)
+    pathway.refresh_token_digest(course, keyring(), code)
+    sessions.sign_in(session, course, now=utcnow())
+    return redirect(url_for("course.show"), code=303)
+
+
+def _live(course: Course, kind: BookingKind) -> Booking | None:
+    return next((b for b in course.bookings if b.kind is kind and b.status in LIVE), None)
+
+
+def _course_page(course: Course, status: int = 200, error: str | None = None) -> tuple[str, int]:
+    session, now = db.session(), utcnow()
+    joinable = course.status in (CourseStatus.APPROVED, CourseStatus.ACTIVE) and not _live(
+        course, BookingKind.GROUP
+    )
+    groups = catalogue.group_views(session, [course.centre_id], now=now) if joinable else []
+    return page(
+        "course.html",
+        status=status,
+        error=error,
+        course=course_payload(session, course),
+        groups=[view for view in groups if view.joinable],
+        can_book_closing=course.status is CourseStatus.ACTIVE
+        and not _live(course, BookingKind.CLOSING),
+        form=ConfirmForm(),
+    )
+
+
+@blp.get("/my")
+def show() -> tuple[str, int]:
+    """The course: its talks, the decision, the groups to join, and what can be done next."""
+    return _course_page(_course())
+
+
+@blp.post("/my/groups/<uuid:group_id>")
+@transactional
+def join(group_id: uuid.UUID) -> tuple[str, int] | Redirect:
+    """Take a place in a group, or the next place on its waitlist when it is full."""
+    course = _course()
+    try:
+        booking = reservations.join_group(db.session(), course.id, group_id, now=utcnow())
+    except DomainError as error:
+        return _course_page(course, 409, message_for(error))
+    if booking.status is BookingStatus.WAITLISTED:
+        position = reservations.waitlist_position(db.session(), booking)
+        flash(_("The group is full. You are number %(n)s on its waitlist.", n=position))
+    else:
+        flash(_("You have a place in the group."))
+    return redirect(url_for("course.show"), code=303)
+
+
+@blp.post("/my/bookings/<uuid:booking_id>/cancel")
+@transactional
+def cancel(booking_id: uuid.UUID) -> tuple[str, int] | Redirect:
+    """Cancel a talk or leave a group (or its waitlist)."""
+    course = _course()
+    try:
+        reservations.cancel(db.session(), course.id, booking_id, now=utcnow())
+    except DomainError as error:
+        return _course_page(course, 409, message_for(error))
+    flash(_("Cancelled."))
+    return redirect(url_for("course.show"), code=303)
+
+
+def _kind(name: str) -> SlotKind:
+    if name not in ("intro", "closing"):
+        abort(404)
+    return SlotKind(name)
+
+
+def _time_page(
+    course: Course, kind: SlotKind, form: SlotForm, status: int = 200
+) -> tuple[str, int]:
+    slots = catalogue.free_slots(db.session(), course.centre_id, kind, now=utcnow())
+    form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
+    moving = _live(course, BookingKind(kind.value)) is not None
+    return page("course_time.html", status=status, form=form, kind=kind.value, moving=moving)
+
+
+@blp.get("/my/time/<name>")
+def choose_time(name: str) -> tuple[str, int]:
+    """Choose a time for a talk: the closing talk, or a new time for a booked one."""
+    return _time_page(_course(), _kind(name), SlotForm())
+
+
+@blp.post("/my/time/<name>")
+@transactional
+def book_time(name: str) -> tuple[str, int] | Redirect:
+    """Book the talk, moving the booked one in the same transaction: all of it or none."""
+    course, kind, form = _course(), _kind(name), SlotForm()
+    if not form.validate():
+        return _time_page(course, kind, form, status=422)
+    session, now = db.session(), utcnow()
+    try:
+        slot_id = uuid.UUID(form.slot.data or "")
+    except ValueError:
+        abort(404)
+    try:
+        booked = _live(course, BookingKind(kind.value))
+        if booked is not None:
+            reservations.cancel(session, course.id, booked.id, now=now)
+        reservations.lock_course_and_group(session, course.id)
+        reservations.book_slot(session, course, slot_id, now=now)
+    except DomainError as error:
+        form.slot.errors = [message_for(error)]
+        return _time_page(course, kind, form, status=409)
+    flash(_("Booked."))
+    return redirect(url_for("course.show"), code=303)
+
+
+@blp.get("/my/calendar.ics")
+def calendar() -> Response:
+    """A neutral calendar file: "Aftale" and the address, nothing more."""
+    return calendar_for(db.session(), _course(), now=utcnow())
+
+
+@blp.get("/my/erase")
+def confirm_erase() -> tuple[str, int]:
+    """Ask once more before everything is erased."""
+    _course()
+    return page("erase.html", form=ConfirmForm())
+
+
+@blp.post("/my/erase")
+@transactional
+def erase() -> tuple[str, int]:
+    """Erase the course, its bookings and the code, and end every session of it."""
+    course = _course()
+    session = db.session()
+    sessions.end_every_session(session, course.id)
+    pathway.erase(session, course.id, now=utcnow())
+    return page("erased.html")
+
+
+@blp.post("/logout")
+@transactional
+def sign_out() -> Redirect:
+    """End the session on the server; the code still works next time."""
+    sessions.sign_out(db.session())
+    flash(_("You are signed out."))
+    return redirect(url_for("pages.landing"), code=303)

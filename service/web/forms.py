@@ -1,0 +1,67 @@
+"""The forms of the citizen's pages (WTForms through Flask-WTF: CSRF token, field errors)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+
+class MunicipalityForm(FlaskForm):
+    """Step 1: the home municipality (sent by GET, so it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    municipality = SelectField(
+        _l("Your home municipality"),
+        validators=[InputRequired(_l("Choose your home municipality."))],
+    )
+
+
+class BookForm(FlaskForm):
+    """Step 3: an intro time at the chosen place, and the 18+ confirmation."""
+
+    municipality = HiddenField(validators=[DataRequired()])
+    centre = HiddenField(validators=[DataRequired()])
+    slot = RadioField(
+        _l("Choose a time for your first talk"),
+        validators=[InputRequired(_l("Choose a time."))],
+        validate_choice=False,
+    )
+    adult = BooleanField(
+        _l("I am 18 or older"),
+        validators=[DataRequired(_l("The offer is for adults: confirm that you are 18 or older."))],
+    )
+
+
+class CodeForm(FlaskForm):
+    """Entering one's code."""
+
+    code = StringField(
+        _l("Your code"),
+        validators=[
+            InputRequired(_l("Type your code.")),
+            Length(max=64, message=_l("That is longer than a code.")),
+        ],
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+        },
+    )
+
+
+class SlotForm(FlaskForm):
+    """A time for a talk: booking the closing talk or moving a talk."""
+
+    slot = RadioField(
+        _l("Choose a time"),
+        validators=[InputRequired(_l("Choose a time."))],
+        validate_choice=False,
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: its CSRF token is all it carries."""

@@ -1,0 +1,118 @@
+"""The operator's commands: purge, privacy-audit and create-staff."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from flask import Flask
+from flask.cli import ScriptInfo
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.cli import cli
+from service.models import Course, Group, StaffAccount, Tally
+from tests.support.calls import approved_course, bearer, start_course
+from tests.support.pages import Citizen
+from tests.support.world import World
+
+
+def _run(app: Flask, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
+    return result.exit_code, result.output
+
+
+def test_purge_deletes_old_courses_and_keeps_the_numbers(
+    app: Flask, client: FlaskClient, session: Session, world: World, now: datetime
+) -> None:
+    """An ended course older than the period goes; the tallies that counted it stay."""
+    _, course = start_course(client, world)
+    session.execute(
+        update(Course)
+        .where(Course.id == uuid.UUID(course["id"]))
+        .values(ended_at=now - timedelta(days=91))
+    )
+    session.commit()
+    tallies = session.scalars(select(Tally.count)).all()
+    session.commit()  # the tests' session begins IMMEDIATE on SQLite: end it before the app writes
+
+    code, output = _run(app, "purge")
+
+    assert code == 0
+    assert "Purged 1 ended" in output
+    session.expire_all()
+    assert session.scalars(select(Course)).all() == []
+    assert session.scalars(select(Tally.count)).all() == tallies
+
+
+def test_the_privacy_audit_runs_clean_after_a_day_of_use(
+    app: Flask, client: FlaskClient, session: Session, world: World, now: datetime, tmp_path: Path
+) -> None:
+    """Bookings by API and web, a group, an erasure: nothing identifying anywhere."""
+    token, _ = approved_course(client, world, session, now=now, slot=world.intro_a[0])
+    client.post("/api/v1/me/bookings", json={"group_id": str(world.group_a)}, headers=bearer(token))
+    erased, _ = start_course(client, world, slot=world.intro_a[1])
+    client.delete("/api/v1/me", headers=bearer(erased))
+    citizen = Citizen(client)
+    citizen.post("/code", {"code": token}, csrf=citizen.get("/code").csrf())
+    citizen.get("/my")
+    log = tmp_path / "service.log"
+    log.write_text("GET /my 200 2.0ms\nPOST /code 303 5.1ms\n", encoding="utf-8")
+
+    code, output = _run(app, "privacy-audit", "--log", str(log))
+
+    assert code == 0, output
+    assert "Nothing identifying found." in output
+
+
+def test_the_privacy_audit_names_what_it_finds_but_not_the_value(
+    app: Flask, session: Session, world: World, tmp_path: Path
+) -> None:
+    """A CPR-like number slipped into a group name and an address in a log: exit 1, places given."""
+    session.execute(
+        update(Group).where(Group.id == world.group_a).values(name="Gruppe 010190-1234")
+    )
+    session.commit()
+    log = tmp_path / "service.log"
+    log.write_text("ok\nclient 192.0.2.44 asked\n", encoding="utf-8")
+
+    code, output = _run(app, "privacy-audit", "--log", str(log))
+
+    assert code == 1
+    assert f"cpr-number\tgroups.name [{world.group_a}]" in output
+    assert f"ip-address\t{log}:2" in output
+    assert "010190" not in output
+    assert "192.0.2.44" not in output
+
+
+def test_create_staff_prints_a_setup_code_that_opens_the_password_page(
+    app: Flask, client: FlaskClient, session: Session, world: World
+) -> None:
+    """The first administrator: the code signs in once, then a password must be chosen."""
+    code, output = _run(app, "create-staff", "first.admin")
+
+    assert code == 0
+    setup = output.strip().splitlines()[-1]
+    account = session.scalars(select(StaffAccount)).one()
+    assert account.must_set_password
+    assert setup not in account.password_hash
+    session.commit()
+    browser = Citizen(client)
+    signed = browser.post(
+        "/staff/login",
+        {"username": "first.admin", "password": setup},
+        csrf=browser.get("/staff/login").csrf(),
+    )
+    assert signed.status == 303
+    assert browser.get("/staff/").response.headers["Location"] == "/staff/password"
+
+
+def test_create_staff_refuses_a_centre_role_without_a_centre(app: Flask, world: World) -> None:
+    """A clear error, nothing created."""
+    code, output = _run(app, "create-staff", "lonely", "--role", "staff")
+
+    assert code == 1
+    assert "centre" in output

@@ -1,0 +1,263 @@
+"""Statistics over HTTP: counted as the pathway moves, suppressed when small, kept after purges."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+import crypto
+from service.booking.clock import LOCAL
+from service.models import Centre, Course, SlotKind
+from service.stats.export import to_csv
+from tests.support.calls import bearer, hold_intro, start_course
+from tests.support.world import NEIGHBOUR, World, add_api_key, add_slot
+
+THIS_MONTH = datetime.now(UTC).astimezone(LOCAL).strftime("%Y-%m")
+
+
+def _end_of_quarter(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year}-{(number - 1) // 3 * 3 + 3:02d}"
+
+
+@pytest.fixture(autouse=True)
+def _quarter_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set the statistics' clock to the first day after this quarter, so its months are over."""
+    last = _end_of_quarter(THIS_MONTH)
+    year, month = int(last[:4]), int(last[5:])
+    after = datetime(year + month // 12, month % 12 + 1, 1, 12, tzinfo=LOCAL)
+    monkeypatch.setattr("service.api.stats.utcnow", lambda: after.astimezone(UTC))
+
+
+@pytest.fixture
+def national_key(session: Session, keyring: crypto.Keyring, world: World) -> str:
+    """Return a stats key with national reach."""
+    key = add_api_key(session, keyring, scopes="stats:read")
+    session.commit()
+    return key
+
+
+def _requests(
+    client: FlaskClient, world: World, session: Session, *, home: str, count: int
+) -> list[tuple[str, dict[str, Any]]]:
+    centre = session.get_one(Centre, world.centre_a)
+    start = datetime.now(UTC) + timedelta(days=10)
+    slots = [
+        add_slot(session, centre, SlotKind.INTRO, start + timedelta(hours=n)).id
+        for n in range(count)
+    ]
+    session.commit()
+    return [start_course(client, world, slot=slot, home=home) for slot in slots]
+
+
+def _stats(client: FlaskClient, key: str, **query: str) -> dict[str, Any]:
+    params = {"from": THIS_MONTH, "to": THIS_MONTH, **query}
+    response = client.get("/api/v1/stats", query_string=params, headers=bearer(key))
+    assert response.status_code == 200, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def _hidden(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def test_requests_are_counted_and_small_cells_hidden_with_a_complement(
+    client: FlaskClient, world: World, session: Session, national_key: str
+) -> None:
+    """Seven from København show; two from Frederiksberg show as "<5", and no total gives them."""
+    _requests(client, world, session, home="101", count=7)
+    _requests(client, world, session, home=NEIGHBOUR, count=2)
+
+    requested = _stats(client, national_key)["counts"]["requested"]
+
+    assert requested[NEIGHBOUR][THIS_MONTH] == "<5"
+    column = [requested[row][THIS_MONTH] for row in requested]
+    assert sum(_hidden(value) for value in column) >= 2
+    assert requested["461"][THIS_MONTH] == 0
+
+
+def _quarter_range() -> tuple[str, str, str]:
+    year, month = (int(part) for part in THIS_MONTH.split("-"))
+    first = (month - 1) // 3 * 3 + 1
+    return f"{year}-{first:02d}", _end_of_quarter(THIS_MONTH), f"{year}-Q{(month - 1) // 3 + 1}"
+
+
+def test_every_period_is_cut_from_one_pattern(
+    client: FlaskClient, world: World, session: Session, national_key: str
+) -> None:
+    """Month and quarter views together leave no sum with exactly one hidden cell in it."""
+    _requests(client, world, session, home="101", count=6)
+    _requests(client, world, session, home=NEIGHBOUR, count=1)
+    first, last, quarter = _quarter_range()
+
+    views = [
+        _stats(client, national_key, period=period, **{"from": first, "to": last})
+        for period in ("month", "quarter")
+    ]
+
+    cells = {
+        (row, column): value
+        for view in views
+        for row, values in view["counts"]["requested"].items()
+        for column, value in values.items()
+    }
+    rows = list(views[0]["counts"]["requested"])
+    months = views[0]["columns"]
+    assert views[1]["columns"] == [quarter]
+    assert cells[(NEIGHBOUR, THIS_MONTH)] == "<5"
+    sums = [[(row, quarter)] + [(row, m) for m in months] for row in rows]
+    sums += [[(r, column) for r in rows] for column in [*months, quarter]]
+    for cells_in_sum in sums:
+        assert sum(_hidden(cells[cell]) for cell in cells_in_sum) != 1, cells_in_sum
+
+
+def test_statistics_survive_the_deletion_of_the_courses_they_count(
+    client: FlaskClient, world: World, session: Session, national_key: str
+) -> None:
+    """Erasing some courses and deleting the rest outright leaves every published number."""
+    made = _requests(client, world, session, home="101", count=6)
+    before = _stats(client, national_key)
+
+    client.delete("/api/v1/me", headers=bearer(made[0][0]))
+    session.execute(delete(Course))
+    session.commit()
+    after = _stats(client, national_key)
+
+    assert after["counts"]["requested"] == before["counts"]["requested"]
+    assert after["counts"]["erased"]["101"][THIS_MONTH] == "<5"
+
+
+def test_waiting_times_show_only_from_five_courses(
+    client: FlaskClient, world: World, session: Session, national_key: str, now: datetime
+) -> None:
+    """Four intro talks give no waiting time; five give a median and a 90th percentile."""
+    made = _requests(client, world, session, home="101", count=5)
+    for index, (_, course) in enumerate(made):
+        hold_intro(session, course["id"], now=now)
+        client.post(
+            f"/api/v1/courses/{course['id']}/decision",
+            json={"decision": "approved"},
+            headers=bearer(world.manage_a),
+        )
+        waits = _stats(client, national_key)["waiting_days"].get("request_to_intro", {})
+        shown = waits.get("101", {}).get(THIS_MONTH)
+        if index < 4:
+            assert shown is None
+        else:
+            assert shown == {"median": 0, "p90": 0}
+
+
+def test_a_municipality_key_sees_only_its_own_citizens(
+    client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring
+) -> None:
+    """A stats key bound to Frederiksberg has one row, its own, plus the total."""
+    key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
+    session.commit()
+    _requests(client, world, session, home="101", count=6)
+
+    body = _stats(client, key)
+
+    assert set(body["counts"]["requested"]) == {NEIGHBOUR, "*"}
+    assert body["counts"]["requested"][NEIGHBOUR][THIS_MONTH] == 0
+
+
+def test_stats_need_the_scope(client: FlaskClient, world: World) -> None:
+    """A key without stats:read gets 403."""
+
+    response = client.get("/api/v1/stats", headers=bearer(world.manage_a))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "week"},
+        {"from": "2026-13"},
+        {"from": "2026-05", "to": "2026-01"},
+        {"by": "name"},
+        {"from": "2000-01", "to": "2099-12"},
+        {"from": "2099-01"},
+    ],
+)
+def test_bad_stats_queries_are_refused(
+    client: FlaskClient, national_key: str, query: dict[str, str]
+) -> None:
+    """Unknown periods, impossible months, reversed ranges, months not over, unknown views: 422."""
+
+    response = client.get("/api/v1/stats", query_string=query, headers=bearer(national_key))
+
+    assert response.status_code == 422
+
+
+def test_every_view_and_reach_shows_a_cell_the_same_way(
+    client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring, national_key: str
+) -> None:
+    """A centre's key, a municipality's key and a national key agree on every cell they share."""
+    centre = session.get_one(Centre, world.centre_a)
+    centre_key = add_api_key(session, keyring, scopes="stats:read", centre=centre)
+    home_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
+    session.commit()
+    _requests(client, world, session, home="101", count=7)
+    _requests(client, world, session, home=NEIGHBOUR, count=2)
+    centre_id = str(world.centre_a)
+
+    by_home = _stats(client, national_key)["counts"]
+    by_centre = _stats(client, national_key, by="centre")["counts"]
+    centre_own = _stats(client, centre_key, by="centre")["counts"]
+    home_own = _stats(client, home_key)["counts"]
+    home_by_centre = _stats(client, home_key, by="centre")["counts"]
+    centre_by_home = _stats(client, centre_key)["counts"]
+
+    for metric, rows in by_home.items():
+        assert rows[NEIGHBOUR] == home_own[metric][NEIGHBOUR] == home_own[metric]["*"]
+        assert by_centre[metric][centre_id] == centre_own[metric][centre_id]
+        assert centre_own[metric]["*"] == centre_by_home[metric]["*"]
+        assert home_by_centre[metric][centre_id] == centre_by_home[metric][NEIGHBOUR]
+    assert centre_by_home["requested"][NEIGHBOUR][THIS_MONTH] == "<5"
+
+
+def test_the_same_counts_download_as_csv(
+    client: FlaskClient, world: World, session: Session, national_key: str
+) -> None:
+    """The CSV holds the JSON's counts, marks included, one line per metric and row."""
+    _requests(client, world, session, home="101", count=7)
+    _requests(client, world, session, home=NEIGHBOUR, count=2)
+    params = {"from": THIS_MONTH, "to": THIS_MONTH}
+
+    response = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert lines[0] == ["metric", "row", "name", THIS_MONTH]
+    cells = {(metric, row): value for metric, row, _, value in lines[1:]}
+    body = _stats(client, national_key)["counts"]
+    assert cells == {
+        (metric, row): str(values[THIS_MONTH])
+        for metric, rows in body.items()
+        for row, values in rows.items()
+    }
+    assert cells[("requested", NEIGHBOUR)] == "<5"
+
+
+def test_csv_text_that_looks_like_a_formula_is_defused() -> None:
+    """A centre named "=HYPERLINK(...)" cannot run in the spreadsheet that opens the file."""
+    result = {
+        "columns": ["2031-01"],
+        "rows": {"c": "=HYPERLINK(1)", "*": "I alt"},
+        "counts": {"requested": {"c": {"2031-01": 7}, "*": {"2031-01": 7}}},
+    }
+
+    lines = list(csv.reader(io.StringIO(to_csv(result))))
+
+    assert lines[1] == ["requested", "c", "'=HYPERLINK(1)", "7"]

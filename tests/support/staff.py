@@ -1,0 +1,149 @@
+"""Staff accounts for the tests, signing them in, and the access matrix's route entries.
+
+Every staff route appears in exactly one ``Route`` of a ``ROUTES_*`` list
+(tests/support/staff_routes_*.py); tests/integration/test_staff_access.py
+checks each against every role, for an object of the account's own centre or
+municipality and for a foreign one, and fails on a staff route with no entry.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from service.booking import accounts
+from service.models import Role, StaffAccount
+from tests.support.pages import Citizen, Page
+from tests.support.world import HOME, NEIGHBOUR, World
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One staff route: how to call it on an object in reach ("own") or out of it ("foreign").
+
+    ``path`` may hold {own_centre}, {group}, {course}, {slot}, {session}, {account}
+    (and {foreign_...} versions are derived by the harness); ``allowed`` are the
+    roles that may use it on their own objects. ``foreign_status`` is what an
+    allowed role gets for another centre's or municipality's object (404, as if
+    it did not exist), or None where the route takes no object.
+    """
+
+    method: str
+    path: str
+    allowed: frozenset[Role]
+    form: dict[str, str] = field(default_factory=dict)
+    foreign_status: int | None = 404
+    # An allowed call answers one of these (a page, a redirect after a change, a download).
+    ok: tuple[int, ...] = (200, 303)
+
+
+@dataclass
+class Staff:
+    """The tests' staff: one account per role at centre A / København, and foreign ones."""
+
+    accounts: dict[str, StaffAccount]
+
+    def __getitem__(self, name: str) -> StaffAccount:
+        return self.accounts[name]
+
+
+def make_account(
+    session: Session,
+    username: str,
+    role: Role,
+    *,
+    centre: uuid.UUID | None = None,
+    municipality: str | None = None,
+) -> StaffAccount:
+    """Create an account with the tests' password, ready to sign in."""
+    made = accounts.create(
+        session,
+        username=username,
+        role=role,
+        centre_id=centre,
+        municipality_code=municipality,
+        created_by=None,
+        profile=crypto.TEST_PROFILE,
+        now=datetime.now(UTC),
+    )
+    made.account.password_hash = crypto.hash_password(PASSWORD, profile=crypto.TEST_PROFILE)
+    made.account.must_set_password = False
+    session.flush()
+    return made.account
+
+
+def make_staff(session: Session, world: World) -> Staff:
+    """Create staff and a centre admin at centres A and B, coordinators and an administrator."""
+    staff = Staff(
+        {
+            "staff_a": make_account(session, "staff.a", Role.STAFF, centre=world.centre_a),
+            "admin_a": make_account(session, "admin.a", Role.CENTRE_ADMIN, centre=world.centre_a),
+            "staff_b": make_account(session, "staff.b", Role.STAFF, centre=world.centre_b),
+            "admin_b": make_account(session, "admin.b", Role.CENTRE_ADMIN, centre=world.centre_b),
+            "coordinator": make_account(session, "coord.home", Role.COORDINATOR, municipality=HOME),
+            "coordinator_b": make_account(
+                session, "coord.other", Role.COORDINATOR, municipality=NEIGHBOUR
+            ),
+            "admin": make_account(session, "admin", Role.ADMIN),
+        }
+    )
+    session.commit()
+    return staff
+
+
+def sign_in(client: FlaskClient, account: StaffAccount, password: str = PASSWORD) -> Page:
+    """Sign an account in through the login form; return the answer."""
+    browser = Citizen(client)
+    form = browser.get("/staff/login")
+    return browser.post(
+        "/staff/login", {"username": account.username, "password": password}, csrf=form.csrf()
+    )
+
+
+def call(client: FlaskClient, method: str, path: str, form: dict[str, Any]) -> Page:
+    """Call a staff route as the signed-in browser, with a valid CSRF token on a POST."""
+    browser = Citizen(client)
+    if method == "get":
+        return browser.get(path)
+    csrf = browser.get("/staff/password").csrf()
+    return browser.post(path, form, csrf=csrf)
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Fill a route's placeholders."""
+    return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
+
+
+ObjectMaker = Callable[[Session, World, str], dict[str, str]]
+
+
+def objects(
+    session: Session, world: World, course_id: str, extra_account: uuid.UUID
+) -> dict[str, str]:
+    """Return the placeholders of the matrix: objects of centre A and of municipality 101."""
+    from service.models import ApiKey, Group  # local: keeps this module light for route lists
+
+    group = session.get_one(Group, world.group_a)
+    key = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).first()
+    assert key is not None, "the world has API keys"
+    return {
+        "centre": str(world.centre_a),
+        "group": str(world.group_a),
+        "session": str(group.sessions[0].id),
+        "course": course_id,
+        "slot": str(world.intro_a[3]),
+        "account": str(extra_account),
+        "municipality": HOME,
+        "api_key": str(key.id),
+    }

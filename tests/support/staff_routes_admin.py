@@ -1,0 +1,61 @@
+"""The access matrix's entries for the municipality and administration pages.
+
+{account} is an extra staff account of centre A, {centre} centre A and
+{api_key} one of the world's API keys. Routes that take an object answer
+404 to a manager who cannot reach it (a centre admin of centre B).
+"""
+
+from __future__ import annotations
+
+from service.models import Role
+from tests.support.staff import Route
+
+ADMIN = frozenset({Role.ADMIN})
+MANAGERS = frozenset({Role.ADMIN, Role.CENTRE_ADMIN})
+
+ROUTES_ADMIN = [
+    Route("get", "/staff/contracts", frozenset({Role.COORDINATOR}), foreign_status=None),
+    Route(
+        "get", "/staff/statistics", frozenset({Role.COORDINATOR, Role.ADMIN}), foreign_status=None
+    ),
+    Route(
+        "get",
+        "/staff/statistics.csv",
+        frozenset({Role.COORDINATOR, Role.ADMIN}),
+        foreign_status=None,
+    ),
+    Route("get", "/staff/accounts", MANAGERS, foreign_status=None),
+    # The centre is the object: another centre's answers 404, as if it did not exist.
+    Route(
+        "post",
+        "/staff/accounts",
+        MANAGERS,
+        form={"username": "new.colleague", "role": "staff", "centre": "{centre}"},
+    ),
+    Route("post", "/staff/accounts/{account}/deactivate", MANAGERS),
+    Route("get", "/staff/centres", ADMIN, foreign_status=None),
+    Route(
+        "post",
+        "/staff/centres",
+        ADMIN,
+        form={
+            "name": "Center Nord",
+            "municipality": "{municipality}",
+            "address": "Nørrebrogade 1, 2200 København N",
+            "entrance": "Gården, dør C.",
+            "opening_hours": "Man-fre 9-17",
+            "languages": "da en",
+        },
+        foreign_status=None,
+    ),
+    Route("get", "/staff/api-keys", ADMIN, foreign_status=None),
+    Route(
+        "post",
+        "/staff/api-keys",
+        ADMIN,
+        form={"name": "Kommunens sagssystem", "scopes": "tokens:verify", "reach": "national"},
+        foreign_status=None,
+    ),
+    Route("post", "/staff/api-keys/{api_key}/revoke", ADMIN, foreign_status=None),
+    Route("get", "/staff/audit", MANAGERS, foreign_status=None),
+]

@@ -1,0 +1,38 @@
+"""The access matrix's entries for signing in and out, the day view and the course pages."""
+
+from __future__ import annotations
+
+from service.models import CENTRE_ROLES, Role
+from tests.support.staff import Route
+
+EVERYONE = frozenset(Role)
+NEW_PASSWORD = "a long and new password"
+
+# Open to anyone: the sign-in itself.
+PUBLIC = [("get", "/staff/login"), ("post", "/staff/login")]
+
+ROUTES_COURSES = [
+    Route("get", "/staff/", EVERYONE, foreign_status=None),
+    Route("get", "/staff/password", EVERYONE, foreign_status=None),
+    Route(
+        "post",
+        "/staff/password",
+        EVERYONE,
+        form={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD},
+        foreign_status=None,
+    ),
+    Route("post", "/staff/logout", EVERYONE, foreign_status=None),
+    Route("get", "/staff/courses", CENTRE_ROLES, foreign_status=None),
+    Route("get", "/staff/courses/{course}", CENTRE_ROLES),
+    Route("post", "/staff/courses/{course}/decision", CENTRE_ROLES, form={"decision": "approved"}),
+    Route("post", "/staff/courses/{course}/outcome", CENTRE_ROLES, form={"outcome": "dropped"}),
+    Route("post", "/staff/courses/{course}/token", CENTRE_ROLES),
+    Route("get", "/staff/book", CENTRE_ROLES, foreign_status=None),
+    Route(
+        "post",
+        "/staff/book",
+        CENTRE_ROLES,
+        form={"municipality": "101", "slot": "{slot}", "adult": "y"},
+        foreign_status=None,
+    ),
+]

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/booking.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--clients 8 32 128] [--seconds 15] [--workers 2] [--threads 4]
+        [--redis-url redis://127.0.0.1:6379/14] [--profile stacks.txt]
 
 Makes a scratch database with one centre and many free intro slots, serves
 the app with `diskret serve` (gunicorn), and drives POST /api/v1/courses
@@ -9,6 +10,13 @@ the app with `diskret serve` (gunicorn), and drives POST /api/v1/courses
 loopback, each request booking a different slot. Then runs the same
 transaction as SQL under pgbench at 32 clients, and prints bookings per
 second, p50 and p99 for each, and the ratio. Needs wrk and pgbench.
+
+First it books one slot in-process and prints the statements that booking
+sent. With --redis-url the rate limits count in Redis, as in production
+(compose.yaml), instead of in each process's memory. With --profile, py-spy
+samples one worker during the 32-client run (the thread holding the GIL:
+where the Python CPU goes), writes the stacks to the file and prints the
+share of the main costs.
 """
 
 from __future__ import annotations
@@ -27,14 +35,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import crypto
-from service import migrate
+from service import create_app, migrate
 from service.booking.directory import load_municipalities
-from service.db import make_engine
+from service.db import engine_of, make_engine
 from service.models import Centre, Contract, Slot, SlotKind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +87,24 @@ INSERT INTO tallies (month, home_municipality, centre_id, metric, count)
   DO UPDATE SET count = tallies.count + 1;
 COMMIT;
 """
+
+
+# Where a booking's Python time goes, as frames to look for in py-spy's stacks;
+# a sample counts for a row when any of its frames holds one of the strings.
+COSTS = (
+    (
+        "the rules of a new course (pathway.create_course)",
+        ("create_course (service/booking/pathway",),
+    ),
+    ("executing statements (SQLAlchemy, psycopg)", ("Session.execute (", "Session.scalar (")),
+    ("COMMIT", ("Session.commit (",)),
+    ("connection checkout and pre-ping", ("_ConnectionFairy._checkout (",)),
+    ("rate limit checks (flask-limiter)", ("flask_limiter/_extension.py",)),
+    ("reading the request (webargs, marshmallow)", ("Parser.parse (webargs",)),
+    ("shaping the answer (payload, marshmallow, JSON)", ("course_payload (", "Schema.dump (")),
+    ("security headers and request log", ("_finish (service/web_safety",)),
+    ("HTTP parsing and writing (gunicorn)", ("gunicorn/http/",)),
+)
 
 
 def _database(admin_url: str) -> str:
@@ -143,7 +169,45 @@ def _seed(url: str, slots: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
     return centre_id, ids
 
 
-def _serve(url: str, workers: int, threads: int, port: int) -> subprocess.Popen[bytes]:
+def _booking(centre: uuid.UUID, slot: uuid.UUID) -> dict[str, object]:
+    return {
+        "home_municipality": "101",
+        "centre_id": str(centre),
+        "intro_slot_id": str(slot),
+        "confirm_adult": True,
+    }
+
+
+def _statements(url: str, centre: uuid.UUID, slot: uuid.UUID) -> list[str]:
+    """Book one slot in-process and return the SQL it sent, BEGIN and COMMIT left out."""
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-only-secret-key",
+            "TOKEN_KEY": crypto.Keyring.generate_config(),
+            "RATELIMIT_ENABLED": False,
+            # No request log on the console in the middle of the figures.
+            "TESTING": True,
+        }
+    )
+    engine = engine_of(app)
+    sent: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.split(maxsplit=1)[0].upper() not in {"BEGIN", "COMMIT"}:
+            sent.append(" ".join(statement.split()))
+
+    answer = app.test_client().post("/api/v1/courses", json=_booking(centre, slot))
+    engine.dispose()
+    if answer.status_code != 201:
+        raise SystemExit(f"the booking was refused: {answer.get_data(as_text=True)}")
+    return sent
+
+
+def _serve(
+    url: str, workers: int, threads: int, port: int, redis_url: str | None
+) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
         "DISKRET_DATABASE_URL": url,
@@ -152,6 +216,8 @@ def _serve(url: str, workers: int, threads: int, port: int) -> subprocess.Popen[
         "DISKRET_RATELIMIT_DEFAULT": "100000000 per minute",
         "DISKRET_RATELIMIT_COURSE_CREATE": "100000000 per minute",
     }
+    if redis_url:
+        environment["DISKRET_REDIS_URL"] = redis_url
     diskret = Path(sys.executable).with_name("diskret")
     child = subprocess.Popen(
         [
@@ -179,8 +245,8 @@ def _serve(url: str, workers: int, threads: int, port: int) -> subprocess.Popen[
 
 
 def _milliseconds(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    number, unit = re.match(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def _wrk(port: int, clients: int, seconds: int, script: Path) -> dict[str, float]:
@@ -204,15 +270,96 @@ def _wrk(port: int, clients: int, seconds: int, script: Path) -> dict[str, float
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _milliseconds(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _milliseconds(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    # Anchored to the start of a line: a "+/- Stdev" column such as "72.99%"
+    # must not be read as the 99th percentile.
+    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    requests = re.search(r"(\d+) requests in", output)
     return {
         "rate": rate,
         "p50": p50,
         "p99": p99,
         "non_2xx": float(errors.group(1)) if errors else 0.0,
+        "requests": float(requests.group(1)) if requests else 0.0,
     }
+
+
+def _profile(worker: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(worker),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "100",
+            "--gil",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _children(pid: int) -> list[int]:
+    """Return the processes whose parent is ``pid`` (gunicorn's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _backends(database: str) -> list[int]:
+    """Return the PostgreSQL backends serving ``database``, by their process titles."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """Return the CPU time (user and system, all threads) each process has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def _shares(stacks: Path) -> list[tuple[str, float]]:
+    samples: list[tuple[str, int]] = []
+    for line in stacks.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        # Only the threads that serve requests; not gunicorn's own loop.
+        if "handle_request" in stack:
+            samples.append((stack, int(count)))
+    total = sum(count for _, count in samples) or 1
+    return [
+        (name, 100 * sum(n for stack, n in samples if any(f in stack for f in frames)) / total)
+        for name, frames in COSTS
+    ]
 
 
 def _pgbench(
@@ -282,6 +429,79 @@ def _pgbench(
     }
 
 
+def _drive(
+    args: argparse.Namespace, url: str, centre: uuid.UUID, ids: list[uuid.UUID], folder: Path
+) -> dict[str, dict[str, float]]:
+    """Serve the app and run wrk: a warm-up, then each number of clients."""
+    results: dict[str, dict[str, float]] = {}
+    port = 18000 + os.getpid() % 1000
+    server = _serve(url, args.workers, args.threads, port, args.redis_url)
+    runs = [(8, args.warm_up), *((clients, args.seconds) for clients in args.clients)]
+    database = make_url(url).database or ""
+
+    def processes() -> tuple[list[int], list[int]]:
+        return [server.pid, *_children(server.pid)], _backends(database)
+
+    try:
+        for run, (clients, seconds) in enumerate(runs):
+            # Each run books its own slots: a slot booked in one run stays booked.
+            mine = folder / f"slots-{run}.txt"
+            mine.write_text("\n".join(map(str, ids[run :: len(runs)])) + "\n")
+            script = folder / f"wrk-{run}.lua"
+            values = {"ids": mine, "threads": min(clients, 4), "centre": centre}
+            script.write_text(LUA % values, encoding="utf-8")
+            spy = None
+            if args.profile and run > 0 and clients == 32:
+                spy = _profile(min(_children(server.pid)), seconds, args.profile)
+            app, db = processes()
+            app_before, db_before = _cpu_seconds(app), _cpu_seconds(db)
+            figures = _wrk(port, clients, seconds, script)
+            app, db = processes()
+            # CPU per booking holds up better than bookings per second on a
+            # machine that others share: it does not count the time waited.
+            for key, before, after in (
+                ("app_ms", app_before, _cpu_seconds(app)),
+                ("db_ms", db_before, _cpu_seconds(db)),
+            ):
+                used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
+                figures[key] = 1000 * used / max(figures["requests"], 1)
+            if spy is not None:
+                spy.wait(timeout=seconds + 30)
+            if run > 0:
+                results[f"service, {clients} clients"] = figures
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
+def _report(
+    args: argparse.Namespace, statements: list[str], results: dict[str, dict[str, float]]
+) -> None:
+    print(f"one booking sends {len(statements)} statements besides BEGIN and COMMIT:")
+    for statement in statements:
+        print(f"  {statement[:96]}")
+    if args.profile and args.profile.exists():
+        print(f"where one worker's Python time goes at 32 clients (py-spy --gil, {args.profile}):")
+        for name, share in _shares(args.profile):
+            print(f"  {share:5.1f} %  {name}")
+    print(f"rate limits counted in {f'Redis {args.redis_url}' if args.redis_url else 'memory'}")
+    print(
+        f"{'run':<24} {'bookings/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        f" {'app CPU ms':>11} {'db CPU ms':>10}"
+    )
+    for name, row in results.items():
+        figures = f"{row['rate']:>11.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
+        cpu = f" {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}" if "app_ms" in row else ""
+        print(f"{name:<24} {figures} {row['non_2xx']:>8.0f}{cpu}")
+    print("(CPU ms: per booking, of the gunicorn processes and of PostgreSQL's backends)")
+    service = results.get("service, 32 clients")
+    if service:
+        ratio = service["rate"] / results["pgbench, 32 clients"]["rate"]
+        print(f"ratio of the service to pgbench at 32 clients: {ratio:.3f}")
+    print(json.dumps({"workers": args.workers, "threads": args.threads, "cpus": os.cpu_count()}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -290,6 +510,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--slots", type=int, default=100000)
+    parser.add_argument("--warm-up", type=int, default=5, help="seconds at 8 clients, unmeasured")
+    parser.add_argument("--redis-url", help="count rate limits in this Redis, as in production")
+    parser.add_argument("--profile", type=Path, help="py-spy the 32-client run into this file")
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
@@ -299,39 +522,17 @@ def main() -> None:
 
     url = _database(args.admin_url)
     folder = Path(tempfile.mkdtemp(prefix="diskret-bench-"))
-    results: dict[str, dict[str, float]] = {}
     try:
         centre, ids = _seed(url, args.slots)
-        port = 18000 + os.getpid() % 1000
-        server = _serve(url, args.workers, args.threads, port)
-        try:
-            for run, clients in enumerate(args.clients):
-                # Each run books its own slots: a slot booked in one run stays booked.
-                mine = folder / f"slots-{run}.txt"
-                mine.write_text("\n".join(map(str, ids[run :: len(args.clients)])) + "\n")
-                script = folder / f"wrk-{clients}.lua"
-                values = {"ids": mine, "threads": min(clients, 4), "centre": centre}
-                script.write_text(LUA % values, encoding="utf-8")
-                results[f"service, {clients} clients"] = _wrk(port, clients, args.seconds, script)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        statements = _statements(url, centre, ids.pop())
+        results = _drive(args, url, centre, ids, folder)
         results["pgbench, 32 clients"] = _pgbench(
             url, centre, clients=32, seconds=args.seconds, folder=folder
         )
     finally:
         _drop(args.admin_url, url)
         shutil.rmtree(folder, ignore_errors=True)
-
-    print(f"{'run':<24} {'bookings/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, row in results.items():
-        figures = f"{row['rate']:>11.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
-        print(f"{name:<24} {figures} {row['non_2xx']:>8.0f}")
-    service = results.get("service, 32 clients")
-    if service:
-        ratio = service["rate"] / results["pgbench, 32 clients"]["rate"]
-        print(f"ratio of the service to pgbench at 32 clients: {ratio:.3f}")
-    print(json.dumps({"workers": args.workers, "threads": args.threads, "cpus": os.cpu_count()}))
+    _report(args, statements, results)
 
 
 if __name__ == "__main__":

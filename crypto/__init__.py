@@ -11,6 +11,7 @@ from crypto._passwords import (
     PasswordProfile,
     burn_password_time,
     hash_password,
+    set_password_concurrency,
     verify_password,
 )
 from crypto._seal import seal, unseal
@@ -26,7 +27,13 @@ from crypto._tokens import (
     looks_like_token,
     normalize_token,
 )
-from crypto.exceptions import CryptoError, InvalidTokenError, KeyringError, SealError
+from crypto.exceptions import (
+    CryptoError,
+    InvalidTokenError,
+    KeyringError,
+    PasswordBusyError,
+    SealError,
+)
 
 __all__ = [
     "API_KEY_PREFIX",
@@ -38,6 +45,7 @@ __all__ = [
     "InvalidTokenError",
     "Keyring",
     "KeyringError",
+    "PasswordBusyError",
     "PasswordCheck",
     "PasswordProfile",
     "SealError",
@@ -53,6 +61,7 @@ __all__ = [
     "looks_like_token",
     "normalize_token",
     "seal",
+    "set_password_concurrency",
     "sign_webhook",
     "unseal",
     "verify_password",

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import crypto
 from service import api, config, db, health, limits, logs, staff, web, web_safety
+from service.booking.errors import Busy
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +24,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     config.check_complete(app.config)
     app.extensions[limits.KEYRING] = crypto.Keyring.parse(app.config["TOKEN_KEY"])
+    crypto.set_password_concurrency(
+        app.config["PASSWORD_CONCURRENCY"],
+        wait=app.config["PASSWORD_WAIT_MS"] / 1000,
+        nice=app.config["PASSWORD_NICE"],
+    )
+    app.register_error_handler(crypto.PasswordBusyError, _password_busy)
     if app.config["PROXY_COUNT"]:
         # Trust exactly as many proxies as are configured, never a client's own header.
         count = app.config["PROXY_COUNT"]
@@ -37,3 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     staff.init_app(app)
     return app
+
+
+def _password_busy(_error: crypto.PasswordBusyError) -> Response:
+    # Every argon2 slot stayed taken (a flood of sign-ins): the same retryable
+    # "busy" answer as a lock timeout, as a page or as JSON by the path.
+    return current_app.make_response(current_app.handle_user_exception(Busy()))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.models.staff import Role
+
 PREFIX = "DISKRET_"
 
 
@@ -36,6 +38,17 @@ def _one_of(*choices: str) -> Callable[[str], str]:
         return lowered
 
     return coerce
+
+
+def _roles(value: str) -> str:
+    """Return a space-separated list of staff roles, refusing a name that is not a role."""
+    known = sorted(role.value for role in Role)
+    unknown = [name for name in value.split() if name not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown role {', '.join(map(repr, unknown))}; the roles are {', '.join(known)}"
+        )
+    return " ".join(value.split())
 
 
 def _boolean(value: str) -> bool:
@@ -78,12 +91,26 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RATELIMIT_TOKEN_DIGEST", _text, "60 per minute"),
     Variable("RATELIMIT_API_KEY", _text, "600 per minute"),
     Variable("IDEMPOTENCY_HOURS", _integer, 24),
+    # An anonymous caller's answer (a new code) is replayed for a short while
+    # only: long enough for a retry after a lost connection, no longer.
+    Variable("IDEMPOTENCY_ANONYMOUS_MINUTES", _integer, 15),
     # Where the pages point a citizen who wants ordinary treatment (with its
     # 14-day guarantee) instead; each municipality may link its own page.
     Variable("ORDINARY_TREATMENT_URL", _text, "https://www.borger.dk/"),
     # argon2id parameters for staff passwords: "staff" (OWASP's minimum, the
     # default) or "test" (far too cheap to protect anything; test suites only).
     Variable("PASSWORD_PROFILE", _one_of("staff", "test"), "staff"),
+    # argon2id computations at once per process: each holds the profile's
+    # memory (19 MiB for "staff"), so a flood of sign-ins costs a worker at
+    # most this many times that (docs/performance.md, "Staff sign-in").
+    Variable("PASSWORD_CONCURRENCY", _integer, 2),
+    # How long a sign-in waits for one of those slots before it is answered
+    # 503 "busy": a waiting sign-in holds a request thread that citizens need,
+    # so by default it does not wait at all.
+    Variable("PASSWORD_WAIT_MS", _integer, 0),
+    # The nice value (0-19, Linux) of the threads that compute those hashes:
+    # under load every other request of the worker gets the CPU first.
+    Variable("PASSWORD_NICE", _integer, 10),
     # Retention (SPEC P5): days after a course ended, after an unused request,
     # and for the audit trail; `diskret purge` deletes what is older.
     Variable("PURGE_AFTER_DAYS", _integer, 90),
@@ -91,6 +118,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("AUDIT_KEEP_DAYS", _integer, 365),
     Variable("RATELIMIT_LOGIN_ACCOUNT", _text, "5 per minute"),
     Variable("RATELIMIT_LOGIN_CLIENT", _text, "20 per minute;100 per hour"),
+    # Wrong second-factor codes per account. Whoever gets this far knows the
+    # password, so a daily cap matters more than a short window: NIST SP
+    # 800-63B section 5.2.2 allows at most 100 consecutive failures.
+    Variable("RATELIMIT_LOGIN_CODE", _text, "5 per minute;20 per day"),
+    # Roles that must sign in with TOTP (space-separated). Administrators and
+    # centre admins reach many people's data, so they need it by default.
+    Variable("STAFF_TOTP_ROLES", _roles, "admin centre_admin"),
+    # How long a one-time setup code opens its account (OWASP ASVS 5.0 6.4.1).
+    Variable("STAFF_SETUP_CODE_HOURS", _integer, 72),
     Variable("SQL_ECHO", _boolean, False),
     # One JSON object per log line for a collector; "text" for a person (diskret demo).
     Variable("LOG_FORMAT", _one_of("json", "text"), "json"),

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, Response, abort, current_app, g, request
 from flask_limiter import Limiter
 
 import crypto
@@ -84,10 +84,25 @@ def configured(name: str) -> str:
     return value
 
 
+def retry_after(seconds: int) -> None:
+    """Say when this answer is worth retrying (a busy 503), whatever the limiter's window."""
+    g.retry_after = str(seconds)
+
+
+def _keep_retry_after(response: Response) -> Response:
+    # With headers on, flask-limiter sets Retry-After on every answer to when
+    # its window resets, up to a minute away; a lock that was busy is worth
+    # retrying in a second. Registered before the limiter, so it runs after it.
+    if "retry_after" in g:
+        response.headers["Retry-After"] = g.retry_after
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Bind the limiter to the app with Redis storage when configured, memory otherwise."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # A storage failure lets requests through, except where ``fail_closed`` stands.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.after_request(_keep_retry_after)
     limiter.init_app(app)

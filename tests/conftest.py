@@ -76,6 +76,9 @@ def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "TOKEN_KEY": TEST_TOKEN_KEY,
         "RATELIMIT_ENABLED": False,
         "PASSWORD_PROFILE": "test",
+        # Most staff tests are about other pages: they sign in with a password
+        # alone. tests/integration/test_staff_two_factor.py sets the real default.
+        "STAFF_TOTP_ROLES": "",
         **overrides,
     }
 

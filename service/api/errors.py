@@ -14,6 +14,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from service import limits
 from service.booking.errors import DomainError, Kind
 
 log = logging.getLogger("diskret.errors")
@@ -74,7 +75,7 @@ def _domain(error: DomainError) -> Response:
     errors.update(details)
     response = envelope(error.code, status, error.text, errors)
     if status == 503:
-        response.headers["Retry-After"] = "1"
+        limits.retry_after(1)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="diskret"'
     return response

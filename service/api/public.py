@@ -79,7 +79,9 @@ def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
 @limiter.limit(lambda: configured("RATELIMIT_COURSE_CREATE"))
 @transactional
 @blp.arguments(
-    CourseCreateSchema,
+    # An instance, made once: given the class, webargs would build a new
+    # schema (deep-copying its fields) for every request.
+    CourseCreateSchema(),
     example={
         "home_municipality": "147",
         "centre_id": "2f1c9a4e-6b7d-4e8f-9a0b-1c2d3e4f5a6b",
@@ -95,7 +97,8 @@ def create_course(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token, a course and its intro booking in one transaction.
 
     The token in the answer is shown only this once; keep it. Send an
-    `Idempotency-Key` header so that a retry returns this same answer.
+    `Idempotency-Key` header (a fresh UUID) so that a retry within 15
+    minutes returns this same answer.
     """
     session = db.session()
     token, course = pathway.create_course(

@@ -5,6 +5,18 @@ once, and anything that goes wrong rolls everything back. A request sent
 with an ``Idempotency-Key`` stores its successful answer in the same
 transaction as its effect, so a retry returns that first answer and books
 nothing twice. Failed requests store nothing and may simply be retried.
+
+A caller without credentials has nothing but the key to tell its retry from
+someone else's request, and its answer may hold a new code: the key must be
+long enough to be a random secret (a UUID), and such answers are replayed
+for ``IDEMPOTENCY_ANONYMOUS_MINUTES`` only.
+
+When the database goes away (a restart, a failover) the request answers the
+same retryable 503 ``busy`` as a lock that could not be had, never a 500: a
+connection that breaks before COMMIT has written nothing, and the pool's
+pre-ping replaces dead connections once the server is back. Only a
+connection that breaks during COMMIT leaves the outcome unknown; the answer
+says so, and a retry under the same ``Idempotency-Key`` tells which it was.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
+import psycopg
 from flask import Response, current_app, request
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -30,11 +43,22 @@ from service.models import IdempotentAnswer
 View = TypeVar("View", bound=Callable[..., Any])
 
 IDEMPOTENCY_PURPOSE = "idempotency"
-_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
 # SQLSTATEs after which nothing was written and a retry may well succeed:
 # lock_not_available, deadlock_detected, serialization_failure, query_canceled.
 _RETRYABLE = {"55P03", "40P01", "40001", "57014"}
+# SQLSTATEs of a server that is going away or not yet back: admin_shutdown,
+# crash_shutdown, cannot_connect_now, too_many_connections; and class 08,
+# connection_exception. PostgreSQL manual, appendix A "Error Codes".
+_UNREACHABLE = {"57P01", "57P02", "57P03", "53300"}
+_UNREACHABLE_CLASS = "08"
+
+_OUTCOME_UNKNOWN = (
+    "The connection to the database broke while saving, so this may or may not have been "
+    "saved. Send the request again with the same Idempotency-Key: if it was saved, you get "
+    "its answer; if not, it is done now."
+)
 
 # The database's own backstops, each mapped to the rule it protects.
 _BACKSTOPS: dict[str, type[DomainError]] = {
@@ -45,10 +69,10 @@ _BACKSTOPS: dict[str, type[DomainError]] = {
 
 
 class IdempotencyKeyInvalid(InvalidInput):
-    """The Idempotency-Key header is not 16-128 characters of A-Z, a-z, 0-9, - and _."""
+    """The Idempotency-Key header is not 32-128 characters of A-Z, a-z, 0-9, - and _."""
 
     code = "idempotency_key_invalid"
-    message = "Idempotency-Key must be 16 to 128 letters, digits, '-' or '_' (a UUID will do)."
+    message = "Idempotency-Key must be 32 to 128 letters, digits, '-' or '_' (a UUID will do)."
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -58,10 +82,22 @@ class IdempotencyKeyReused(InvalidInput):
     message = "This Idempotency-Key was already used for a different request."
 
 
+def _lost_connection(error: DBAPIError) -> bool:
+    """Tell whether the database could not be reached or the connection broke."""
+    state: str | None = getattr(error.orig, "sqlstate", None)
+    if error.connection_invalidated or state in _UNREACHABLE:
+        return True
+    if state is not None:
+        return state.startswith(_UNREACHABLE_CLASS)
+    # psycopg gives no SQLSTATE when no server answered at all: connection
+    # refused, or the server closed the connection unexpectedly.
+    return isinstance(error.orig, psycopg.OperationalError)
+
+
 def _as_domain_error(error: DBAPIError) -> DomainError | None:
     original = error.orig
     state = getattr(original, "sqlstate", None)
-    if state in _RETRYABLE or "database is locked" in str(original):
+    if state in _RETRYABLE or "database is locked" in str(original) or _lost_connection(error):
         return Busy()
     if isinstance(error, IntegrityError):
         message = str(original)
@@ -72,15 +108,19 @@ def _as_domain_error(error: DBAPIError) -> DomainError | None:
 
 
 def _run(session: Session, view: Callable[..., Any], *args: Any, **kwargs: Any) -> Response:
+    committing = False
     try:
         response: Response = current_app.make_response(view(*args, **kwargs))
         if response.status_code < 400:
+            committing = True
             session.commit()
         else:
             session.rollback()
         return response
     except DBAPIError as error:
         session.rollback()
+        if committing and _lost_connection(error):
+            raise Busy(_OUTCOME_UNKNOWN) from None
         mapped = _as_domain_error(error)
         if mapped is None:
             raise
@@ -95,15 +135,22 @@ def _fingerprint(ring: crypto.Keyring) -> bytes:
     return ring.digest(request_line + request.get_data(), purpose="idempotency-request").value
 
 
-def _replay(session: Session, ring: crypto.Keyring, key: str, principal: str) -> Response | None:
+def _kept_for(anonymous: bool) -> timedelta:
+    if anonymous:
+        return timedelta(minutes=current_app.config["IDEMPOTENCY_ANONYMOUS_MINUTES"])
+    return timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"])
+
+
+def _replay(
+    session: Session, ring: crypto.Keyring, key: str, principal: str, *, anonymous: bool
+) -> Response | None:
     digests = [
         d.value for d in ring.candidates(principal + "\n" + key, purpose=IDEMPOTENCY_PURPOSE)
     ]
     stored = session.scalar(
         select(IdempotentAnswer).where(IdempotentAnswer.key_digest.in_(digests))
     )
-    hours = current_app.config["IDEMPOTENCY_HOURS"]
-    if stored is None or stored.created_at < utcnow() - timedelta(hours=hours):
+    if stored is None or stored.created_at < utcnow() - _kept_for(anonymous):
         return None
     if not crypto.constant_time_equal(stored.fingerprint, _fingerprint(ring)):
         raise IdempotencyKeyReused()
@@ -156,11 +203,11 @@ def transactional(view: View) -> View:
             raise IdempotencyKeyInvalid(field="Idempotency-Key")
         ring = keyring()
         # Answers are kept per caller: one citizen's key never replays another's answer.
-        principal = request.headers.get("Authorization", "")
-        principal = ring.digest(principal, purpose="idempotency-principal").value.hex()
+        credentials = request.headers.get("Authorization", "")
+        principal = ring.digest(credentials, purpose="idempotency-principal").value.hex()
         try:
             _serialise_same_key(session, ring, key, principal)
-            replayed = _replay(session, ring, key, principal)
+            replayed = _replay(session, ring, key, principal, anonymous=not credentials)
         except DBAPIError as error:
             session.rollback()
             raise (_as_domain_error(error) or error) from None

@@ -2,7 +2,10 @@
 
 Passwords are argon2id (crypto/), verified and then rehashed when the
 profile changed. A new account gets a one-time setup code instead of a
-password; its owner signs in with it once and must choose a password.
+password; its owner signs in with it once, within a configured time, and
+must choose a password. A manager can issue a new setup code (a forgotten
+password). Signing in, signing out and refused sign-ins of an existing
+account are in the audit trail, which holds no password and no address.
 """
 
 from __future__ import annotations
@@ -10,14 +13,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
 from service.booking import audit, errors
-from service.booking.actors import Actor
+from service.booking.actors import SYSTEM, Actor
 from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount, StaffSession
 
 SHORTEST_PASSWORD = 12
@@ -29,6 +32,14 @@ class LoginFailed(errors.DomainError):
     code = "login_failed"
     kind = "unauthorized"
     message = "Wrong username or password."
+
+
+class WrongPassword(errors.DomainError):
+    """The current password, asked for before a change, is wrong."""
+
+    code = "wrong_password"
+    kind = "unauthorized"
+    message = "The current password is wrong."
 
 
 class WeakPassword(errors.InvalidInput):
@@ -110,6 +121,7 @@ def create(
         municipality_code=municipality_code,
         password_hash=crypto.hash_password(setup_code, profile=profile),
         must_set_password=True,
+        setup_code_issued_at=now,
         active=True,
         created_at=now,
         created_by=created_by.id if created_by else None,
@@ -129,13 +141,27 @@ def create(
     return NewAccount(account, setup_code)
 
 
+def _setup_code_expired(account: StaffAccount, lifetime: timedelta, now: datetime) -> bool:
+    issued = account.setup_code_issued_at
+    return account.must_set_password and (issued is None or issued + lifetime <= now)
+
+
 def authenticate(
-    session: Session, username: str, password: str, *, profile: crypto.PasswordProfile
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    profile: crypto.PasswordProfile,
+    setup_code_lifetime: timedelta,
+    now: datetime,
 ) -> StaffAccount:
     """Return the account a username and password open, rehashing when the profile changed.
 
     An unknown username costs one verify as well, so its answer takes as long
-    as a wrong password's, and both raise the same ``LoginFailed``.
+    as a wrong password's, and both raise the same ``LoginFailed``; so do a
+    switched-off account and an expired setup code. A refusal for an account
+    that exists is recorded, with the system as actor: whoever typed the name
+    may not be its owner.
     """
     account = session.scalar(
         select(StaffAccount).where(StaffAccount.username == username.strip().lower())
@@ -144,11 +170,44 @@ def authenticate(
         crypto.burn_password_time(password, profile=profile)
         raise LoginFailed()
     check = crypto.verify_password(account.password_hash, password, profile=profile)
-    if not check.ok or not account.active:
+    if not check.ok or not account.active or _setup_code_expired(account, setup_code_lifetime, now):
+        _record(session, SYSTEM, "account.sign_in_refused", account, now=now)
         raise LoginFailed()
     if check.new_hash is not None:
         account.password_hash = check.new_hash
     return account
+
+
+def record_sign_in(
+    session: Session, account: StaffAccount, *, recovery_code: bool = False, now: datetime
+) -> None:
+    """Record that an account signed in (with a recovery code as second factor, if so)."""
+    action = "account.signed_in_recovery" if recovery_code else "account.signed_in"
+    _record(session, actor_of(account), action, account, now=now)
+
+
+def record_sign_out(session: Session, account: StaffAccount, *, now: datetime) -> None:
+    """Record that an account signed out."""
+    _record(session, actor_of(account), "account.signed_out", account, now=now)
+
+
+def record_code_refused(session: Session, account: StaffAccount, *, now: datetime) -> None:
+    """Record a refused second-factor code: someone who knew the password, perhaps not its owner."""
+    _record(session, SYSTEM, "account.two_factor_refused", account, now=now)
+
+
+def _record(
+    session: Session, actor: Actor, action: str, account: StaffAccount, *, now: datetime
+) -> None:
+    audit.record(
+        session,
+        actor,
+        action,
+        object_type="account",
+        object_id=account.id,
+        centre_id=account.centre_id,
+        now=now,
+    )
 
 
 def set_password(
@@ -159,22 +218,73 @@ def set_password(
     profile: crypto.PasswordProfile,
     now: datetime,
 ) -> None:
-    """Set a new password and end every session of the account (the caller starts a new one)."""
+    """Set a new password and end every session of the account (the caller starts a new one).
+
+    Only for an account signed in with its setup code; anyone else changes
+    a password with ``change_password``.
+    """
     lowered = password.lower()
     if len(password) < SHORTEST_PASSWORD or account.username in lowered or len(set(password)) < 5:
         raise WeakPassword(field="password")
     account.password_hash = crypto.hash_password(password, profile=profile)
     account.must_set_password = False
+    account.setup_code_issued_at = None
     end_sessions(session, account.id)
-    audit.record(
-        session,
-        actor_of(account),
-        "account.password_set",
-        object_type="account",
-        object_id=account.id,
-        centre_id=account.centre_id,
-        now=now,
-    )
+    _record(session, actor_of(account), "account.password_set", account, now=now)
+
+
+def change_password(
+    session: Session,
+    account: StaffAccount,
+    current: str,
+    new: str,
+    *,
+    profile: crypto.PasswordProfile,
+    now: datetime,
+) -> None:
+    """Set a new password once the current one is right (OWASP ASVS 5.0 6.2.3).
+
+    Whoever takes over an open session cannot lock the owner out by choosing
+    a password of their own.
+    """
+    confirm_password(account, current, profile=profile)
+    set_password(session, account, new, profile=profile, now=now)
+
+
+def confirm_password(
+    account: StaffAccount, password: str, *, profile: crypto.PasswordProfile
+) -> None:
+    """Refuse, with ``WrongPassword``, a password that is not the account's current one."""
+    if not crypto.verify_password(account.password_hash, password, profile=profile).ok:
+        raise WrongPassword(field="current")
+
+
+def issue_setup_code(
+    session: Session,
+    manager: StaffAccount,
+    account_id: uuid.UUID,
+    *,
+    profile: crypto.PasswordProfile,
+    now: datetime,
+) -> NewAccount:
+    """Replace an account's password with a new one-time setup code and end its sessions.
+
+    For a forgotten password or an expired code; the manager hands the code
+    over as when the account was made. Two-factor sign-in, if set up, stays:
+    the code alone does not open the account to the manager.
+    """
+    account = session.get(StaffAccount, account_id)
+    if account is None or not may_manage(manager, account.role, account.centre_id):
+        raise errors.NotFound()
+    if account.id == manager.id:
+        raise errors.InvalidInput("Change your own password instead.", field="own_account")
+    setup_code = secrets.token_urlsafe(12)
+    account.password_hash = crypto.hash_password(setup_code, profile=profile)
+    account.must_set_password = True
+    account.setup_code_issued_at = now
+    end_sessions(session, account.id)
+    _record(session, actor_of(manager), "account.setup_code_issued", account, now=now)
+    return NewAccount(account, setup_code)
 
 
 def deactivate(
@@ -188,15 +298,7 @@ def deactivate(
         raise errors.InvalidInput("You cannot switch off your own account.", field="account")
     account.active = False
     end_sessions(session, account.id)
-    audit.record(
-        session,
-        actor_of(manager),
-        "account.deactivated",
-        object_type="account",
-        object_id=account.id,
-        centre_id=account.centre_id,
-        now=now,
-    )
+    _record(session, actor_of(manager), "account.deactivated", account, now=now)
     return account
 
 

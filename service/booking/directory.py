@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.resources import files
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from service.booking import audit
@@ -132,7 +132,7 @@ def create_centre(
     return centre
 
 
-def _valid_on(day: date) -> ColumnElement[bool]:
+def _valid_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
     return and_(
         Contract.valid_from <= day, or_(Contract.valid_to.is_(None), Contract.valid_to >= day)
     )
@@ -165,14 +165,41 @@ def contracts_of(session: Session, code: str, *, on: date) -> Sequence[Contract]
     return session.scalars(query).unique().all()
 
 
-def require_contract(session: Session, code: str, centre_id: uuid.UUID, *, days: set[date]) -> None:
-    """Refuse a centre that the home municipality does not contract on every given day."""
-    for day in days:
-        query = select(Contract.id).where(
-            Contract.municipality_code == code, Contract.centre_id == centre_id, _valid_on(day)
-        )
-        if session.scalar(query.limit(1)) is None:
+def municipality_known(code: ColumnElement[str]) -> Exists:
+    """Return, as SQL, whether a municipality has the code."""
+    return exists().where(Municipality.code == code)
+
+
+def contracted(
+    code: ColumnElement[str], centre_id: ColumnElement[uuid.UUID], day: ColumnElement[date]
+) -> Exists:
+    """Return, as SQL, whether the municipality contracts the centre on the day (SPEC rule 5)."""
+    return exists().where(
+        Contract.municipality_code == code, Contract.centre_id == centre_id, _valid_on(day)
+    )
+
+
+# Both days in one round trip, built once; the parameters are given at each call.
+_CONTRACTED = select(
+    contracted(bindparam("code"), bindparam("centre_id"), bindparam("booked_on")),
+    contracted(bindparam("code"), bindparam("centre_id"), bindparam("held_on")),
+)
+
+
+def refuse_uncontracted(code: str, answers: dict[date, bool]) -> None:
+    """Raise NotContracted for the first day on which the municipality had no contract."""
+    for day, answer in answers.items():
+        if not answer:
             raise NotContracted(municipality=code, on=day.isoformat())
+
+
+def require_contract(
+    session: Session, code: str, centre_id: uuid.UUID, *, booked_on: date, held_on: date
+) -> None:
+    """Refuse a centre the home municipality does not contract on the booking and talk days."""
+    parameters = {"code": code, "centre_id": centre_id, "booked_on": booked_on, "held_on": held_on}
+    when_booked, when_held = session.execute(_CONTRACTED, parameters).one()
+    refuse_uncontracted(code, {booked_on: when_booked, held_on: when_held})
 
 
 @dataclass(frozen=True)

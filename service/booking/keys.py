@@ -57,6 +57,14 @@ def create(
         raise errors.InvalidInput(
             "Bind a key to a centre or a municipality, not both.", field="reach"
         )
+    # A key whose scope reaches nothing where it is bound would answer
+    # "not found" or "invalid" to every call: refuse it at once instead.
+    if "centre:manage" in wanted and centre_id is None:
+        raise errors.InvalidInput("A centre:manage key belongs to one centre.", field="scope_reach")
+    if "tokens:verify" in wanted and centre_id is None and municipality_code is None:
+        raise errors.InvalidInput(
+            "A tokens:verify key belongs to a centre or a municipality.", field="scope_reach"
+        )
     if centre_id is not None and session.get(Centre, centre_id) is None:
         raise errors.InvalidInput("No centre has that id.", field="centre_id")
     if municipality_code is not None and session.get(Municipality, municipality_code) is None:

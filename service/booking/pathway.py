@@ -6,17 +6,23 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, Insert, Table, and_, bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
-from service.booking import audit, errors, events, tally
+from service.booking import audit, directory, errors, events, tally
 from service.booking.actors import Actor
 from service.booking.clock import local_today
-from service.booking.directory import require_contract
-from service.booking.locks import lock
-from service.booking.reservations import lock_bookable_slot, lock_course_and_group, release_all
+from service.booking.locks import lock, lock_slot_with_centre
+from service.booking.reservations import (
+    lock_course_and_group,
+    refuse_unbookable,
+    release_all,
+    slot_held,
+)
 from service.models import (
     OPEN_STATUSES,
     Booking,
@@ -24,7 +30,6 @@ from service.models import (
     BookingStatus,
     Course,
     CourseStatus,
-    Municipality,
     Slot,
     SlotKind,
     WebSession,
@@ -47,12 +52,45 @@ class Outcome(StrEnum):
     DROPPED = "dropped"
 
 
-def _new_reference(session: Session) -> str:
-    # 40 random bits; a clash among live courses is unlikely but cheap to rule out.
-    while True:
-        reference = crypto.generate_reference()
-        if session.scalar(select(Course.id).where(Course.reference == reference)) is None:
-            return reference
+# The rules a new course must pass once its slot is locked: the home
+# municipality exists, the slot is not held (asked after the lock, so a
+# booking committed while we waited for it is seen), and there is a contract
+# on the booking day and on the talk's day. The course row is inserted only
+# where they all hold, so a booking that passes costs no statement of its own
+# for them; one that does not asks them again, apart, to tell which said no.
+_HOME: BindParameter[str] = bindparam("home_municipality")
+_CENTRE: BindParameter[uuid.UUID] = bindparam("centre_id")
+_KNOWN = directory.municipality_known(_HOME)
+_HELD = slot_held(bindparam("slot_id"))
+_CONTRACTED_WHEN_BOOKED = directory.contracted(_HOME, _CENTRE, bindparam("booked_on"))
+_CONTRACTED_WHEN_HELD = directory.contracted(_HOME, _CENTRE, bindparam("held_on"))
+_RULES_HOLD = and_(_KNOWN, ~_HELD, _CONTRACTED_WHEN_BOOKED, _CONTRACTED_WHEN_HELD)
+_WHICH_RULE = select(_KNOWN, _HELD, _CONTRACTED_WHEN_BOOKED, _CONTRACTED_WHEN_HELD)
+_MUNICIPALITY_KNOWN = select(_KNOWN)
+
+# Core inserts into the tables, built once: no unit of work to sort. A clash
+# of the random reference leaves the row out, as a broken rule does, instead
+# of failing the transaction, and the caller draws again.
+_COURSES = cast(Table, Course.__table__)
+_COURSE_COLUMNS = tuple(column.name for column in _COURSES.columns)
+_COURSE_IF_RULES_HOLD = select(
+    *(bindparam(column.name, type_=column.type) for column in _COURSES.columns)
+).where(_RULES_HOLD)
+_INSERT_COURSE: dict[str, Insert] = {
+    "postgresql": postgresql.insert(_COURSES)
+    .from_select(_COURSE_COLUMNS, _COURSE_IF_RULES_HOLD)
+    .on_conflict_do_nothing(index_elements=[_COURSES.c.reference])
+    .returning(_COURSES.c.id),
+    "sqlite": sqlite.insert(_COURSES)
+    .from_select(_COURSE_COLUMNS, _COURSE_IF_RULES_HOLD)
+    .on_conflict_do_nothing(index_elements=[_COURSES.c.reference])
+    .returning(_COURSES.c.id),
+}
+_BOOKINGS = cast(Table, Booking.__table__)
+_BOOKING_COLUMNS = tuple(column.name for column in _BOOKINGS.columns)
+_INSERT_BOOKING = insert(_BOOKINGS)
+# 40 random bits: among a million courses a draw clashes about once in a million.
+_REFERENCE_DRAWS = 5
 
 
 def _bind_token(course: Course, keyring: crypto.Keyring) -> str:
@@ -60,6 +98,42 @@ def _bind_token(course: Course, keyring: crypto.Keyring) -> str:
     digest = keyring.digest(crypto.normalize_token(token), purpose=TOKEN_PURPOSE)
     course.token_digest, course.token_key_version = digest.value, digest.version
     return token
+
+
+def _row(instance: Course | Booking, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in columns}
+
+
+def _refuse_broken_rule(session: Session, parameters: dict[str, Any]) -> None:
+    known, held, when_booked, when_held = session.execute(_WHICH_RULE, parameters).one()
+    if not known:
+        raise _unknown_municipality()
+    if held:
+        raise errors.SlotTaken(field="slot_id")
+    booked_on, held_on = parameters["booked_on"], parameters["held_on"]
+    directory.refuse_uncontracted(
+        parameters["home_municipality"], {booked_on: when_booked, held_on: when_held}
+    )
+
+
+def _insert(session: Session, course: Course, booking: Booking, rules: dict[str, Any]) -> None:
+    """Insert the course where every rule holds, under a fresh reference, then its booking."""
+    insert_course = _INSERT_COURSE[session.get_bind().dialect.name]
+    for _ in range(_REFERENCE_DRAWS):
+        course.reference = crypto.generate_reference()
+        parameters = _row(course, _COURSE_COLUMNS) | rules
+        if session.scalar(insert_course, parameters) is not None:
+            break
+        # Nothing was inserted: a rule said no, or the reference was taken.
+        _refuse_broken_rule(session, parameters)
+    else:
+        raise RuntimeError("no free course reference was drawn")
+    session.execute(_INSERT_BOOKING, _row(booking, _BOOKING_COLUMNS))
+    # The rows are in; the objects join the session as if just loaded, every
+    # attribute known, so neither the flush nor the answer asks again.
+    make_transient_to_detached(course)
+    make_transient_to_detached(booking)
+    session.add(course)
 
 
 def create_course(
@@ -73,31 +147,62 @@ def create_course(
     now: datetime,
 ) -> tuple[str, Course]:
     """Create a token, a course and its intro booking; return the token, shown only once."""
-    if session.get(Municipality, home_municipality) is None:
-        raise errors.InvalidInput("No municipality has that code.", field="home_municipality")
-    slot = lock_bookable_slot(
-        session, intro_slot_id, centre_id=centre_id, kind=SlotKind.INTRO, now=now
-    )
-    days = {local_today(now), local_today(slot.starts_at)}
-    require_contract(session, home_municipality, centre_id, days=days)
+    # The refusals come in the order of the rules: an unknown municipality,
+    # then a slot that cannot be booked, then a taken slot, then no contract.
+    try:
+        slot, centre = lock_slot_with_centre(session, intro_slot_id)
+        refuse_unbookable(slot, centre_id=centre_id, kind=SlotKind.INTRO, now=now)
+    except errors.NotFound:
+        _refuse_unknown_municipality(session, home_municipality)
+        raise errors.SlotUnavailable("No such time can be booked.", field="slot_id") from None
+    except errors.SlotUnavailable:
+        _refuse_unknown_municipality(session, home_municipality)
+        raise
     course = Course(
-        reference=_new_reference(session),
+        id=uuid.uuid4(),
         centre_id=centre_id,
+        centre=centre,
         home_municipality=home_municipality,
         language=language,
         status=CourseStatus.REQUESTED,
         requested_at=now,
+        intro_at=None,
+        decided_at=None,
+        started_at=None,
+        ended_at=None,
     )
     token = _bind_token(course, keyring)
-    course.bookings.append(
-        Booking(
-            kind=BookingKind.INTRO, slot_id=slot.id, status=BookingStatus.BOOKED, created_at=now
-        )
+    booking = Booking(
+        id=uuid.uuid4(),
+        course_id=course.id,
+        kind=BookingKind.INTRO,
+        slot_id=slot.id,
+        slot=slot,
+        group_id=None,
+        status=BookingStatus.BOOKED,
+        queue_no=None,
+        created_at=now,
+        placed_at=None,
+        cancelled_at=None,
     )
-    session.add(course)
-    session.flush()
+    course.bookings.append(booking)
+    rules = {
+        "slot_id": slot.id,
+        "booked_on": local_today(now),
+        "held_on": local_today(slot.starts_at),
+    }
+    _insert(session, course, booking, rules)
     tally.count(session, course, "requested", at=now)
     return token, course
+
+
+def _unknown_municipality() -> errors.InvalidInput:
+    return errors.InvalidInput("No municipality has that code.", field="home_municipality")
+
+
+def _refuse_unknown_municipality(session: Session, code: str) -> None:
+    if not session.scalar(_MUNICIPALITY_KNOWN, {"home_municipality": code}):
+        raise _unknown_municipality()
 
 
 def course_for_token(session: Session, keyring: crypto.Keyring, token: str) -> Course:

@@ -2,7 +2,8 @@
 
 Every function here runs inside the caller's transaction and neither commits
 nor rolls back: the HTTP edge does that once, so a rule that says no leaves
-nothing half-written.
+nothing half-written. The statements of the booking paths are built once, at
+import, and given their values at each call (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from service.booking import errors, events, tally
@@ -38,36 +39,44 @@ LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 Interval = tuple[datetime, datetime]
 
 
+def slot_held(slot_id: ColumnElement[uuid.UUID]) -> Exists:
+    """Return, as SQL, whether a booking holds the slot (SPEC rule 2)."""
+    return exists().where(Booking.slot_id == slot_id, Booking.status.in_(HOLDING))
+
+
+_SLOT_HELD = select(slot_held(bindparam("slot_id")))
+_SLOT_KIND = select(Slot.kind).where(Slot.id == bindparam("slot_id"))
+_LIVE_BOOKING = select(Booking).where(
+    Booking.course_id == bindparam("course_id"),
+    Booking.kind == bindparam("kind"),
+    Booking.status.in_(LIVE),
+)
+_BOOKED_SLOT_TIMES = (
+    select(Slot.starts_at, Slot.ends_at)
+    .join(Booking, Booking.slot_id == Slot.id)
+    .where(Booking.course_id == bindparam("course_id"), Booking.status == BookingStatus.BOOKED)
+)
+_BOOKED_SESSION_TIMES = (
+    select(GroupSession.starts_at, GroupSession.ends_at)
+    .join(Booking, Booking.group_id == GroupSession.group_id)
+    .where(Booking.course_id == bindparam("course_id"), Booking.status == BookingStatus.BOOKED)
+)
+
+
 def _require_open(course: Course) -> None:
     if course.status not in OPEN_STATUSES:
         raise errors.CourseClosed()
 
 
 def _live_booking(session: Session, course: Course, kind: BookingKind) -> Booking | None:
-    return session.scalar(
-        select(Booking).where(
-            Booking.course_id == course.id, Booking.kind == kind, Booking.status.in_(LIVE)
-        )
-    )
-
-
-def _slot_held(session: Session, slot_id: uuid.UUID) -> bool:
-    query = select(Booking.id).where(Booking.slot_id == slot_id, Booking.status.in_(HOLDING))
-    return session.scalar(query.limit(1)) is not None
+    found: Booking | None = session.scalar(_LIVE_BOOKING, {"course_id": course.id, "kind": kind})
+    return found
 
 
 def _booked_intervals(session: Session, course: Course) -> list[Interval]:
     """Return the times the course already holds: its booked talks and its group's sessions."""
-    slots = session.execute(
-        select(Slot.starts_at, Slot.ends_at)
-        .join(Booking, Booking.slot_id == Slot.id)
-        .where(Booking.course_id == course.id, Booking.status == BookingStatus.BOOKED)
-    ).all()
-    sessions = session.execute(
-        select(GroupSession.starts_at, GroupSession.ends_at)
-        .join(Booking, Booking.group_id == GroupSession.group_id)
-        .where(Booking.course_id == course.id, Booking.status == BookingStatus.BOOKED)
-    ).all()
+    slots = session.execute(_BOOKED_SLOT_TIMES, {"course_id": course.id}).all()
+    sessions = session.execute(_BOOKED_SESSION_TIMES, {"course_id": course.id}).all()
     return [(start, end) for start, end in [*slots, *sessions]]
 
 
@@ -78,6 +87,12 @@ def _refuse_overlap(held: Iterable[Interval], wanted: Iterable[Interval]) -> Non
             raise errors.Overlap()
 
 
+def refuse_unbookable(slot: Slot, *, centre_id: uuid.UUID, kind: SlotKind, now: datetime) -> None:
+    """Refuse a slot of another centre or kind, or one that has begun (free or not)."""
+    if slot.centre_id != centre_id or slot.kind != kind or slot.starts_at <= now:
+        raise errors.SlotUnavailable(field="slot_id")
+
+
 def lock_bookable_slot(
     session: Session, slot_id: uuid.UUID, *, centre_id: uuid.UUID, kind: SlotKind, now: datetime
 ) -> Slot:
@@ -86,9 +101,10 @@ def lock_bookable_slot(
         slot = lock(session, Slot, slot_id)
     except errors.NotFound:
         raise errors.SlotUnavailable("No such time can be booked.", field="slot_id") from None
-    if slot.centre_id != centre_id or slot.kind != kind or slot.starts_at <= now:
-        raise errors.SlotUnavailable(field="slot_id")
-    if _slot_held(session, slot.id):
+    refuse_unbookable(slot, centre_id=centre_id, kind=kind, now=now)
+    # Asked after the lock, in a statement of its own: under READ COMMITTED it
+    # sees a booking that a transaction which held the lock before us committed.
+    if session.scalar(_SLOT_HELD, {"slot_id": slot.id}):
         raise errors.SlotTaken(field="slot_id")
     return slot
 
@@ -96,7 +112,7 @@ def lock_bookable_slot(
 def book_slot(session: Session, course: Course, slot_id: uuid.UUID, *, now: datetime) -> Booking:
     """Book an intro or closing talk for a course whose row the caller has locked."""
     _require_open(course)
-    kind = session.scalar(select(Slot.kind).where(Slot.id == slot_id))
+    kind = session.scalar(_SLOT_KIND, {"slot_id": slot_id})
     if kind is None:
         raise errors.SlotUnavailable("No such time can be booked.", field="slot_id")
     slot = lock_bookable_slot(session, slot_id, centre_id=course.centre_id, kind=kind, now=now)
@@ -109,6 +125,7 @@ def book_slot(session: Session, course: Course, slot_id: uuid.UUID, *, now: date
         course=course,
         kind=BookingKind(kind.value),
         slot_id=slot.id,
+        slot=slot,
         status=BookingStatus.BOOKED,
         created_at=now,
     )
@@ -122,8 +139,13 @@ def _check_intro(session: Session, course: Course, slot: Slot, *, now: datetime)
         raise errors.WrongStatus("The intro talk has already taken place.")
     if _live_booking(session, course, BookingKind.INTRO) is not None:
         raise errors.AlreadyBooked()
-    days = {local_today(now), local_today(slot.starts_at)}
-    require_contract(session, course.home_municipality, course.centre_id, days=days)
+    require_contract(
+        session,
+        course.home_municipality,
+        course.centre_id,
+        booked_on=local_today(now),
+        held_on=local_today(slot.starts_at),
+    )
 
 
 def _check_closing(session: Session, course: Course, slot: Slot) -> None:

@@ -7,10 +7,11 @@ what happened and survive the purge or erasure of the course.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,18 +37,30 @@ def month_of(instant: datetime) -> str:
     return instant.astimezone(LOCAL).strftime("%Y-%m")
 
 
-def _upsert(session: Session, model: type[Tally] | type[WaitTally], row: dict[str, Any]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement: Insert = insert_of(model).values(**row, count=1)
-    keys = [column.name for column in model.__mapper__.primary_key]
+def _upsert_of(
+    insert_of: Callable[[Table], postgresql.Insert | sqlite.Insert], model: type[Tally | WaitTally]
+) -> Insert:
+    table = cast(Table, model.__table__)
+    keys = [column.name for column in table.primary_key]
     # One statement, atomic under concurrency: two transactions counting the
     # same new cell cannot both insert it.
-    session.execute(
-        statement.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=keys, set_={"count": model.count + 1}
-        )
+    return insert_of(table).on_conflict_do_update(
+        index_elements=keys, set_={"count": table.c.count + 1}
     )
+
+
+# Built once, on the tables (no ORM bulk-insert machinery); the values are
+# given at each call.
+_UPSERTS = {
+    (dialect, model): _upsert_of(insert_of, model)
+    for dialect, insert_of in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for model in (Tally, WaitTally)
+}
+
+
+def _upsert(session: Session, model: type[Tally] | type[WaitTally], row: dict[str, Any]) -> None:
+    statement = _UPSERTS[session.get_bind().dialect.name, model]
+    session.execute(statement, {**row, "count": 1})
 
 
 def count(session: Session, course: Course, metric: str, *, at: datetime) -> None:

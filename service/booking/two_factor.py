@@ -6,6 +6,9 @@ only once a first code proves the app has it. Confirming also hands out ten
 recovery codes, shown once and kept only as argon2id hashes. A code is
 accepted once: the step of the last accepted TOTP code is stored, and a used
 recovery code is marked used (RFC 6238 section 5.2, NIST SP 800-63B 5.1.4.2).
+
+Between a right password and the code, no session exists yet: the browser
+carries a sealed, five-minute value naming the account (``seal_sign_in``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import binascii
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import pyotp
@@ -41,6 +44,11 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 SECRET_PURPOSE = "totp-secret"  # noqa: S105 - a key-derivation label, not a secret
 PENDING_PURPOSE = "totp-enrolment"
+SIGN_IN_PURPOSE = "staff-sign-in-pending"
+# Long enough to open the app and type a code, short enough that a value
+# left in a form or a browser's history is soon worth nothing.
+SIGN_IN_LIFETIME = timedelta(minutes=5)
+_SIGN_IN_CONTEXT = b"staff sign-in: account id, expiry"
 
 
 class CodeRefused(errors.DomainError):
@@ -56,6 +64,13 @@ class AlreadyEnrolled(errors.DomainError):
 
     code = "two_factor_already_enrolled"
     message = "Two-factor sign-in is already set up for this account."
+
+
+class Required(errors.DomainError):
+    """The account's role must sign in with TOTP, so its owner may reset it but not turn it off."""
+
+    code = "two_factor_required"
+    message = "Two-factor sign-in is required for this role."
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,32 @@ def unseal_pending(keyring: crypto.Keyring, account_id: uuid.UUID, text: str) ->
     except (ValueError, binascii.Error, crypto.CryptoError):
         return None
     return plain.decode()
+
+
+def seal_sign_in(keyring: crypto.Keyring, account_id: uuid.UUID, *, now: datetime) -> str:
+    """Seal "this account gave the right password" for ``SIGN_IN_LIFETIME``, as opaque text.
+
+    It names the account and when it expires, sealed (AES-GCM) so the browser
+    can neither read nor alter it; it is not a session and opens nothing but
+    the code step.
+    """
+    expires = int((now + SIGN_IN_LIFETIME).timestamp())
+    key = keyring.derive_key(_SIGN_IN_CONTEXT, purpose=SIGN_IN_PURPOSE)
+    box = crypto.seal(key, account_id.bytes + expires.to_bytes(8, "big"), context=_SIGN_IN_CONTEXT)
+    return f"{keyring.current_version}:{base64.urlsafe_b64encode(box).decode()}"
+
+
+def unseal_sign_in(keyring: crypto.Keyring, text: str, *, now: datetime) -> uuid.UUID | None:
+    """Return the account of a sealed sign-in that has not expired, or None (altered, expired)."""
+    version, _, box = text.partition(":")
+    try:
+        key = keyring.derive_key(_SIGN_IN_CONTEXT, purpose=SIGN_IN_PURPOSE, version=int(version))
+        plain = crypto.unseal(key, base64.urlsafe_b64decode(box), context=_SIGN_IN_CONTEXT)
+    except (ValueError, binascii.Error, crypto.CryptoError):
+        return None
+    if len(plain) != 24 or int.from_bytes(plain[16:], "big") <= now.timestamp():
+        return None
+    return uuid.UUID(bytes=plain[:16])
 
 
 def _lock(session: Session, account_id: uuid.UUID) -> StaffAccount:
@@ -300,3 +341,12 @@ def disable(
     )
     session.flush()
     return account
+
+
+def switch_off(
+    session: Session, account: StaffAccount, *, required_roles: frozenset[Role], now: datetime
+) -> StaffAccount:
+    """Let the owner turn TOTP off, unless the account's role requires it."""
+    if required(account, required_roles):
+        raise Required()
+    return disable(session, account, account.id, now=now)

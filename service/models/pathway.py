@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -19,6 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, enum_column, uuid_pk
+
+if TYPE_CHECKING:
+    from service.models.directory import Centre
+    from service.models.schedule import Slot
 
 
 class CourseStatus(enum.StrEnum):
@@ -85,6 +90,10 @@ class Course(Base):
         passive_deletes=True,
         order_by="Booking.created_at",
     )
+    # A new course is given the centre its rule has just read: a session keeps
+    # only the objects something refers to, and the answer then finds the
+    # centre there instead of asking the database again.
+    centre: Mapped[Centre] = relationship()
 
 
 # A booking that holds its slot or place; cancelled ones are history.
@@ -139,6 +148,8 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship(back_populates="bookings")
+    # Likewise the slot that the booking rule has just locked.
+    slot: Mapped[Slot | None] = relationship()
 
 
 class Attendance(Base):

@@ -54,6 +54,10 @@ class StaffAccount(Base):
     # Until the owner sets a password, this is the hash of the one-time setup code.
     password_hash: Mapped[str] = mapped_column(String(200))
     must_set_password: Mapped[bool] = mapped_column(default=True)
+    # When the setup code was issued (None once a password is chosen): the code
+    # opens the account for ``STAFF_SETUP_CODE_HOURS`` only. The columns are set
+    # together by service.booking.accounts (no CHECK, for the reason below).
+    setup_code_issued_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     created_by: Mapped[uuid.UUID | None]

@@ -13,6 +13,7 @@ from service.staff import (  # noqa: F401 - each module adds its views to the bl
     courses,
     municipality,
     schedule,
+    two_factor,
     views,
 )
 from service.staff.blueprint import blp

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import accounts, directory, errors, keys
+from service.booking import accounts, directory, errors, keys, two_factor
 from service.booking.accounts import actor_of
 from service.booking.clock import LOCAL, utcnow
 from service.models import (
@@ -34,7 +34,7 @@ from service.models import (
     StaffAccount,
 )
 from service.staff.admin_forms import ROLE_NAMES, AccountForm, ApiKeyForm, CentreForm
-from service.staff.auth import current, password_profile, staff_only
+from service.staff.auth import current, password_profile, setup_code_lifetime, staff_only
 from service.staff.blueprint import blp
 from service.staff.pages import nav_entry, page
 from service.web.common import keyring
@@ -48,6 +48,7 @@ nav_entry("staff.centres", "Steder", (Role.ADMIN,))
 nav_entry("staff.api_keys", "API-nøgler", (Role.ADMIN,))
 nav_entry("staff.audit", "Log", MANAGERS)
 
+OWN_TWO_FACTOR = "Dit eget totrinslogin nulstiller du under Totrinslogin."
 PERSONAL_DATA = "Teksten ligner et CPR-nummer. Diskret gemmer ingen personnumre."
 BUSY = "Der er travlt lige nu, og intet blev gemt. Prøv igen om et øjeblik."
 
@@ -60,6 +61,7 @@ ACCOUNT_REFUSALS = {
     "municipality": "Vælg kommunen og intet sted: en koordinator hører til én kommune.",
     "role": "En administrator har hverken sted eller kommune. Fjern stedet og kommunen.",
     "account": "Du kan ikke lukke din egen konto.",
+    "own_account": "Du kan ikke give dig selv en ny engangskode. Skift din adgangskode i stedet.",
 }
 CENTRE_REFUSALS = {
     "name": "Skriv stedets navn (højst 120 tegn).",
@@ -75,6 +77,10 @@ KEY_REFUSALS = {
     "reach": "Bind nøglen til ét sted eller én kommune, ikke begge.",
     "centre_id": "Vælg stedet.",
     "municipality": "Vælg kommunen.",
+    "scope_reach": (
+        "En nøgle med centre:manage hører til ét sted, og en nøgle med tokens:verify "
+        "til et sted eller en kommune."
+    ),
 }
 ACTIONS = {
     "account.created": "Konto oprettet",
@@ -97,6 +103,12 @@ ACTIONS = {
     "group_session.moved": "Gruppemøde flyttet",
     "account.two_factor_enrolled": "Totrinslogin slået til",
     "account.two_factor_disabled": "Totrinslogin slået fra",
+    "account.two_factor_refused": "Forkert kode ved totrinslogin",
+    "account.signed_in": "Logget ind",
+    "account.signed_in_recovery": "Logget ind med en gendannelseskode",
+    "account.signed_out": "Logget ud",
+    "account.sign_in_refused": "Login afvist",
+    "account.setup_code_issued": "Ny engangskode udstedt",
 }
 OBJECTS = {
     "account": "Konto",
@@ -154,6 +166,10 @@ def _municipality_choices(blank: str) -> list[SelectChoice]:
 # Accounts
 
 
+def _setup_code_hours() -> int:
+    return int(setup_code_lifetime().total_seconds()) // 3600
+
+
 def _manageable_roles(manager: StaffAccount) -> list[Role]:
     return [role for role in Role if accounts.may_manage(manager, role, manager.centre_id)]
 
@@ -201,6 +217,11 @@ def _accounts_page(
             and account.id != manager.id
             and accounts.may_manage(manager, account.role, account.centre_id)
         ),
+        # Only an administrator resets another's two-factor sign-in (a lost phone).
+        may_reset_two_factor=lambda account: (
+            manager.role is Role.ADMIN and account.id != manager.id and two_factor.enrolled(account)
+        ),
+        enrolled=two_factor.enrolled,
     )
 
 
@@ -249,6 +270,7 @@ def create_account() -> tuple[str, int] | Response:
         account=made.account,
         role=ROLE_NAMES[made.account.role.value],
         setup_code=made.setup_code,
+        hours=_setup_code_hours(),
     )
 
 
@@ -265,6 +287,48 @@ def deactivate_account(account_id: uuid.UUID) -> tuple[str, int] | Response:
         problem = _refusal(error, ACCOUNT_REFUSALS)
         return _accounts_page(AccountForm(formdata=None), _status(error), problem)
     flash(f"Kontoen {account.username} er lukket, og den er logget ud overalt.")
+    return redirect(url_for("staff.accounts"), code=303)
+
+
+@blp.post("/accounts/<uuid:account_id>/setup-code")
+@staff_only(*MANAGERS)
+@transactional
+def issue_setup_code(account_id: uuid.UUID) -> tuple[str, int] | Response:
+    """Replace an account's password with a new setup code (shown once); its sessions end."""
+    try:
+        made = accounts.issue_setup_code(
+            db.session(), current(), account_id, profile=password_profile(), now=utcnow()
+        )
+    except errors.NotFound:
+        abort(404)
+    except errors.DomainError as error:
+        problem = _refusal(error, ACCOUNT_REFUSALS)
+        return _accounts_page(AccountForm(formdata=None), _status(error), problem)
+    return page(
+        "staff/admin_setup_code.html",
+        account=made.account,
+        setup_code=made.setup_code,
+        hours=_setup_code_hours(),
+        enrolled=two_factor.enrolled,
+    )
+
+
+@blp.post("/accounts/<uuid:account_id>/two-factor/reset")
+@staff_only(Role.ADMIN)
+@transactional
+def reset_two_factor(account_id: uuid.UUID) -> tuple[str, int] | Response:
+    """Remove another account's authenticator and recovery codes (a lost phone); sign it out."""
+    if account_id == current().id:
+        # One's own goes through the Totrinslogin page, which asks for the password.
+        return _accounts_page(AccountForm(formdata=None), 409, OWN_TWO_FACTOR)
+    try:
+        account = two_factor.disable(db.session(), current(), account_id, now=utcnow())
+    except errors.NotFound:
+        abort(404)
+    flash(
+        f"Totrinslogin for {account.username} er nulstillet, og kontoen er logget ud overalt. "
+        "Ved næste login skal der opsættes en ny app, hvis rollen kræver det."
+    )
     return redirect(url_for("staff.accounts"), code=303)
 
 
@@ -386,6 +450,7 @@ def create_api_key() -> tuple[str, int] | Response:
         fields = {
             "name": form.name,
             "scopes": form.scopes,
+            "scope_reach": form.reach,
             "reach": form.reach,
             "centre_id": form.centre,
             "municipality": form.municipality,

@@ -3,7 +3,8 @@
 A session is a random handle in the signed session cookie and its keyed
 digest in ``staff_sessions``: the cookie lapses after 30 idle minutes, the
 row after 12 hours, and deleting the row (sign-out, a new password, a
-switched-off account) ends it at once.
+switched-off account, signing in again in the same browser) ends it at once.
+An account with TOTP gets a session only after its code (service.staff.two_factor).
 
 Before any other page, an account with a one-time setup code must choose a
 password, and then an account whose role is in ``STAFF_TOTP_ROLES`` must
@@ -50,11 +51,24 @@ def password_profile() -> crypto.PasswordProfile:
 
 def totp_roles() -> frozenset[Role]:
     """Return the roles that must sign in with TOTP (``STAFF_TOTP_ROLES``)."""
-    return two_factor.parse_roles(current_app.config.get("STAFF_TOTP_ROLES", ""))
+    return two_factor.parse_roles(current_app.config["STAFF_TOTP_ROLES"])
+
+
+def setup_code_lifetime() -> timedelta:
+    """Return how long a one-time setup code opens its account (``STAFF_SETUP_CODE_HOURS``)."""
+    return timedelta(hours=current_app.config["STAFF_SETUP_CODE_HOURS"])
 
 
 def sign_in(session: Session, account: StaffAccount, *, now: datetime) -> None:
-    """Start a new session for an account, in a new cookie (the handle rotates at sign-in)."""
+    """Start a new session for an account, in a new cookie (the handle rotates at sign-in).
+
+    The session this browser held before, of whichever account, ends on the
+    server too: a handle once copied from the cookie must not outlive it
+    (OWASP ASVS 5.0 7.2.4).
+    """
+    previous = _digests()
+    if previous:
+        session.execute(delete(StaffSession).where(StaffSession.handle_digest.in_(previous)))
     session.execute(delete(StaffSession).where(StaffSession.created_at < now - LONGEST))
     handle = secrets.token_urlsafe(32)
     digest = keyring().digest(handle, purpose=PURPOSE)
@@ -71,12 +85,31 @@ def sign_in(session: Session, account: StaffAccount, *, now: datetime) -> None:
     cookie.permanent = True
 
 
-def _row(session: Session) -> StaffSession | None:
+def _digests() -> list[bytes]:
+    """Return the digests, under every key version, of the handle in this browser's cookie."""
     handle = cookie.get(_HANDLE)
     if not isinstance(handle, str):
+        return []
+    return [d.value for d in keyring().candidates(handle, purpose=PURPOSE)]
+
+
+def _row(session: Session) -> StaffSession | None:
+    digests = _digests()
+    if not digests:
         return None
-    digests = [d.value for d in keyring().candidates(handle, purpose=PURPOSE)]
     return session.scalar(select(StaffSession).where(StaffSession.handle_digest.in_(digests)))
+
+
+def session_key() -> str:
+    """Key a rate limit on this browser's session: a keyed digest of its handle, never the handle.
+
+    The digest has a purpose of its own, so the limiter's storage holds
+    nothing that finds a row of ``staff_sessions``.
+    """
+    handle = cookie.get(_HANDLE)
+    if not isinstance(handle, str):
+        return "staff-session:none"
+    return "staff-session:" + keyring().digest(handle, purpose="ratelimit-session").value.hex()[:32]
 
 
 def signed_in(session: Session, *, now: datetime) -> StaffAccount | None:

@@ -35,6 +35,13 @@ STATUS_NAMES = {
     "dropped": "Afbrudt",
     "cancelled": "Aflyst",
 }
+BOOKING_NAMES = {
+    "booked": "booket",
+    "waitlisted": "på venteliste",
+    "cancelled": "aflyst",
+    "attended": "mødt",
+    "no_show": "udeblev",
+}
 
 
 def _own(course_id: uuid.UUID) -> Course:
@@ -61,6 +68,7 @@ def _course_page(course: Course, status: int = 200, **forms: Any) -> tuple[str, 
         status=status,
         course=course_payload(db.session(), course),
         names=STATUS_NAMES,
+        booking_names=BOOKING_NAMES,
         decision=forms.get("decision") or DecisionForm(),
         outcome=forms.get("outcome") or OutcomeForm(),
     )

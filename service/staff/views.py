@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import accounts
+from service.booking import accounts, two_factor
 from service.booking.clock import LOCAL, local_today, utcnow
 from service.limits import configured, fail_closed, limiter
 from service.models import Booking, Course, Group, GroupSession, Slot
@@ -20,13 +20,16 @@ from service.staff.auth import (
     EVERYONE,
     current,
     password_profile,
+    session_key,
+    setup_code_lifetime,
     sign_in,
     sign_out,
     staff_only,
 )
 from service.staff.blueprint import blp
-from service.staff.forms import LoginForm, PasswordForm
+from service.staff.forms import ChangePasswordForm, LoginForm, PasswordForm
 from service.staff.pages import nav_entry, page
+from service.staff.two_factor import ask_for_code
 from service.web.common import keyring
 
 nav_entry("staff.day", "I dag", CENTRE)
@@ -59,20 +62,31 @@ def login() -> tuple[str, int] | Response:
     """Check the password; one answer for an unknown account, a wrong password or one switched off.
 
     Only failures count towards the limits, per account (a short window, so
-    an attacker cannot keep a real user out for long) and per client.
+    an attacker cannot keep a real user out for long) and per client. An
+    account with two-factor sign-in gets the code page, not yet a session.
     """
     form = LoginForm()
     if not form.validate():
         return page("staff/login.html", status=401, form=form)
-    session = db.session()
+    session, now = db.session(), utcnow()
     try:
         account = accounts.authenticate(
-            session, form.username.data or "", form.password.data or "", profile=password_profile()
+            session,
+            form.username.data or "",
+            form.password.data or "",
+            profile=password_profile(),
+            setup_code_lifetime=setup_code_lifetime(),
+            now=now,
         )
     except accounts.LoginFailed:
+        # A 401 rolls its transaction back; the refusal's audit event must stay.
+        session.commit()
         form.password.errors = ["Forkert brugernavn eller adgangskode."]
         return page("staff/login.html", status=401, form=form)
-    sign_in(session, account, now=utcnow())
+    if two_factor.enrolled(account):
+        return ask_for_code(account)
+    sign_in(session, account, now=now)
+    accounts.record_sign_in(session, account, now=now)
     return redirect(url_for("staff.day"), code=303)
 
 
@@ -81,31 +95,56 @@ def login() -> tuple[str, int] | Response:
 @transactional
 def logout() -> Response:
     """End the session on the server."""
-    sign_out(db.session())
+    session = db.session()
+    accounts.record_sign_out(session, current(), now=utcnow())
+    sign_out(session)
     flash("Du er logget ud.")
     return redirect(url_for("staff.login_form"), code=303)
+
+
+def _password_form() -> PasswordForm:
+    """Return the form that fits: no current password while the account has only a setup code."""
+    return PasswordForm() if current().must_set_password else ChangePasswordForm()
 
 
 @blp.get("/password")
 @staff_only(*EVERYONE)
 def password_form() -> tuple[str, int]:
-    """Choose a password (required after signing in with a setup code)."""
-    return page("staff/password.html", form=PasswordForm())
+    """Choose a password (required after signing in with a setup code), or change it."""
+    return page("staff/password.html", form=_password_form())
 
 
 @blp.post("/password")
+# Wrong current passwords are guesses too: limited per session, as sign-in is per account.
+@limiter.limit(
+    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
+)
 @staff_only(*EVERYONE)
+@fail_closed
 @transactional
 def password() -> tuple[str, int] | Response:
     """Set the password; every other session of the account ends, this one starts afresh."""
-    form = PasswordForm()
+    form = _password_form()
     if not form.validate():
         return page("staff/password.html", status=422, form=form)
     session, account, now = db.session(), current(), utcnow()
     try:
-        accounts.set_password(
-            session, account, form.password.data or "", profile=password_profile(), now=now
-        )
+        if isinstance(form, ChangePasswordForm):
+            accounts.change_password(
+                session,
+                account,
+                form.current.data or "",
+                form.password.data or "",
+                profile=password_profile(),
+                now=now,
+            )
+        else:
+            accounts.set_password(
+                session, account, form.password.data or "", profile=password_profile(), now=now
+            )
+    except accounts.WrongPassword:
+        form.current.errors = ["Den nuværende adgangskode er forkert."]
+        return page("staff/password.html", status=401, form=form)
     except accounts.WeakPassword:
         form.password.errors = [
             f"Vælg en adgangskode på mindst {accounts.SHORTEST_PASSWORD} tegn, "

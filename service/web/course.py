@@ -15,7 +15,7 @@ from service.api.transaction import transactional
 from service.api.views import course_payload
 from service.booking import catalogue, pathway, reservations
 from service.booking.clock import utcnow
-from service.booking.errors import DomainError
+from service.booking.errors import DomainError, NotFound
 from service.booking.reservations import LIVE
 from service.limits import token_entry
 from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
@@ -113,6 +113,8 @@ def cancel(booking_id: uuid.UUID) -> tuple[str, int] | Redirect:
     course = _course()
     try:
         reservations.cancel(db.session(), course.id, booking_id, now=utcnow())
+    except NotFound:
+        abort(404)  # another course's booking, or none: the same answer
     except DomainError as error:
         return _course_page(course, 409, message_for(error))
     flash(_("Cancelled."))

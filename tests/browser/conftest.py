@@ -3,7 +3,8 @@
 Chromium comes from the system (``/usr/bin/chromium``, installed by
 ``scripts/test``), axe-core from ``tests/browser/node_modules``. Without
 them the tests skip on a laptop and fail in CI. Screenshots of every step
-go to ``artifacts/browser/<test>/``.
+go to ``artifacts/browser/<test>/``, in a subfolder per browser when a test
+drives two (a staff member's and a citizen's).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Response, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, Response, sync_playwright
 from sqlalchemy.orm import sessionmaker
 
 import crypto
@@ -60,7 +62,13 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served_settings() -> dict[str, str]:
+    """Return further ``DISKRET_`` variables for the served app; a test module may override it."""
+    return {}
+
+
+@pytest.fixture
+def served(tmp_path: Path, served_settings: dict[str, str]) -> Iterator[Served]:
     """Serve the app on a fresh SQLite database holding the test world."""
     url = databases.sqlite_url(tmp_path)
     engine = databases.migrated_engine(url)
@@ -75,6 +83,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "DISKRET_RATELIMIT_DEFAULT": "10000 per minute",
         "DISKRET_RATELIMIT_TOKEN": "10000 per minute",
         "DISKRET_RATELIMIT_COURSE_CREATE": "10000 per minute",
+        **served_settings,
     }
     with app_processes(1, environment) as urls:
         yield Served(urls[0], url, world)
@@ -115,39 +124,66 @@ class Visit:
         return [url for url in self.requests if not url.startswith((self.base, "data:"))]
 
 
-def _visit(
-    served: Served, tmp_path: Path, request: pytest.FixtureRequest, *, javascript: bool
-) -> Iterator[Visit]:
+def _launch(
+    playwright: Playwright, served: Served, profile: Path, folder: Path, *, javascript: bool
+) -> Visit:
+    """Start Chromium on a profile of its own and record every request its page sends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        args=FLAGS,
+        ignore_default_args=["--headless=new"],
+        java_script_enabled=javascript,
+        locale="da-DK",
+        accept_downloads=True,
+    )
+    page = context.pages[0] if context.pages else context.new_page()
+    visit = Visit(page, context, served.url, folder, javascript=javascript)
+    page.on("request", lambda sent: visit.requests.append(sent.url))
+    page.on("response", visit.record)
+    return visit
+
+
+@contextmanager
+def _visits(
+    served: Served,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    names: tuple[str, ...],
+    *,
+    javascript: bool,
+) -> Iterator[list[Visit]]:
+    """Open one browser per name, each with its own profile (no shared cookies or storage).
+
+    With one name the screenshots go straight into the test's folder, with
+    several into a subfolder per name.
+    """
     _require(CHROMIUM, "Chromium")
     _require(AXE, "axe-core (npm ci --prefix tests/browser)")
     folder = ARTIFACTS / re.sub(r"[^\w.-]", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    visits: list[Visit] = []
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            args=FLAGS,
-            ignore_default_args=["--headless=new"],
-            java_script_enabled=javascript,
-            locale="da-DK",
-            accept_downloads=True,
-        )
-        page = context.pages[0] if context.pages else context.new_page()
-        visit = Visit(page, context, served.url, folder, javascript=javascript)
-        page.on("request", lambda sent: visit.requests.append(sent.url))
-        page.on("response", visit.record)
         try:
-            yield visit
+            for name in names:
+                shots = folder if len(names) == 1 else folder / name
+                visits.append(
+                    _launch(playwright, served, tmp_path / name, shots, javascript=javascript)
+                )
+            yield visits
         finally:
-            context.close()
-    assert visit.foreign_requests() == []
+            for visit in visits:
+                visit.context.close()
+    for visit in visits:
+        assert visit.foreign_requests() == []
 
 
 @pytest.fixture
 def browser(served: Served, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Visit]:
     """Yield a fresh Chromium profile with JavaScript on."""
-    yield from _visit(served, tmp_path, request, javascript=True)
+    with _visits(served, tmp_path, request, ("profile",), javascript=True) as (visit,):
+        yield visit
 
 
 @pytest.fixture
@@ -155,4 +191,17 @@ def plain_browser(
     served: Served, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Visit]:
     """Yield a fresh Chromium profile with JavaScript switched off."""
-    yield from _visit(served, tmp_path, request, javascript=False)
+    with _visits(served, tmp_path, request, ("profile",), javascript=False) as (visit,):
+        yield visit
+
+
+@pytest.fixture
+def staff_and_citizen(
+    served: Served, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Visit, Visit]]:
+    """Yield two Chromium browsers with JavaScript on that share nothing: staff's, a citizen's."""
+    with _visits(served, tmp_path, request, ("staff", "citizen"), javascript=True) as (
+        staff,
+        citizen,
+    ):
+        yield staff, citizen

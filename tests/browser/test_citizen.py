@@ -29,10 +29,10 @@ def _book(visit: Visit, *, book: str, show: str, choose: str, adult: str, submit
     page.get_by_role("radio").first.check()
     page.get_by_label(adult).check()
     page.get_by_role("button", name=submit).click()
+    # Wait for the code page: the click does not wait for the page it leads to.
+    expect(page.locator(".code .group")).to_have_count(5)
     visit.step("code")
-    groups = page.locator(".code .group").all_inner_texts()
-    assert len(groups) == 5
-    return "-".join(groups)
+    return "-".join(page.locator(".code .group").all_inner_texts())
 
 
 def _api_course(served: Served, slot: object) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from service.booking.clock import local_today
 from service.booking.directory import compliance_report
 from service.cli import cli
 from service.models import ApiKey, AuditEvent, Centre, Group, Municipality, Slot
-from tests.support.processes import ROOT, free_port, wait_until_up
+from tests.support.processes import ROOT, free_port, stop, wait_until_up
 
 
 def _invoke(app: Flask, *args: str) -> tuple[int, str]:
@@ -131,6 +131,7 @@ def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> No
     """`diskret demo --port N` migrates, seeds and serves; its secrets file has mode 0600."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DISKRET_")}
+    log = (tmp_path / "demo.log").open("w+b")
     child = subprocess.Popen(
         [
             sys.executable,
@@ -144,11 +145,11 @@ def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> No
         ],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}", child)
+        wait_until_up(f"http://127.0.0.1:{port}", child, log)
 
         providers = httpx.get(f"http://127.0.0.1:{port}/api/v1/municipalities/101/providers").json()
         pages = [httpx.get(f"http://127.0.0.1:{port}{path}") for path in ("/", "/staff/login")]
@@ -159,9 +160,8 @@ def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> No
         assert mode == 0o600
     finally:
         child.terminate()
-        child.wait(timeout=10)
-        if child.stderr:
-            child.stderr.close()
+        stop(child)
+        log.close()
 
 
 def test_the_demo_has_one_staff_account_per_role_once(app: Flask, session: Session) -> None:

@@ -207,15 +207,38 @@ def test_the_stored_idempotent_answer_does_not_hold_the_token(
     assert not database_contains(session, token)
 
 
-def test_a_short_idempotency_key_is_refused(client: FlaskClient, world: World) -> None:
-    """Idempotency keys must be long enough not to collide by chance."""
+@pytest.mark.parametrize("key", ["1", "k" * 31, "k" * 129, "k" * 31 + "!"])
+def test_a_key_too_short_or_too_long_is_refused(
+    client: FlaskClient, world: World, session: Session, key: str
+) -> None:
+    """Idempotency keys must be random secrets of a UUID's length, not to collide by chance."""
 
     response = client.post(
-        "/api/v1/courses", json=_request(world), headers={"Idempotency-Key": "1"}
+        "/api/v1/courses", json=_request(world), headers={"Idempotency-Key": key}
     )
 
     assert response.status_code == 422
     assert response.get_json()["code"] == "idempotency_key_invalid"
+    assert _counts(session) == (0, 0)
+
+
+def test_an_anonymous_answer_is_replayed_for_minutes_only(
+    client: FlaskClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer holding a new code is not handed out again after the retry window."""
+    from datetime import UTC, datetime, timedelta
+
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = client.post("/api/v1/courses", json=_request(world), headers=headers)
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    monkeypatch.setattr("service.api.transaction.utcnow", lambda: later)
+
+    again = client.post("/api/v1/courses", json=_request(world), headers=headers)
+
+    assert first.status_code == 201
+    assert (again.status_code, again.get_json()["code"]) == (409, "slot_taken")
+    assert first.get_json()["token"] not in again.get_data(as_text=True)
+    assert _counts(session) == (1, 1)
 
 
 def test_a_token_keeps_working_after_the_key_rotates_and_is_rekeyed_on_write(

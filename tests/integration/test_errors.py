@@ -108,10 +108,18 @@ def test_security_headers_are_on_every_answer(client: FlaskClient, world: World,
 
     response = client.get(path)
 
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert policy["default-src"] == policy["script-src"] == policy["style-src"] == "'self'"
+    assert policy["object-src"] == policy["base-uri"] == policy["frame-ancestors"] == "'none'"
+    assert policy["form-action"] == "'self'"
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 

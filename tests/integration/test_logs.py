@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import TEST_TOKEN_KEY
 from tests.support import databases
-from tests.support.processes import ROOT, diskret, free_port, wait_until_up
+from tests.support.processes import ROOT, diskret, free_port, stop, wait_until_up
 
 CLIENT_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): documentation only.
 QUERY_VALUE = "query-value-that-must-not-be-logged"
@@ -40,20 +40,20 @@ def _serve_and_collect(tmp_path: Path) -> list[str]:
         "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--single-process-sqlite"
     )
     log_file = tmp_path / "stderr.log"
-    with log_file.open("wb") as stderr:
+    with log_file.open("w+b") as stderr:
         child = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=stderr
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_up(base, child)
+            wait_until_up(base, child, stderr)
             headers = {"X-Forwarded-For": CLIENT_ADDRESS}
             httpx.get(f"{base}/api/v1/municipalities?q={QUERY_VALUE}", headers=headers)
             httpx.get(f"{base}/api/v1/me", headers={**headers, "Authorization": f"Bearer {TOKEN}"})
             httpx.post(f"{base}/api/v1/courses", json={"home_municipality": "101"}, headers=headers)
         finally:
             child.terminate()
-            child.wait(timeout=10)
+            stop(child)
     return log_file.read_text(encoding="utf-8").splitlines()
 
 

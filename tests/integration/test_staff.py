@@ -73,7 +73,9 @@ def test_revocation_ends_an_existing_session_cookie(
     elif revoke == "password":
         sign_in(mine, staff["staff_a"])
         new = "a brand new long password"
-        changed = call(mine, "post", "/staff/password", {"password": new, "repeat": new})
+        changed = call(
+            mine, "post", "/staff/password", {"current": PASSWORD, "password": new, "repeat": new}
+        )
         assert changed.status == 303
         assert Citizen(mine).get("/staff/").status == 200
     else:
@@ -155,7 +157,11 @@ def test_staff_approve_and_close_a_course(
     decided = call(client, "post", f"/staff/courses/{course_id}/decision", {"decision": "approved"})
     closed = call(client, "post", f"/staff/courses/{course_id}/outcome", {"outcome": "dropped"})
 
+    shown = call(client, "get", f"/staff/courses/{course_id}", {}).text()
+
     assert (decided.status, closed.status) == (303, 303)
+    assert "mødt" in shown  # in Danish, like the rest of the page
+    assert "attended" not in shown
     session.expire_all()
     assert session.get_one(Course, uuid.UUID(course_id)).status is CourseStatus.CANCELLED
     actions = session.scalars(

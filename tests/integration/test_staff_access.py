@@ -24,7 +24,7 @@ from tests.support.world import World
 
 def _lists() -> list[Route]:
     routes = list(staff_routes_courses.ROUTES_COURSES)
-    for name in ("staff_routes_schedule", "staff_routes_admin"):
+    for name in ("staff_routes_schedule", "staff_routes_admin", "staff_routes_two_factor"):
         try:
             module = __import__(f"tests.support.{name}", fromlist=["*"])
         except ModuleNotFoundError:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -45,40 +48,50 @@ def app_processes(
     environment: dict[str, str],
     command: Callable[[int], list[str]] = werkzeug_server,
 ) -> Iterator[list[str]]:
-    """Run ``count`` app processes and yield their base URLs; stop them afterwards."""
+    """Run ``count`` app processes and yield their base URLs; stop them afterwards.
+
+    Each process writes its log to a file of its own, never to a pipe: a pipe
+    nobody reads fills up, and a server blocked on writing its log neither
+    answers nor stops.
+    """
     ports = [free_port() for _ in range(count)]
     env = {**os.environ, **environment}
-    children = [
-        subprocess.Popen(
-            command(port),
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    with contextlib.ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in ports]
+        children = [
+            subprocess.Popen(
+                command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
+            )
+            for port, log in zip(ports, logs, strict=True)
+        ]
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        try:
+            for url, child, log in zip(urls, children, logs, strict=True):
+                wait_until_up(url, child, log)
+            yield urls
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                stop(child)
+
+
+def stop(child: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """Wait for a terminated process to end, killing it if it takes longer than ``grace``."""
     try:
-        for url, child in zip(urls, children, strict=True):
-            wait_until_up(url, child)
-        yield urls
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=10)
-            if child.stderr:
-                child.stderr.close()
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
-def wait_until_up(url: str, child: subprocess.Popen[bytes]) -> None:
-    """Wait until the process answers HTTP at url, or fail with what it printed."""
-    deadline = time.monotonic() + 20
+def wait_until_up(url: str, child: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    """Wait until the process answers HTTP at url, or fail with what it logged."""
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            error = child.stderr.read().decode() if child.stderr else ""
-            raise RuntimeError(f"app process exited early:\n{error}")
+            log.seek(0)
+            raise RuntimeError(f"app process exited early:\n{log.read().decode()}")
         try:
             httpx.get(f"{url}/api/v1/municipalities", timeout=1)
             return

@@ -13,14 +13,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from typing import Any
 
+import pyotp
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import accounts
+from service.booking import accounts, two_factor
 from service.models import Role, StaffAccount
 from tests.support.pages import Citizen, Page
 from tests.support.world import HOME, NEIGHBOUR, World
@@ -109,6 +111,52 @@ def sign_in(client: FlaskClient, account: StaffAccount, password: str = PASSWORD
     return browser.post(
         "/staff/login", {"username": account.username, "password": password}, csrf=form.csrf()
     )
+
+
+def enrol(
+    session: Session, keyring: crypto.Keyring, account: StaffAccount, *, now: datetime
+) -> tuple[str, list[str]]:
+    """Set up TOTP for an account as of ``now`` (that step is used up); return secret and codes."""
+    secret = two_factor.start_enrolment(account).secret
+    codes = two_factor.confirm_enrolment(
+        session,
+        keyring,
+        account,
+        secret,
+        totp_at(secret, now),
+        profile=crypto.TEST_PROFILE,
+        now=now,
+    )
+    session.commit()
+    return secret, codes
+
+
+def totp_at(secret: str, when: datetime) -> str:
+    """Return the TOTP code an authenticator shows at an instant."""
+    return pyotp.TOTP(secret).at(when)
+
+
+def pending_of(page: Page) -> str:
+    """Return the sealed value a page carries in its hidden "pending" field."""
+    found = re.search(r'name="pending" type="hidden" value="([^"]*)"', page.html)
+    assert found, "the page has no pending value"
+    return unescape(found.group(1))
+
+
+def answer_code(client: FlaskClient, code_page: Page, code: str) -> Page:
+    """Send the code step of signing in from the code page."""
+    return Citizen(client).post(
+        "/staff/login/code", {"pending": pending_of(code_page), "code": code}, csrf=code_page.csrf()
+    )
+
+
+def sign_in_with_code(
+    client: FlaskClient, account: StaffAccount, code: str, password: str = PASSWORD
+) -> Page:
+    """Sign an account with TOTP in: the password, then the code; return the last answer."""
+    code_page = sign_in(client, account, password)
+    assert code_page.status == 200, "no code page after the password"
+    return answer_code(client, code_page, code)
 
 
 def call(client: FlaskClient, method: str, path: str, form: dict[str, Any]) -> Page:

@@ -33,6 +33,9 @@ ROUTES_ADMIN = [
         form={"username": "new.colleague", "role": "staff", "centre": "{centre}"},
     ),
     Route("post", "/staff/accounts/{account}/deactivate", MANAGERS),
+    Route("post", "/staff/accounts/{account}/setup-code", MANAGERS),
+    # Administrators reach every account, so no foreign one exists for them.
+    Route("post", "/staff/accounts/{account}/two-factor/reset", ADMIN, foreign_status=None),
     Route("get", "/staff/centres", ADMIN, foreign_status=None),
     Route(
         "post",
@@ -53,7 +56,7 @@ ROUTES_ADMIN = [
         "post",
         "/staff/api-keys",
         ADMIN,
-        form={"name": "Kommunens sagssystem", "scopes": "tokens:verify", "reach": "national"},
+        form={"name": "Statistikbanken", "scopes": "stats:read", "reach": "national"},
         foreign_status=None,
     ),
     Route("post", "/staff/api-keys/{api_key}/revoke", ADMIN, foreign_status=None),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from service.models import CENTRE_ROLES, Role
-from tests.support.staff import Route
+from tests.support.staff import PASSWORD, Route
 
 EVERYONE = frozenset(Role)
 NEW_PASSWORD = "a long and new password"
 
-# Open to anyone: the sign-in itself.
-PUBLIC = [("get", "/staff/login"), ("post", "/staff/login")]
+# Open to anyone: the sign-in itself, and its code step (which a sealed value opens).
+PUBLIC = [("get", "/staff/login"), ("post", "/staff/login"), ("post", "/staff/login/code")]
 
 ROUTES_COURSES = [
     Route("get", "/staff/", EVERYONE, foreign_status=None),
@@ -18,7 +18,7 @@ ROUTES_COURSES = [
         "post",
         "/staff/password",
         EVERYONE,
-        form={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD},
+        form={"current": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD},
         foreign_status=None,
     ),
     Route("post", "/staff/logout", EVERYONE, foreign_status=None),

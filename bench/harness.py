@@ -1,0 +1,173 @@
+"""What the benchmarks share: a scratch database, `diskret serve`, worker memory, percentiles.
+
+Not a benchmark itself: bench/burst.py, bench/logins.py and bench/growth.py
+import it (run them from the repository's root, as `python bench/<name>.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Rate-limit counters go to a Redis database of the benchmarks' own, emptied first.
+REDIS_URL = "redis://127.0.0.1:6379/14"
+# Limits far above anything a run sends, so that the limiter still does its
+# work (a Redis round trip per limit) but never answers 429.
+UNLIMITED = "100000000 per minute"
+LIMITS = (
+    "RATELIMIT_DEFAULT",
+    "RATELIMIT_COURSE_CREATE",
+    "RATELIMIT_TOKEN",
+    "RATELIMIT_TOKEN_DIGEST",
+    "RATELIMIT_API_KEY",
+    "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_LOGIN_CLIENT",
+)
+
+
+@contextmanager
+def scratch_database(admin_url: str, *, keep: bool = False) -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, and drop it afterwards unless kept."""
+    name = f"diskret_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def empty_redis(url: str) -> None:
+    """Empty the benchmarks' own Redis database (and only that one)."""
+    import redis  # noqa: PLC0415 - only the benchmarks that serve need it
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A running `diskret serve`: its base URL and its gunicorn master process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def workers(self) -> list[int]:
+        """Return the process ids of the gunicorn workers (the master's children)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The parent id is the second field after the parenthesised name.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                found.append(int(entry.name))
+        return sorted(found)
+
+
+def memory_kib(pid: int, field: str) -> int:
+    """Return one memory figure of a process in KiB, e.g. VmRSS or VmHWM (its peak RSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def settings(database_url: str, token_key: str, **extra: str) -> dict[str, str]:
+    """Return the environment of a bench server: secrets, Redis and limits nobody reaches."""
+    environment = {
+        "DISKRET_DATABASE_URL": database_url,
+        "DISKRET_REDIS_URL": REDIS_URL,
+        "DISKRET_SECRET_KEY": "bench-only-secret-key-" + uuid.uuid4().hex,
+        "DISKRET_TOKEN_KEY": token_key,
+        **{f"DISKRET_{name}": UNLIMITED for name in LIMITS},
+    }
+    environment.update({f"DISKRET_{name}": value for name, value in extra.items()})
+    return environment
+
+
+@contextmanager
+def served(environment: Mapping[str, str], *, workers: int, threads: int) -> Iterator[Server]:
+    """Run `diskret serve` (gunicorn) with the environment given; stop it afterwards."""
+    empty_redis(environment.get("DISKRET_REDIS_URL", REDIS_URL))
+    port = free_port()
+    diskret = Path(sys.executable).with_name("diskret")
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [
+                str(diskret),
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            env={**os.environ, **environment},
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        server = Server(f"http://127.0.0.1:{port}", child)
+        try:
+            if not _came_up(server, workers):
+                child.kill()
+                child.wait()
+                errors.seek(0)
+                raise SystemExit("diskret serve did not start:\n" + errors.read()[-3000:].decode())
+            yield server
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+
+
+def _came_up(server: Server, workers: int) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.process.poll() is None:
+        try:
+            answered = httpx.get(server.url + "/healthz").status_code == 200
+        except httpx.HTTPError:
+            answered = False
+        if answered and len(server.workers()) == workers:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Return the nearest-rank percentile of some values (share 0.5 is the median)."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]

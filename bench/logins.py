@@ -1,0 +1,416 @@
+"""Staff sign-ins per second with the workers' memory, and token verifications per second.
+
+    .venv/bin/python bench/logins.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+        [--workers 2] [--threads 4] [--concurrency 2] [--wait-ms 0] [--nice 10]
+        [--profile staff] [--flooders 32] [--rate 40] [--seconds 20] [--verify-clients 8 32]
+
+Makes a scratch PostgreSQL database with staff accounts whose passwords are
+hashed with the production profile (crypto.STAFF_PROFILE, argon2id m=19 MiB,
+t=2, p=1; ``--profile test`` makes hashing nearly free, as a control that
+shows what the same flood costs without argon2), courses with tokens and a
+``tokens:verify`` API key, and serves the app with `diskret serve`
+(gunicorn, --workers x --threads), the argon2 bound set by --concurrency
+(PASSWORD_CONCURRENCY), --wait-ms (PASSWORD_WAIT_MS) and --nice
+(PASSWORD_NICE), whose defaults are the service's own. Every rate limit is
+set far above what the run sends, so that the limiter still does its work
+(Redis) but never answers 429: the sign-in limits count failures per
+account and per client, and a flood from many clients is what the argon2
+bound has to withstand.
+
+1. A citizen route, GET /api/v1/me with a citizen's token, probed at a
+   steady 20 requests a second (a new connection each, so both workers are
+   probed) with nothing else running: the unloaded p50 and p99.
+2. Token verifications: POST /api/v1/tokens/verify with the API key, from
+   wrk at each --verify-clients, 15 s each: verifications per second.
+3. The flood: --flooders clients signing in over and over (GET the form for
+   its CSRF token, POST the right password), --rate attempts a second in
+   all (more than the workers can hash, far fewer than they could answer
+   if a sign-in were cheap; 0 for as fast as they are answered), for
+   --seconds, while the same probe runs and each worker's resident memory
+   is sampled every 50 ms: sign-ins per second, answers by status, the
+   probe's p50 and p99, and each worker's peak resident memory (VmHWM)
+   against the bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from harness import ADMIN_URL, Server, memory_kib, percentile, scratch_database, served, settings
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+import crypto
+from service import migrate
+from service.booking import accounts, keys, pathway
+from service.booking.actors import SYSTEM
+from service.booking.directory import load_municipalities
+from service.db import make_engine
+from service.models import Centre, Contract, Role, Slot, SlotKind
+
+PASSWORD = "bench sign-in password, 2026"  # noqa: S105 - made-up accounts of a scratch database
+PROFILES = {"staff": crypto.STAFF_PROFILE, "test": crypto.TEST_PROFILE}
+PROBE_RATE = 20  # probe requests a second
+VERIFY_LUA = """
+local tokens = {%(tokens)s}
+local n = 0
+function request()
+  n = n + 1
+  local body = '{"token":"' .. tokens[(n %% #tokens) + 1] .. '"}'
+  return wrk.format("POST", "/api/v1/tokens/verify",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(key)s"}, body)
+end
+"""
+
+
+@dataclass
+class World:
+    """What the run signs in with and verifies."""
+
+    usernames: list[str]
+    tokens: list[str]
+    api_key: str
+
+
+def _seed(
+    url: str, keyring: crypto.Keyring, profile: crypto.PasswordProfile, staff: int, courses: int
+) -> World:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        load_municipalities(session)
+        centre = Centre(
+            municipality_code="101",
+            name="Bench",
+            address="Benchvej 1",
+            entrance="Porten",
+            opening_hours="9-17",
+            languages="da",
+            created_at=now,
+        )
+        session.add(centre)
+        session.flush()
+        session.add(
+            Contract(municipality_code="101", centre_id=centre.id, valid_from=date(2020, 1, 1))
+        )
+        usernames = []
+        for n in range(staff):
+            made = accounts.create(
+                session,
+                username=f"bench.staff{n}",
+                role=Role.STAFF,
+                centre_id=centre.id,
+                created_by=None,
+                profile=profile,
+                now=now,
+            )
+            accounts.set_password(session, made.account, PASSWORD, profile=profile, now=now)
+            usernames.append(made.account.username)
+        slots = [uuid.uuid4() for _ in range(courses)]
+        session.execute(
+            insert(Slot),
+            [
+                {
+                    "id": slot,
+                    "centre_id": centre.id,
+                    "kind": SlotKind.INTRO,
+                    "starts_at": now + timedelta(days=1, minutes=15 * n),
+                    "ends_at": now + timedelta(days=1, minutes=15 * n + 10),
+                    "created_at": now,
+                }
+                for n, slot in enumerate(slots)
+            ],
+        )
+        tokens = [
+            pathway.create_course(
+                session,
+                keyring,
+                home_municipality="101",
+                centre_id=centre.id,
+                intro_slot_id=slot,
+                language="da",
+                now=now,
+            )[0]
+            for slot in slots
+        ]
+        made_key = keys.create(
+            session,
+            keyring,
+            SYSTEM,
+            name="bench verify",
+            scopes=frozenset({"tokens:verify"}),
+            municipality_code="101",
+            now=now,
+        )
+        session.commit()
+    engine.dispose()
+    return World(usernames, tokens, made_key.key)
+
+
+@dataclass
+class Probe:
+    """A citizen's route asked at a steady rate; the times of the answers, in ms."""
+
+    server: Server
+    token: str
+    times: list[float] = field(default_factory=list)
+    failures: Counter[int] = field(default_factory=Counter)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        """Ask until stopped, one request every 1/PROBE_RATE s, each on a new connection."""
+        headers = {"Authorization": f"Bearer {self.token}", "Connection": "close"}
+        with httpx.Client(base_url=self.server.url, timeout=30) as client:
+            due = time.perf_counter()
+            while not self.stop.is_set():
+                due += 1 / PROBE_RATE
+                started = time.perf_counter()
+                answer = client.get("/api/v1/me", headers=headers)
+                self.times.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200:
+                    self.failures[answer.status_code] += 1
+                time.sleep(max(0.0, due - time.perf_counter()))
+
+    def figures(self) -> str:
+        """Return the probe's p50 and p99 as text."""
+        return (
+            f"p50 {percentile(self.times, 0.5):.1f} ms, p99 {percentile(self.times, 0.99):.1f} ms"
+            f" ({len(self.times)} requests, failed {dict(self.failures)})"
+        )
+
+
+def _probe_alone(server: Server, token: str, seconds: float) -> Probe:
+    probe = Probe(server, token)
+    thread = threading.Thread(target=probe.run)
+    thread.start()
+    time.sleep(seconds)
+    probe.stop.set()
+    thread.join()
+    return probe
+
+
+def _verify_rate(server: Server, world: World, clients: int, seconds: int) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "verify.lua"
+        tokens = ",".join(f'"{token}"' for token in world.tokens)
+        script.write_text(VERIFY_LUA % {"tokens": tokens, "key": world.api_key}, encoding="utf-8")
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(min(clients, 2)),
+                "-c",
+                str(clients),
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                server.url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"50%\s+(\S+)", output)
+    p99 = re.search(r"99%\s+(\S+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if rate is None or p50 is None or p99 is None:
+        raise SystemExit("wrk printed no figures:\n" + output)
+    return (
+        f"{clients:>3} clients: {float(rate.group(1)):7.1f} verifications/s, "
+        f"p50 {p50.group(1)}, p99 {p99.group(1)}, non-2xx {errors.group(1) if errors else 0}"
+    )
+
+
+@dataclass
+class Flood:
+    """Clients signing in over and over: the answers' statuses and times."""
+
+    server: Server
+    usernames: list[str]
+    # Seconds between one client's attempts; 0 sends the next as soon as one is answered.
+    interval: float
+    statuses: Counter[int] = field(default_factory=Counter)
+    times: list[float] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, username: str) -> None:
+        """Sign one account in until stopped, as a browser would: the form, then the POST.
+
+        Attempts start every ``interval`` seconds; one that is late starts as
+        soon as the one before is answered, and none is made up for.
+        """
+        with httpx.Client(base_url=self.server.url, timeout=60) as client:
+            due = time.perf_counter()
+            while not self.stop.is_set():
+                time.sleep(max(0.0, due - time.perf_counter()))
+                due = max(due, time.perf_counter()) + self.interval
+                form = client.get("/staff/login")
+                found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text)
+                # The session cookie is Secure (__Host-), so httpx keeps it
+                # from plain http: it is sent back by hand, as a browser over
+                # TLS would.
+                cookie = form.headers.get("set-cookie", "").split(";", 1)[0]
+                if found is None or not cookie:
+                    raise SystemExit("the sign-in form gave no CSRF token or cookie")
+                started = time.perf_counter()
+                answer = client.post(
+                    "/staff/login",
+                    data={"username": username, "password": PASSWORD, "csrf_token": found[1]},
+                    headers={"Cookie": cookie},
+                )
+                elapsed = (time.perf_counter() - started) * 1000
+                with self.lock:
+                    self.statuses[answer.status_code] += 1
+                    self.times.append(elapsed)
+                client.cookies.clear()
+
+
+def _flood(
+    server: Server, world: World, token: str, args: argparse.Namespace
+) -> tuple[Flood, Probe, dict[int, int], float]:
+    flooders, seconds = args.flooders, args.seconds
+    interval = flooders / args.rate if args.rate else 0.0
+    flood = Flood(server, world.usernames, interval)
+    probe = Probe(server, token)
+    workers = server.workers()
+    peaks = dict.fromkeys(workers, 0)
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            for pid in workers:
+                peaks[pid] = max(peaks[pid], memory_kib(pid, "VmRSS"))
+            time.sleep(0.05)
+
+    threads = [
+        threading.Thread(target=flood.client, args=(world.usernames[n % len(world.usernames)],))
+        for n in range(flooders)
+    ]
+    sampler = threading.Thread(target=sample)
+    prober = threading.Thread(target=probe.run)
+    sampler.start()
+    for thread in threads:
+        thread.start()
+    time.sleep(1)  # the flood builds up before the probe measures
+    started = time.perf_counter()
+    prober.start()
+    time.sleep(seconds)
+    flood.stop.set()
+    probe.stop.set()
+    for thread in [*threads, prober]:
+        thread.join()
+    elapsed = time.perf_counter() - started + 1
+    sampling.set()
+    sampler.join()
+    return flood, probe, peaks, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default=ADMIN_URL)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=2, help="PASSWORD_CONCURRENCY")
+    parser.add_argument("--wait-ms", type=int, default=0, help="PASSWORD_WAIT_MS")
+    parser.add_argument("--nice", type=int, default=10, help="PASSWORD_NICE")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="staff",
+        help='PASSWORD_PROFILE; "test" (no real argon2 cost) is the control',
+    )
+    parser.add_argument("--flooders", type=int, default=32)
+    parser.add_argument(
+        "--rate", type=float, default=40, help="sign-in attempts a second in all; 0: no pause"
+    )
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--verify-clients", type=int, nargs="*", default=[8, 32])
+    parser.add_argument("--verify-seconds", type=int, default=15)
+    args = parser.parse_args()
+    if args.verify_clients and shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed for the verification rate (Debian: apt-get install wrk)")
+
+    token_key = crypto.Keyring.generate_config()
+    keyring = crypto.Keyring.parse(token_key)
+    profile = PROFILES[args.profile]
+    memory_cost = profile.memory_cost // 1024
+    print(f"load average at start {os.getloadavg()}")
+    with scratch_database(args.admin_url) as url:
+        world = _seed(url, keyring, profile, staff=16, courses=50)
+        environment = settings(
+            url,
+            token_key,
+            PASSWORD_CONCURRENCY=str(args.concurrency),
+            PASSWORD_WAIT_MS=str(args.wait_ms),
+            PASSWORD_NICE=str(args.nice),
+            PASSWORD_PROFILE=args.profile,
+        )
+        with served(environment, workers=args.workers, threads=args.threads) as server:
+            for _ in range(20):  # every worker imports, connects and renders once first
+                httpx.get(server.url + "/staff/login")
+                httpx.get(server.url + "/api/v1/municipalities")
+            before = {pid: memory_kib(pid, "VmRSS") for pid in server.workers()}
+            alone = _probe_alone(server, world.tokens[0], args.seconds)
+            print(f"citizen GET /api/v1/me, unloaded: {alone.figures()}")
+            for clients in args.verify_clients:
+                print(
+                    "token verification "
+                    + _verify_rate(server, world, clients, args.verify_seconds)
+                )
+            flood, probe, peaks, elapsed = _flood(server, world, world.tokens[0], args)
+            hwm = {pid: memory_kib(pid, "VmHWM") for pid in server.workers()}
+
+    signed_in = flood.statuses[303]
+    print(
+        f"sign-in flood, {args.flooders} clients at {args.rate:g} attempts/s, {elapsed:.0f} s: "
+        f"{signed_in / elapsed:.1f} sign-ins/s, answers {dict(flood.statuses)}, POST "
+        f"p50 {percentile(flood.times, 0.5):.0f} ms, p99 {percentile(flood.times, 0.99):.0f} ms"
+    )
+    print(f"citizen GET /api/v1/me during the flood: {probe.figures()}")
+    ratio = percentile(probe.times, 0.99) / percentile(alone.times, 0.99)
+    print(f"p99 during the flood / unloaded p99: {ratio:.2f} (the goal: at most 2)")
+    bound = args.concurrency * memory_cost
+    for pid in sorted(peaks):
+        print(
+            f"worker {pid}: resident {before[pid] / 1024:.0f} MiB before the flood, "
+            f"peak {peaks[pid] / 1024:.0f} MiB sampled, VmHWM {hwm[pid] / 1024:.0f} MiB; "
+            f"growth {(hwm[pid] - before[pid]) / 1024:.0f} MiB "
+            f"(bound: {args.concurrency} x {memory_cost} MiB = {bound} MiB)"
+        )
+    print(f"load average at end {os.getloadavg()}")
+    print(
+        json.dumps(
+            {
+                "workers": args.workers,
+                "threads": args.threads,
+                "PASSWORD_CONCURRENCY": args.concurrency,
+                "PASSWORD_WAIT_MS": args.wait_ms,
+                "PASSWORD_NICE": args.nice,
+                "PASSWORD_PROFILE": args.profile,
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

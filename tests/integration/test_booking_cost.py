@@ -1,0 +1,125 @@
+"""What a new course costs the database, and that the cheaper path keeps every answer it gave.
+
+docs/performance.md counts the statements of one booking; the first test
+holds that count, so a change that adds a round trip to the hot path shows
+up here before it shows up in the benchmark.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
+
+import crypto
+from service.models import Booking, Course
+from tests.support.calls import start_course
+from tests.support.world import ELSEWHERE, HOME, World
+
+UNKNOWN_MUNICIPALITY = "999"  # Three digits, as the schema asks, but no municipality has it.
+
+
+def _request(world: World, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "home_municipality": HOME,
+        "centre_id": str(world.centre_a),
+        "intro_slot_id": str(world.intro_a[0]),
+        "confirm_adult": True,
+    }
+    return body | changes
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Yield the SQL the app sends from now on, transaction control left out."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.split(maxsplit=1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_new_course_sends_four_statements_and_reads_nothing_twice(
+    client: FlaskClient, world: World, statements: list[str]
+) -> None:
+    """One locking read, three writes: the rules ride on the insert, the answer asks nothing."""
+
+    response = client.post("/api/v1/courses", json=_request(world))
+
+    assert response.status_code == 201
+    assert [statement.split()[0] for statement in statements] == [
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+    ]
+    assert "FROM slots JOIN centres" in statements[0]
+    assert [statement.split()[2] for statement in statements[1:]] == [
+        "courses",
+        "bookings",
+        "tallies",
+    ]
+    answer = response.get_json()["course"]
+    assert answer["centre"]["name"] == "Centre A"
+    assert answer["bookings"][0]["slot"]["id"] == str(world.intro_a[0])
+
+
+def test_a_reference_already_taken_is_drawn_again(
+    client: FlaskClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique reference is left to its constraint: a clash draws anew and still books once."""
+    _, first = start_course(client, world)
+    draws = iter([first["reference"], "ZZZZ-ZZZZ"])
+    monkeypatch.setattr(crypto, "generate_reference", lambda: next(draws))
+
+    response = client.post(
+        "/api/v1/courses", json=_request(world, intro_slot_id=str(world.intro_a[1]))
+    )
+
+    assert response.status_code == 201
+    assert response.get_json()["course"]["reference"] == "ZZZZ-ZZZZ"
+    session.expire_all()
+    assert session.scalar(select(func.count(Course.id))) == 2
+    assert session.scalar(select(func.count(Booking.id))) == 2
+
+
+@pytest.mark.parametrize("slot", ["intro_a", "intro_past_a", "unknown"])
+def test_an_unknown_municipality_is_named_before_anything_about_the_slot(
+    client: FlaskClient, world: World, session: Session, slot: str
+) -> None:
+    """A home municipality no one has is refused as input, whatever the slot."""
+    slot_id = {
+        "intro_a": world.intro_a[0],
+        "intro_past_a": world.intro_past_a,
+        "unknown": uuid.uuid4(),
+    }[slot]
+
+    response = client.post(
+        "/api/v1/courses",
+        json=_request(world, home_municipality=UNKNOWN_MUNICIPALITY, intro_slot_id=str(slot_id)),
+    )
+
+    body = response.get_json()
+    assert response.status_code == 422
+    assert (body["code"], list(body["errors"])) == ("invalid_input", ["home_municipality"])
+    session.expire_all()
+    assert session.scalar(select(func.count(Course.id))) == 0
+
+
+def test_a_taken_slot_is_named_before_a_missing_contract(client: FlaskClient, world: World) -> None:
+    """Rule 2 answers before rule 5, as it did when each was its own query."""
+    start_course(client, world)
+
+    response = client.post("/api/v1/courses", json=_request(world, home_municipality=ELSEWHERE))
+
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "slot_taken"

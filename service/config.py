@@ -102,7 +102,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PASSWORD_PROFILE", _one_of("staff", "test"), "staff"),
     # argon2id computations at once per process: each holds the profile's
     # memory (19 MiB for "staff"), so a flood of sign-ins costs a worker at
-    # most this many times that (docs/performance.md, "Staff sign-in").
+    # most this many times that (docs/performance.md, "The bound").
     Variable("PASSWORD_CONCURRENCY", _integer, 2),
     # How long a sign-in waits for one of those slots before it is answered
     # 503 "busy": a waiting sign-in holds a request thread that citizens need,

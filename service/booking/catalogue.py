@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.booking.clock import local_today
 from service.booking.directory import centre, contracted_centres
 from service.booking.reservations import HOLDING, progress
-from service.models import Booking, BookingStatus, Centre, Group, Slot, SlotKind
+from service.models import Booking, BookingStatus, Centre, Group, GroupSession, Slot, SlotKind
 
 # How many free slots one listing returns at most.
 SLOT_PAGE = 200
@@ -94,8 +94,15 @@ def group_views(
     session: Session, centre_ids: Sequence[uuid.UUID], *, now: datetime
 ) -> list[GroupView]:
     """Return the centres' groups that still have sessions to come."""
+    # Only groups with a session to come: ten years of groups that have ended
+    # stay in the database, and loading them all costs far more than the query.
+    to_come = (
+        select(GroupSession.id)
+        .where(GroupSession.group_id == Group.id, GroupSession.starts_at > now)
+        .exists()
+    )
     groups = session.scalars(
-        select(Group).where(Group.centre_id.in_(centre_ids)).order_by(Group.created_at)
+        select(Group).where(Group.centre_id.in_(centre_ids), to_come).order_by(Group.created_at)
     ).all()
     waiting = _waitlists(session, [g.id for g in groups])
     return [

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +57,18 @@ def test_translations_keep_their_placeholders() -> None:
             assert set(PLACEHOLDER.findall(string)) == wanted, message.id
 
 
-def test_the_compiled_catalogue_matches_the_translations() -> None:
-    """messages.mo is what compiling messages.po gives: scripts/translations was run."""
-    compiled = io.BytesIO()
-    write_mo(compiled, _catalogue())
+def _translations(catalogue: Catalog) -> set[tuple[object, object, str | None]]:
+    """Return what a catalogue translates, leaving out its header (which names Babel's version)."""
 
-    assert (DANISH / "messages.mo").read_bytes() == compiled.getvalue()
+    def frozen(text: object) -> object:
+        return tuple(text) if isinstance(text, list | tuple) else text
+
+    return {(frozen(m.id), frozen(m.string), m.context) for m in catalogue if m.id and not m.fuzzy}
+
+
+def test_the_compiled_catalogue_matches_the_translations() -> None:
+    """messages.mo holds what compiling messages.po gives: scripts/translations was run."""
+    with (DANISH / "messages.mo").open("rb") as shipped:
+        compiled = read_mo(shipped)
+
+    assert _translations(compiled) == _translations(_catalogue())

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.staff import (  # noqa: F401 - each module adds its views to the blueprint
-    admin,
+from service.staff.blueprint import blp
+
+# Each module adds its views to the blueprint and its pages to the menu, which lists
+# them in the order they are imported here: keep this order, not the alphabetical one.
+# isort: off
+from service.staff import (  # noqa: F401
+    accounts,
+    centres,
+    api_keys,
+    audit,
     courses,
     municipality,
-    schedule,
+    slots,
+    groups,
+    group_sessions,
     two_factor,
     views,
 )
-from service.staff.blueprint import blp
+# isort: on
 
 
 def init_app(app: Flask) -> None:

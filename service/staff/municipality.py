@@ -148,12 +148,13 @@ def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]
 @staff_only(*STATISTICS_ROLES)
 def statistics() -> tuple[str, int]:
     """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
-    horizon = stats_query.last_month_over(utcnow())
+    now = utcnow()
+    horizon = stats_query.last_month_over(now)
     try:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:
         return _refused(refused, horizon)
-    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
     form = StatisticsForm(formdata=None, data=asdict(wanted))
     asked: dict[str, Any] = {
         "period": wanted.period,
@@ -171,12 +172,13 @@ def statistics() -> tuple[str, int]:
 @staff_only(*STATISTICS_ROLES)
 def statistics_csv() -> tuple[str, int] | Response:
     """The same counts as CSV, exactly as GET /api/v1/stats.csv gives them."""
-    horizon = stats_query.last_month_over(utcnow())
+    now = utcnow()
+    horizon = stats_query.last_month_over(now)
     try:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:
         return _refused(refused, horizon)
-    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
     name = f"diskret-{result['by']}-{result['from']}-{result['to']}.csv"
     return Response(
         to_csv(result),

@@ -1,0 +1,136 @@
+"""API keys: listing, creating and revoking the keys of other systems (administrators only).
+
+A key is shown once, on the answer that creates it; the rules
+(service.booking.keys) keep only its digest and decide which scopes and
+reach go together. These views only ask them and put their answer into
+Danish.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from service import db
+from service.api.transaction import transactional
+from service.booking import directory, errors, keys
+from service.booking.accounts import actor_of
+from service.booking.clock import LOCAL, utcnow
+from service.models import Role
+from service.staff.admin_common import (
+    centre_choices,
+    municipality_choices,
+    parse_uuid,
+    refusal_status,
+    show_refusal,
+)
+from service.staff.admin_forms import ApiKeyForm
+from service.staff.auth import current, staff_only
+from service.staff.blueprint import blp
+from service.staff.pages import nav_entry, page
+from service.web.common import keyring
+
+nav_entry("staff.api_keys", "API-nøgler", (Role.ADMIN,))
+
+REACHES = ("centre", "municipality", "national")
+
+# What a refusal of the rules means, by the field it names.
+KEY_REFUSALS = {
+    "name": f"Giv nøglen et navn på 1-{keys.LONGEST_NAME} tegn.",
+    "scopes": "Vælg mindst én rettighed.",
+    "reach": "Bind nøglen til ét sted eller én kommune, ikke begge.",
+    "centre_id": "Vælg stedet.",
+    "municipality": "Vælg kommunen.",
+    "scope_reach": (
+        "En nøgle med centre:manage hører til ét sted, og en nøgle med tokens:verify "
+        "til et sted eller en kommune."
+    ),
+}
+
+
+def _fill_key_form(form: ApiKeyForm) -> ApiKeyForm:
+    form.centre.choices = centre_choices(blank="Vælg stedet")
+    form.municipality.choices = municipality_choices("Vælg kommunen")
+    return form
+
+
+def _keys_page(form: ApiKeyForm, status: int = 200, problem: str | None = None) -> tuple[str, int]:
+    session = db.session()
+    centre_names = {c.id: c.name for c in directory.centres(session)}
+    municipality_names = {m.code: m.name for m in directory.municipalities(session)}
+    return page(
+        "staff/admin_api_keys.html",
+        status=status,
+        form=_fill_key_form(form),
+        keys=keys.listing(session),
+        centre_names=centre_names,
+        municipality_names=municipality_names,
+        problem=problem,
+        day=lambda instant: f"{instant.astimezone(LOCAL):%d.%m.%Y}",
+    )
+
+
+@blp.get("/api-keys")
+@staff_only(Role.ADMIN)
+def api_keys() -> tuple[str, int]:
+    """Every API key by name, scopes, reach and days (never the key), and a form for a new one."""
+    return _keys_page(ApiKeyForm(formdata=None))
+
+
+@blp.post("/api-keys")
+@staff_only(Role.ADMIN)
+@transactional
+def create_api_key() -> tuple[str, int] | Response:
+    """Create a key; it is shown on this answer only, and kept only as a digest."""
+    form = _fill_key_form(ApiKeyForm())
+    if not form.validate():
+        return _keys_page(form, 422)
+    if form.reach.data not in REACHES:
+        form.reach.errors = ["Vælg nøglens rækkevidde."]
+        return _keys_page(form, 422)
+    centre_id = parse_uuid(form.centre.data) if form.reach.data == "centre" else None
+    code = (form.municipality.data or None) if form.reach.data == "municipality" else None
+    if form.reach.data == "centre" and centre_id is None:
+        form.centre.errors = [KEY_REFUSALS["centre_id"]]
+        return _keys_page(form, 422)
+    if form.reach.data == "municipality" and code is None:
+        form.municipality.errors = [KEY_REFUSALS["municipality"]]
+        return _keys_page(form, 422)
+    try:
+        made = keys.create(
+            db.session(),
+            keyring(),
+            actor_of(current()),
+            name=form.name.data or "",
+            scopes=form.scopes.data or [],
+            centre_id=centre_id,
+            municipality_code=code,
+            now=utcnow(),
+        )
+    except errors.DomainError as error:
+        fields = {
+            "name": form.name,
+            "scopes": form.scopes,
+            "scope_reach": form.reach,
+            "reach": form.reach,
+            "centre_id": form.centre,
+            "municipality": form.municipality,
+        }
+        problem = show_refusal(error, KEY_REFUSALS, fields)
+        return _keys_page(form, refusal_status(error), problem)
+    return page("staff/admin_api_key_created.html", row=made.row, key=made.key)
+
+
+@blp.post("/api-keys/<uuid:key_id>/revoke")
+@staff_only(Role.ADMIN)
+@transactional
+def revoke_api_key(key_id: uuid.UUID) -> Response:
+    """Revoke a key: the next request that carries it is refused."""
+    try:
+        row = keys.revoke(db.session(), actor_of(current()), key_id, now=utcnow())
+    except errors.NotFound:
+        abort(404)
+    flash(f"Nøglen {row.name} er tilbagekaldt og virker ikke længere.")
+    return redirect(url_for("staff.api_keys"), code=303)

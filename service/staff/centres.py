@@ -1,0 +1,84 @@
+"""Centres: the list of every centre, and adding one (administrators only).
+
+The rules (service.booking.directory) check a centre's texts, which
+citizens read, and refuse any that look like a CPR number; these views
+only ask them and put their answer into Danish.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from service import db
+from service.api.transaction import transactional
+from service.booking import directory, errors
+from service.booking.accounts import actor_of
+from service.booking.clock import utcnow
+from service.models import Role
+from service.staff.admin_common import municipality_choices, refusal_status, show_refusal
+from service.staff.admin_forms import CentreForm
+from service.staff.auth import current, staff_only
+from service.staff.blueprint import blp
+from service.staff.pages import nav_entry, page
+
+nav_entry("staff.centres", "Steder", (Role.ADMIN,))
+
+# What a refusal of the rules means, by the field it names.
+CENTRE_REFUSALS = {
+    "name": "Skriv stedets navn (højst 120 tegn).",
+    "municipality": "Vælg kommunen.",
+    "address": "Skriv adressen (højst 200 tegn).",
+    "entrance": "Beskrivelsen af indgangen må højst være 2000 tegn.",
+    "opening_hours": "Åbningstiderne må højst være 200 tegn.",
+    "languages": "Skriv sprogene som koder på to bogstaver adskilt af mellemrum, fx: da en",
+}
+
+
+def _centres_page(
+    form: CentreForm, status: int = 200, problem: str | None = None
+) -> tuple[str, int]:
+    form.municipality.choices = municipality_choices("Vælg kommunen")
+    return page(
+        "staff/admin_centres.html",
+        status=status,
+        form=form,
+        centres=directory.centres(db.session()),
+        problem=problem,
+    )
+
+
+@blp.get("/centres")
+@staff_only(Role.ADMIN)
+def centres() -> tuple[str, int]:
+    """Every centre, and a form for a new one."""
+    return _centres_page(CentreForm(formdata=None))
+
+
+@blp.post("/centres")
+@staff_only(Role.ADMIN)
+@transactional
+def create_centre() -> tuple[str, int] | Response:
+    """Add a centre; its texts are checked for CPR numbers by the rules."""
+    form = CentreForm()
+    form.municipality.choices = municipality_choices("Vælg kommunen")
+    if not form.validate():
+        return _centres_page(form, 422)
+    try:
+        centre = directory.create_centre(
+            db.session(),
+            actor_of(current()),
+            name=form.name.data or "",
+            municipality_code=form.municipality.data or "",
+            address=form.address.data or "",
+            entrance=form.entrance.data or "",
+            opening_hours=form.opening_hours.data or "",
+            languages=form.languages.data or "",
+            now=utcnow(),
+        )
+    except errors.DomainError as error:
+        fields = {name: getattr(form, name) for name in CENTRE_REFUSALS}
+        problem = show_refusal(error, CENTRE_REFUSALS, fields)
+        return _centres_page(form, refusal_status(error), problem)
+    flash(f"Stedet {centre.name} er oprettet.")
+    return redirect(url_for("staff.centres"), code=303)

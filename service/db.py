@@ -89,6 +89,12 @@ def session() -> Session:
     return current
 
 
+def reader() -> Session:
+    """Return a new session that only reads, for a command; the caller closes it."""
+    factory: sessionmaker[Session] = current_app.extensions[READER]
+    return factory()
+
+
 def _close_session(_exc: BaseException | None) -> None:
     current: Session | None = g.pop("db_session", None)
     if current is not None:

@@ -22,6 +22,8 @@ from service.booking import accounts, retention
 from service.booking.clock import utcnow
 from service.booking.errors import DomainError
 from service.models import Role
+from service.stats import report
+from service.stats.query import last_month_over
 
 
 def _periods() -> retention.Periods:
@@ -38,16 +40,27 @@ def _periods() -> retention.Periods:
 @click.option("--every", type=float, help="Run again every this many hours, until stopped.")
 @with_appcontext
 def purge(every: float | None) -> None:
-    """Delete courses, codes and records kept long enough; the statistics stay."""
+    """Delete courses, codes and records kept long enough; the statistics stay.
+
+    Then decide the statistics' suppression for the months that are over, so
+    that no request has to.
+    """
     while True:
         session = db.session()
-        purged = retention.purge(session, _periods(), now=utcnow())
+        now = utcnow()
+        purged = retention.purge(session, _periods(), now=now)
         session.commit()
+        # Read apart from the purge's write transaction: each decided pattern is
+        # saved in a transaction of its own, which SQLite would make wait.
+        with db.reader() as reading:
+            years = report.prepare(reading, horizon=last_month_over(now), now=now)
         click.echo(
             f"Purged {purged.ended_courses} ended and {purged.unstarted_courses} unstarted "
             f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
-            f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries."
+            f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries, "
+            f"{purged.patterns} statistics patterns of a running year."
         )
+        click.echo(f"Statistics ready for {', '.join(years) or 'no year yet'}.")
         db.session().close()
         if every is None:
             return

@@ -125,7 +125,8 @@ def stats_csv(query: dict[str, Any]) -> Response:
 
 
 def _report(query: dict[str, Any]) -> dict[str, Any]:
-    horizon = last_month_over(utcnow())
+    now = utcnow()
+    horizon = last_month_over(now)
     wanted = read_query(
         period=query["period"],
         first=query.get("first"),
@@ -133,6 +134,6 @@ def _report(query: dict[str, Any]) -> dict[str, Any]:
         by=query["by"],
         horizon=horizon,
     )
-    result = report(db.session(), current_actor(), wanted, horizon=horizon)
+    result = report(db.session(), current_actor(), wanted, horizon=horizon, now=now)
     result["first"], result["last"] = result.pop("from"), result.pop("to")
     return result

@@ -283,7 +283,7 @@ def decide(
     course.decided_at = now
     tally.count(session, course, "intro_held", at=now)
     tally.count(session, course, decision.value, at=now)
-    tally.wait(session, course, "request_to_intro", course.requested_at, course.intro_at)
+    tally.wait(session, course, "request_to_intro", course.requested_at, course.intro_at, at=now)
     if decision is Decision.APPROVED:
         course.status = CourseStatus.APPROVED
         events.emit(session, "course.approved", course, now=now)

@@ -212,7 +212,14 @@ def _place(
         course.started_at = first[0].starts_at
         tally.count(session, course, "started", at=now)
         if course.decided_at is not None:
-            tally.wait(session, course, "approval_to_group", course.decided_at, course.started_at)
+            tally.wait(
+                session,
+                course,
+                "approval_to_group",
+                course.decided_at,
+                course.started_at,
+                at=now,
+            )
 
 
 def join_group(

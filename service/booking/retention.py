@@ -4,8 +4,9 @@ A course, its bookings, its attendance and its token digest go a set time
 after the course ended (90 days by default); a course that never got past a
 cancelled intro goes sooner (14 days after it was requested). Audit events
 go after their own period, and short-lived rows (sessions, stored answers,
-sent webhooks) once they can no longer be used. The statistics are tallies
-that link to no course, so they stay (SPEC P6).
+sent webhooks, suppression patterns of a year still running) once they can
+no longer be used. The statistics are tallies that link to no course, so
+they stay (SPEC P6).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from service.models import (
     DeliveryStatus,
     IdempotentAnswer,
     StaffSession,
+    SuppressionMarks,
     WebSession,
 )
 
@@ -43,6 +45,8 @@ class Periods:
     audit: timedelta = timedelta(days=365)
     answers: timedelta = timedelta(hours=24)
     deliveries: timedelta = timedelta(days=30)
+    # A running year's pattern is replaced when a month ends; older ones are dead weight.
+    running_patterns: timedelta = timedelta(days=62)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Purged:
     sessions: int
     answers: int
     deliveries: int
+    patterns: int
 
     def total(self) -> int:
         """Return the number of rows deleted in all."""
@@ -109,8 +114,15 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
             Delivery.created_at < now - periods.deliveries,
         ),
     )
+    patterns = _count(
+        session,
+        delete(SuppressionMarks).where(
+            ~SuppressionMarks.final,
+            SuppressionMarks.computed_at < now - periods.running_patterns,
+        ),
+    )
     session.flush()
-    return Purged(ended, unstarted, audit, sessions, answers, deliveries)
+    return Purged(ended, unstarted, audit, sessions, answers, deliveries, patterns)
 
 
 def remaining(session: Session) -> dict[str, int]:

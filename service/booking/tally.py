@@ -78,14 +78,22 @@ def count(session: Session, course: Course, metric: str, *, at: datetime) -> Non
     )
 
 
-def wait(session: Session, course: Course, measure: str, start: datetime, end: datetime) -> None:
-    """Add one waiting time, in whole days, to its histogram in the month it ended."""
+def wait(
+    session: Session, course: Course, measure: str, start: datetime, end: datetime, *, at: datetime
+) -> None:
+    """Add one waiting time, in whole days, to its histogram in the month of ``at``.
+
+    Like every count, a waiting time goes in the month it is recorded, not
+    the month it ended: a decision recorded after the month of its intro
+    talk must not change a month that is over (the statistics promise that
+    such a month never changes).
+    """
     assert measure in MEASURES, measure
     _upsert(
         session,
         WaitTally,
         {
-            "month": month_of(end),
+            "month": month_of(at),
             "home_municipality": course.home_municipality,
             "centre_id": course.centre_id,
             "measure": measure,

@@ -8,8 +8,9 @@ course leaves the statistics intact and linked to nobody.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -50,3 +51,24 @@ class WaitTally(Base):
     measure: Mapped[str] = mapped_column(String(20), primary_key=True)
     days: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class SuppressionMarks(Base):
+    """Which cells a year's suppression pattern hid, kept so a year is decided only once.
+
+    Keyed by the fingerprint of everything the pattern depends on (the
+    year's tallies, where the centres are, the months decided), so a row
+    can never be applied to other data. The counts are not here: they come
+    from the tallies again. A pattern of a whole year (``final``) is kept
+    for good; one of a year still running is replaced as months end, and
+    the purge deletes it once it is old.
+    """
+
+    __tablename__ = "suppression_marks"
+
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    year: Mapped[str] = mapped_column(String(4))
+    final: Mapped[bool]
+    computed_at: Mapped[datetime]
+    # zlib-compressed JSON: {"hidden": [[home, centre, column], ...], "widened": [...], ...}
+    body: Mapped[bytes] = mapped_column(LargeBinary)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.cli import ScriptInfo
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.cli import cli
-from service.models import Course, Group, StaffAccount, Tally
+from service.models import Course, Group, StaffAccount, SuppressionMarks, Tally
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen
 from tests.support.world import World
@@ -46,6 +47,32 @@ def test_purge_deletes_old_courses_and_keeps_the_numbers(
     session.expire_all()
     assert session.scalars(select(Course)).all() == []
     assert session.scalars(select(Tally.count)).all() == tallies
+
+
+def test_purge_decides_the_statistics_of_the_months_that_are_over(
+    app: Flask, client: FlaskClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the housekeeping, the year's suppression patterns are in the database."""
+    start_course(client, world)
+    month = session.scalars(select(Tally.month)).one()
+    year, number = int(month[:4]), int(month[5:])
+    after = datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+    monkeypatch.setattr("service.ops.utcnow", lambda: after)
+    session.commit()
+
+    code, output = _run(app, "purge")
+
+    assert code == 0
+    assert f"Statistics ready for {month[:4]}." in output
+    assert session.scalars(select(SuppressionMarks.year).distinct()).all() == [month[:4]]
+
+
+def test_purge_without_statistics_says_so(app: Flask) -> None:
+    """A database with nothing counted yet has no year to prepare."""
+    code, output = _run(app, "purge")
+
+    assert code == 0
+    assert "Statistics ready for no year yet." in output
 
 
 def test_the_privacy_audit_runs_clean_after_a_day_of_use(

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
+from service.booking.actors import Actor
 from service.booking.clock import LOCAL
-from service.models import Centre, Course, SlotKind
+from service.booking.pathway import Decision, decide
+from service.booking.tally import month_of
+from service.models import Centre, Course, SlotKind, SuppressionMarks, Tally, WaitTally
+from service.stats import suppression
 from service.stats.export import to_csv
 from tests.support.calls import bearer, hold_intro, start_course
 from tests.support.world import NEIGHBOUR, World, add_api_key, add_slot
@@ -136,7 +141,12 @@ def test_statistics_survive_the_deletion_of_the_courses_they_count(
 
 
 def test_waiting_times_show_only_from_five_courses(
-    client: FlaskClient, world: World, session: Session, national_key: str, now: datetime
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    national_key: str,
+    now: datetime,
 ) -> None:
     """Four intro talks give no waiting time; five give a median and a 90th percentile."""
     made = _requests(client, world, session, home="101", count=5)
@@ -153,6 +163,69 @@ def test_waiting_times_show_only_from_five_courses(
             assert shown is None
         else:
             assert shown == {"median": 0, "p90": 0}
+
+    # The same five waits show in every view that holds them, and in none that does not.
+    expected = {"median": 0, "p90": 0}
+    by_centre = _stats(client, national_key, by="centre")["waiting_days"]["request_to_intro"]
+    assert by_centre[str(world.centre_a)][THIS_MONTH] == expected
+    assert by_centre[str(world.centre_b)][THIS_MONTH] is None
+    by_flow = _stats(client, national_key, by="flow")["waiting_days"]["request_to_intro"]
+    assert by_flow["101>101"][THIS_MONTH] == expected
+    assert by_flow["101>147"][THIS_MONTH] is None
+    assert by_flow["*"][THIS_MONTH] == expected
+    centre_key = add_api_key(
+        session, keyring, scopes="stats:read", centre=session.get_one(Centre, world.centre_a)
+    )
+    session.commit()
+    own = _stats(client, centre_key, by="flow")["waiting_days"]["request_to_intro"]
+    assert own["101>101"][THIS_MONTH] == expected
+
+
+def test_a_late_decision_counts_in_its_own_month_not_the_intro_month(
+    client: FlaskClient, world: World, session: Session, now: datetime
+) -> None:
+    """A month that is over never changes: a decision recorded after it counts in the next one."""
+    _, course = start_course(client, world, slot=world.intro_a[0])
+    hold_intro(session, course["id"], now=now)
+    intro_month = month_of(now - timedelta(hours=2))
+    later = datetime(now.year + now.month // 12, now.month % 12 + 1, 3, 12, tzinfo=LOCAL)
+    staff = Actor(kind="staff", id=None, centre_id=world.centre_a)
+
+    decide(session, staff, uuid.UUID(course["id"]), Decision.APPROVED, now=later)
+    session.commit()
+
+    months = session.scalars(
+        select(WaitTally.month).where(WaitTally.measure == "request_to_intro")
+    ).all()
+    assert months == [month_of(later)]
+    assert intro_month not in months
+    counted = session.scalars(select(Tally.month).where(Tally.metric == "intro_held")).all()
+    assert counted == [month_of(later)]
+
+
+def test_a_decided_pattern_is_kept_and_not_decided_again(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    national_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database keeps each year's marks; a process without them in memory reads them back."""
+    _requests(client, world, session, home="101", count=3)
+    suppression.forget()
+    first = _stats(client, national_key)
+    kept = session.scalars(select(SuppressionMarks.year)).all()
+    session.commit()
+    # Two patterns: the requests' and the one all metrics without data share.
+    assert kept == [THIS_MONTH[:4]] * 2
+
+    suppression.forget()
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("decided again")
+
+    monkeypatch.setattr(suppression._Suppressor, "run", refuse)
+    assert _stats(client, national_key) == first
 
 
 def test_a_municipality_key_sees_only_its_own_citizens(

@@ -80,6 +80,9 @@ class GroupSession(Base):
         UniqueConstraint("group_id", "number"),
         CheckConstraint("ends_at > starts_at", name="positive_length"),
         CheckConstraint("number > 0", name="positive_number"),
+        # The sessions still to come, out of years of past ones: which groups
+        # can be joined, and a centre's day.
+        Index("ix_group_sessions_starts_at", "starts_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -9,13 +9,14 @@ in one and another way in the other.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, Table, func, select, true
 from sqlalchemy.orm import Session
 
 from service.booking.actors import Actor
@@ -23,6 +24,11 @@ from service.booking.tally import MEASURES, METRICS
 from service.models import Centre, Municipality, Tally, WaitTally
 from service.stats.marks import DatabaseMarks
 from service.stats.suppression import ANY, THRESHOLD, Node, Pattern, columns_of, suppress
+
+# The tables, not the mapped classes: tens of thousands of plain rows are
+# read per report, and Core spares them the ORM's loading.
+_TALLIES = cast(Table, Tally.__table__)
+_WAITS = cast(Table, WaitTally.__table__)
 
 Period = Literal["month", "quarter", "year"]
 View = Literal["home_municipality", "centre", "flow"]
@@ -114,14 +120,17 @@ def _patterns(
     years = sorted({month[:4] for month in months})
     store = DatabaseMarks(session, now=now)
     leaves: dict[tuple[str, str], dict[tuple[str, str, str], int]] = defaultdict(dict)
+    table = _TALLIES.c
     rows = session.execute(
-        select(Tally.metric, Tally.home_municipality, Tally.centre_id, Tally.month, Tally.count)
+        select(table.metric, table.home_municipality, table.centre_id, table.month, table.count)
         # A range on the key, so the primary key's index serves it.
-        .where(Tally.month >= f"{years[0]}-01", Tally.month <= min(f"{years[-1]}-12", horizon))
-        .order_by(Tally.month)
-    )
+        .where(table.month >= f"{years[0]}-01", table.month <= min(f"{years[-1]}-12", horizon))
+        .order_by(table.month)
+    ).all()
+    names: dict[uuid.UUID, str] = {}
     for metric, home, centre_id, month, count in rows:
-        leaves[(metric, month[:4])][(home, str(centre_id), month)] = count
+        name = names.get(centre_id) or names.setdefault(centre_id, str(centre_id))
+        leaves[(metric, month[:4])][(home, name, month)] = count
     return {
         (metric, year): suppress(
             leaves[(metric, year)],
@@ -134,11 +143,11 @@ def _patterns(
     }
 
 
-def _reach(actor: Actor, model: type[WaitTally]) -> ColumnElement[bool]:
+def _reach(actor: Actor, table: Table) -> ColumnElement[bool]:
     if actor.centre_id is not None:
-        return model.centre_id == actor.centre_id
+        return table.c["centre_id"] == actor.centre_id
     if actor.municipality_code is not None:
-        return model.home_municipality == actor.municipality_code
+        return table.c["home_municipality"] == actor.municipality_code
     return true()
 
 
@@ -168,31 +177,34 @@ def _waits(
     located = {row.id: row.municipality_code for row in centres}
     # (measure, row, column) -> {days: count}
     histograms: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    table = _WAITS.c
     found = session.execute(
         select(
-            WaitTally.measure,
-            WaitTally.home_municipality,
-            WaitTally.centre_id,
-            WaitTally.month,
-            WaitTally.days,
-            WaitTally.count,
-        ).where(WaitTally.month.in_(months), _reach(actor, WaitTally))
-    )
+            table.measure,
+            table.home_municipality,
+            table.centre_id,
+            table.month,
+            table.days,
+            table.count,
+        ).where(table.month.in_(months), _reach(actor, _WAITS))
+    ).all()
     # A waiting time counts in every row whose two cell parts are among its
     # own: looking up the 16 pairs of parts beats testing every row of the
-    # view (9,604 of them by flow).
+    # view (9,604 of them by flow), and is done once for each home and centre.
     by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in rows:
         by_cell[row.cell].append(row.key)
+    keys_of: dict[tuple[str, uuid.UUID], list[str]] = {}
     wanted = set(columns)
     columns_in = {month: [c for c in columns_of(month) if c in wanted] for month in months}
     for measure, home, centre_id, month, days, count in found:
-        parts = (home, ANY, str(centre_id), "@" + located[centre_id])
-        keys = [
-            key for first in parts for second in parts for key in by_cell.get((first, second), ())
-        ]
-        for key in {*keys, TOTAL}:
-            for column in columns_in[month]:
+        keys = keys_of.get((home, centre_id))
+        if keys is None:
+            parts = (home, ANY, str(centre_id), "@" + located[centre_id])
+            pairs = [by_cell.get((first, second), ()) for first in parts for second in parts]
+            keys = keys_of[(home, centre_id)] = [TOTAL, *{key for pair in pairs for key in pair}]
+        for column in columns_in[month]:
+            for key in keys:
                 histograms[(measure, key, column)][days] += count
     return {
         measure: {

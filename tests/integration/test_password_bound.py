@@ -77,6 +77,7 @@ def test_a_sign_in_finding_every_password_slot_taken_is_answered_busy(
     assert known.status == 503
     assert unknown.status == 503
     assert known.text() == unknown.text()
+    assert known.response.headers["Retry-After"] == "1"
 
 
 def test_a_sign_in_goes_through_while_the_slot_is_free(

@@ -20,7 +20,7 @@ from service.db import engine_of, for_reading
 from tests.support import databases
 from tests.support.world import World, build_world
 
-pytest_plugins = ["tests.support.logscan"]
+pytest_plugins = ["pytester", "tests.support.logscan"]
 
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=60, deadline=None)

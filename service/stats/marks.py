@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from service.models import SuppressionMarks
 from service.stats.suppression import Marks, Node
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("diskret.stats")
 
 
 def _encode(marks: Marks) -> bytes:

@@ -39,7 +39,7 @@ def no_redis(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def with_redis(database_url: str) -> Iterator[Flask]:
     """Yield an app with a working database and the test Redis for its rate limits."""
-    redis_url = databases.require_service(databases.REDIS_ENV, "Redis")
+    redis_url = databases.redis_url()
     yield from _app(database_url, REDIS_URL=redis_url)
 
 

@@ -42,7 +42,7 @@ def memory_app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def redis_app(database_url: str) -> Iterator[tuple[Flask, redis.Redis]]:
     """Yield an app whose limiter keeps its counters in Redis, and a client of that Redis."""
-    url = databases.require_service(databases.REDIS_ENV, "Redis")
+    url = databases.redis_url()
     connection = redis.Redis.from_url(url)
     connection.flushdb()
     app = _limited_app(database_url, url)

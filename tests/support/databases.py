@@ -35,6 +35,22 @@ def require_service(variable: str, what: str) -> str:
     pytest.skip(f"{what} not configured ({variable})")
 
 
+def redis_url() -> str:
+    """Return the Redis URL for this test process: a database of its own per xdist worker.
+
+    Tests empty their Redis database; two workers sharing one would empty
+    each other's counters. Worker ``gwN`` takes the configured database
+    number minus N.
+    """
+    url = make_url(require_service(REDIS_ENV, "Redis"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base = int(url.database or 0)
+    number = base - int(worker.removeprefix("gw"))
+    if number < 0:
+        pytest.fail(f"Redis database {base} leaves no database for xdist worker {worker}")
+    return url.set(database=str(number)).render_as_string(hide_password=False)
+
+
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     """Create an empty PostgreSQL database for this run and drop it afterwards."""

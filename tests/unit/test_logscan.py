@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
+import pytest
 
 import crypto
 from service.privacy_audit import kinds_in
@@ -25,3 +28,29 @@ def test_a_logged_token_key_or_address_is_caught() -> None:
     found = [kinds_in(line) & FORBIDDEN for line in handler.lines]
 
     assert found == [{"token"}, {"api-key"}, {"ip-address"}]
+
+
+def test_a_finding_in_any_xdist_worker_fails_the_whole_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker sends its scan to the controller, which reports and fails on any finding."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    pytester.makepyfile(
+        test_logging=f"""
+        import logging
+
+        def test_quiet():
+            logging.getLogger("diskret.request").info("GET /healthz 200")
+
+        def test_leaks():
+            logging.getLogger("diskret.request").info("code %s", "{crypto.generate_token()}")
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-p", "tests.support.logscan", "-n", "2")
+
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str()
+    assert "log scan: 2 service log lines, found ['token']" in output
+    assert "log scan: found in diskret.request: 'code %s'" in output

@@ -37,7 +37,7 @@ def test_marks_come_back_as_saved() -> None:
 def test_a_refused_save_is_logged_and_the_report_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     """A database that refuses the insert gets a warning naming the error, nothing raised."""
     engine = create_engine("sqlite://")  # no tables: the insert fails
-    with Session(engine) as session, caplog.at_level(logging.WARNING, "service.stats.marks"):
+    with Session(engine) as session, caplog.at_level(logging.WARNING, "diskret.stats"):
         DatabaseMarks(session, now=NOW).save(b"f" * 32, MARKS, year="2031", final=True)
 
     assert [record.getMessage() for record in caplog.records] == [

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Response, abort, current_app, request
 from flask_limiter import Limiter
 
 import crypto
@@ -84,17 +84,14 @@ def configured(name: str) -> str:
     return value
 
 
-def retry_after(seconds: int) -> None:
-    """Say when this answer is worth retrying (a busy 503), whatever the limiter's window."""
-    g.retry_after = str(seconds)
-
-
-def _keep_retry_after(response: Response) -> Response:
-    # With headers on, flask-limiter sets Retry-After on every answer to when
-    # its window resets, up to a minute away; a lock that was busy is worth
-    # retrying in a second. Registered before the limiter, so it runs after it.
-    if "retry_after" in g:
-        response.headers["Retry-After"] = g.retry_after
+def _busy_retry_after(response: Response) -> Response:
+    # A 503 means busy (a lock, every password slot, a dependency restarting),
+    # as a page or as JSON: worth retrying in a second. With headers on,
+    # flask-limiter sets Retry-After on every answer to when its window
+    # resets, up to a minute away; registered before the limiter, this runs
+    # after it and has the last word.
+    if response.status_code == 503:
+        response.headers["Retry-After"] = "1"
     return response
 
 
@@ -104,5 +101,5 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # A storage failure lets requests through, except where ``fail_closed`` stands.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    app.after_request(_keep_retry_after)
+    app.after_request(_busy_retry_after)
     limiter.init_app(app)

@@ -14,7 +14,6 @@ from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from service import limits
 from service.booking.errors import DomainError, Kind
 
 log = logging.getLogger("diskret.errors")
@@ -74,8 +73,6 @@ def _domain(error: DomainError) -> Response:
     errors: dict[str, Any] = {str(field): [error.text]} if field else {}
     errors.update(details)
     response = envelope(error.code, status, error.text, errors)
-    if status == 503:
-        limits.retry_after(1)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="diskret"'
     return response

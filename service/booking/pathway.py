@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Insert, Table, and_, bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
@@ -34,6 +33,7 @@ from service.models import (
     SlotKind,
     WebSession,
 )
+from service.models.base import INSERTS
 
 TOKEN_PURPOSE = "token"  # noqa: S105 - a digest purpose label, not a secret
 
@@ -77,14 +77,11 @@ _COURSE_IF_RULES_HOLD = select(
     *(bindparam(column.name, type_=column.type) for column in _COURSES.columns)
 ).where(_RULES_HOLD)
 _INSERT_COURSE: dict[str, Insert] = {
-    "postgresql": postgresql.insert(_COURSES)
+    dialect: insert_of(_COURSES)
     .from_select(_COURSE_COLUMNS, _COURSE_IF_RULES_HOLD)
     .on_conflict_do_nothing(index_elements=[_COURSES.c.reference])
-    .returning(_COURSES.c.id),
-    "sqlite": sqlite.insert(_COURSES)
-    .from_select(_COURSE_COLUMNS, _COURSE_IF_RULES_HOLD)
-    .on_conflict_do_nothing(index_elements=[_COURSES.c.reference])
-    .returning(_COURSES.c.id),
+    .returning(_COURSES.c.id)
+    for dialect, insert_of in INSERTS.items()
 }
 _BOOKINGS = cast(Table, Booking.__table__)
 _BOOKING_COLUMNS = tuple(column.name for column in _BOOKINGS.columns)

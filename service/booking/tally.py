@@ -7,16 +7,15 @@ what happened and survive the purge or erasure of the course.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Insert, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.booking.clock import LOCAL
 from service.models import Course, Tally, WaitTally
+from service.models.base import INSERTS, InsertOf
 
 METRICS = (
     "requested",
@@ -37,9 +36,7 @@ def month_of(instant: datetime) -> str:
     return instant.astimezone(LOCAL).strftime("%Y-%m")
 
 
-def _upsert_of(
-    insert_of: Callable[[Table], postgresql.Insert | sqlite.Insert], model: type[Tally | WaitTally]
-) -> Insert:
+def _upsert_of(insert_of: InsertOf, model: type[Tally | WaitTally]) -> Insert:
     table = cast(Table, model.__table__)
     keys = [column.name for column in table.primary_key]
     # One statement, atomic under concurrency: two transactions counting the
@@ -53,7 +50,7 @@ def _upsert_of(
 # given at each call.
 _UPSERTS = {
     (dialect, model): _upsert_of(insert_of, model)
-    for dialect, insert_of in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for dialect, insert_of in INSERTS.items()
     for model in (Tally, WaitTally)
 }
 

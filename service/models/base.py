@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, Table, TypeDecorator, Uuid
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints make migrations reviewable and let errors name the rule
@@ -18,6 +20,16 @@ NAMING_CONVENTION = {
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+}
+
+
+# INSERT with ON CONFLICT, which each database spells in its own dialect, by
+# dialect name: statements built with it once are picked by the session's
+# dialect at each call.
+InsertOf = Callable[[Table], postgresql.Insert | sqlite.Insert]
+INSERTS: dict[str, InsertOf] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
 }
 
 

@@ -13,16 +13,22 @@ import json
 import logging
 import zlib
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service.models import SuppressionMarks
+from service.models.base import INSERTS
 from service.stats.suppression import Marks, Node
 
 log = logging.getLogger("diskret.stats")
+_TABLE = cast(Table, SuppressionMarks.__table__)
+# The first of two racing savers wins; the other's insert does nothing.
+_SAVE = {
+    dialect: insert_of(_TABLE).on_conflict_do_nothing() for dialect, insert_of in INSERTS.items()
+}
 
 
 def _encode(marks: Marks) -> bytes:
@@ -54,15 +60,13 @@ class DatabaseMarks:
         return None if body is None else _decode(body)
 
     def save(self, fingerprint: bytes, marks: Marks, *, year: str, final: bool) -> None:
-        """Save marks in a transaction of their own; the first of two racing savers wins.
+        """Save marks in a transaction of their own, apart from the report's.
 
         Saving only spares later work: when the database refuses (busy,
         restarting), the report goes on with the pattern it has.
         """
         bind = self.session.get_bind()
         assert isinstance(bind, Engine)
-        insert_of = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
-        statement = insert_of(SuppressionMarks).on_conflict_do_nothing()
         row = {
             "fingerprint": fingerprint,
             "year": year,
@@ -72,6 +76,6 @@ class DatabaseMarks:
         }
         try:
             with bind.begin() as connection:
-                connection.execute(statement, row)
+                connection.execute(_SAVE[bind.dialect.name], row)
         except OperationalError as error:
             log.warning("Suppression pattern not kept: %s", type(error).__name__)

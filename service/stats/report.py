@@ -114,9 +114,9 @@ def _patterns(
     session: Session, months: Sequence[str], horizon: str, *, now: datetime
 ) -> dict[tuple[str, str], Pattern]:
     """Return the national pattern of every metric for every year the months touch."""
-    located = {
-        str(cid): code for cid, code in session.execute(select(Centre.id, Centre.municipality_code))
-    }
+    centres = session.execute(select(Centre.id, Centre.municipality_code)).all()
+    names = {cid: str(cid) for cid, _ in centres}
+    located = {names[cid]: code for cid, code in centres}
     years = sorted({month[:4] for month in months})
     store = DatabaseMarks(session, now=now)
     leaves: dict[tuple[str, str], dict[tuple[str, str, str], int]] = defaultdict(dict)
@@ -127,10 +127,8 @@ def _patterns(
         .where(table.month >= f"{years[0]}-01", table.month <= min(f"{years[-1]}-12", horizon))
         .order_by(table.month)
     ).all()
-    names: dict[uuid.UUID, str] = {}
     for metric, home, centre_id, month, count in rows:
-        name = names.get(centre_id) or names.setdefault(centre_id, str(centre_id))
-        leaves[(metric, month[:4])][(home, name, month)] = count
+        leaves[(metric, month[:4])][(home, names[centre_id], month)] = count
     return {
         (metric, year): suppress(
             leaves[(metric, year)],

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, current_app, make_response, redirect, req
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from service import limits
 from service.api.errors import STATUS_OF_KIND
 from service.booking.errors import DomainError
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page, protect
@@ -64,9 +63,6 @@ def error_page(error: HTTPException | DomainError) -> Response:
         status, text = error.code or 500, ""
     body, _ = page("error.html", status=status, text=text)
     response = make_response(body, status)
-    if status == 503:
-        # Busy (a lock or every password slot taken): worth trying again soon.
-        limits.retry_after(1)
     if isinstance(error, HTTPException) and status in (405, 429):
         for name, value in error.get_headers():
             if name.lower() != "content-type":

@@ -23,6 +23,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, Protocol
 
 ANY = "*"
@@ -92,23 +93,40 @@ class _Year:
         self.leaves = {leaf: count for leaf, count in sorted(leaves.items()) if count > 0}
         self.located = located
         self.values: dict[Node, int] = defaultdict(int)
-        self.by_stage: dict[str, set[Node]] = defaultdict(set)
-        self.members: dict[Node, list[Leaf]] = defaultdict(list)
-        for leaf, count in self.leaves.items():
+        # The hot loop of a report: every leaf's fifteen cells, nothing else.
+        values = self.values
+        for (home, centre, month), count in self.leaves.items():
+            parts = _parts(home, centre, "@" + located[centre])
+            for column in columns_of(month):
+                for who in parts:
+                    values[(*who, column)] += count
+
+    @cached_property
+    def members(self) -> dict[Node, list[Leaf]]:
+        """Return the leaves counted in each cell (deciding needs them; restoring does not)."""
+        return self._index[0]
+
+    @cached_property
+    def by_stage(self) -> dict[str, set[Node]]:
+        """Return the cells with data by the month in which they are decided."""
+        return self._index[1]
+
+    @cached_property
+    def _index(self) -> tuple[dict[Node, list[Leaf]], dict[str, set[Node]]]:
+        members: dict[Node, list[Leaf]] = defaultdict(list)
+        by_stage: dict[str, set[Node]] = defaultdict(set)
+        for leaf in self.leaves:
             for node in self.nodes_of(leaf):
-                self.values[node] += count
-                self.members[node].append(leaf)
-                self.by_stage[last_month_of(node[2])].add(node)
+                members[node].append(leaf)
+                by_stage[last_month_of(node[2])].add(node)
+        return members, by_stage
 
     def restore(self, marks: Marks, months: Sequence[str]) -> Pattern:
         """Return the pattern that decided ``marks`` on these leaves over these months."""
         decided = set(months)
+        columns = {c for month in months for c in columns_of(month) if last_month_of(c) in decided}
         return Pattern(
-            values={
-                node: value
-                for node, value in self.values.items()
-                if last_month_of(node[2]) in decided
-            },
+            values={node: value for node, value in self.values.items() if node[2] in columns},
             hidden=marks.hidden,
             widened=marks.widened,
             unproven=marks.unproven,
@@ -117,12 +135,17 @@ class _Year:
     def nodes_of(self, leaf: Leaf, stage: str = "9999-12") -> Iterator[Node]:
         """Yield every published cell a leaf is counted in, of the columns decided by ``stage``."""
         home, centre, month = leaf
-        place = "@" + self.located[centre]
+        parts = _parts(home, centre, "@" + self.located[centre])
         for column in columns_of(month):
             if last_month_of(column) > stage:
                 continue
-            for who in ((home, centre), (home, place), (home, ANY), (ANY, centre), (ANY, ANY)):
+            for who in parts:
                 yield (*who, column)
+
+
+def _parts(home: str, centre: str, place: str) -> tuple[tuple[str, str], ...]:
+    """Return the (home, centre) parts of the cells a leaf of this home and centre is in."""
+    return ((home, centre), (home, place), (home, ANY), (ANY, centre), (ANY, ANY))
 
 
 class _Suppressor:

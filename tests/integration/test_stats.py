@@ -228,6 +228,57 @@ def test_a_decided_pattern_is_kept_and_not_decided_again(
     assert _stats(client, national_key) == first
 
 
+def test_an_answer_asked_again_is_not_computed_again(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    national_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same question on the same data is answered from the process, each reach its own."""
+    _requests(client, world, session, home="101", count=6)
+    params = {"from": THIS_MONTH, "to": THIS_MONTH}
+    first = _stats(client, national_key)
+    first_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
+    local_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
+    session.commit()
+    local = _stats(client, local_key)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr("service.api.stats.report", refuse)
+    again_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
+
+    assert _stats(client, national_key) == first
+    assert _stats(client, local_key) == local
+    assert set(local["counts"]["requested"]) == {NEIGHBOUR, "*"}
+    assert set(first["counts"]["requested"]) > {NEIGHBOUR, "*"}
+    assert again_csv.get_data() == first_csv.get_data()
+    assert again_csv.headers["Content-Disposition"] == first_csv.headers["Content-Disposition"]
+
+
+def test_new_counts_and_a_renamed_centre_each_give_a_new_answer(
+    client: FlaskClient, world: World, session: Session, national_key: str
+) -> None:
+    """A kept answer is never stale: more requests, or a centre's new name, are seen at once."""
+    centre = str(world.centre_a)
+    _requests(client, world, session, home="101", count=3)
+    before = _stats(client, national_key, by="centre")
+    _requests(client, world, session, home="101", count=4)
+    counted = _stats(client, national_key, by="centre")
+    session.get_one(Centre, world.centre_a).name = "Centre A, new name"
+    session.commit()
+    renamed = _stats(client, national_key, by="centre")
+
+    assert before["counts"]["requested"][centre][THIS_MONTH] == "<5"
+    assert counted["counts"]["requested"][centre][THIS_MONTH] == 7
+    assert counted["rows"][centre] == before["rows"][centre] != "Centre A, new name"
+    assert renamed["rows"][centre] == "Centre A, new name"
+    assert renamed["counts"] == counted["counts"]
+
+
 def test_a_municipality_key_sees_only_its_own_citizens(
     client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring
 ) -> None:

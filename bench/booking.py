@@ -1,7 +1,7 @@
 """Booking throughput of the whole service next to PostgreSQL's own rate for the same work.
 
     .venv/bin/python bench/booking.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
-        [--clients 8 32 128] [--seconds 15] [--workers 2] [--threads 4]
+        [--clients 8 32 128] [--seconds 15] [--workers 2] [--threads 2]
         [--redis-url redis://127.0.0.1:6379/14] [--profile stacks.txt]
 
 Makes a scratch database with one centre and many free intro slots, serves
@@ -508,7 +508,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32, 128])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--slots", type=int, default=100000)
     parser.add_argument("--warm-up", type=int, default=5, help="seconds at 8 clients, unmeasured")
     parser.add_argument("--redis-url", help="count rate limits in this Redis, as in production")

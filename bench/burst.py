@@ -1,7 +1,7 @@
 """A burst of citizens racing for the last places of one group: who got in, in what order, how fast.
 
     .venv/bin/python bench/burst.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
-        [--citizens 500] [--places 10] [--workers 2] [--threads 4]
+        [--citizens 500] [--places 10] [--workers 2] [--threads 2]
 
 Makes a scratch PostgreSQL database with one centre, one group with
 ``--places`` free places and ``--citizens`` courses approved for group entry
@@ -247,7 +247,7 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=500)
     parser.add_argument("--places", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
     token_key = crypto.Keyring.generate_config()

@@ -1,8 +1,9 @@
 """Staff sign-ins per second with the workers' memory, and token verifications per second.
 
     .venv/bin/python bench/logins.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
-        [--workers 2] [--threads 4] [--concurrency 2] [--wait-ms 0] [--nice 10]
-        [--profile staff] [--flooders 32] [--rate 40] [--seconds 20] [--verify-clients 8 32]
+        [--workers 2] [--threads 2] [--concurrency 1] [--server-concurrency 1] [--wait-ms 0]
+        [--nice 10] [--profile staff] [--flooders 32] [--rate 40] [--seconds 20]
+        [--verify-clients 8 32]
 
 Makes a scratch PostgreSQL database with staff accounts whose passwords are
 hashed with the production profile (crypto.STAFF_PROFILE, argon2id m=19 MiB,
@@ -10,8 +11,9 @@ t=2, p=1; ``--profile test`` makes hashing nearly free, as a control that
 shows what the same flood costs without argon2), courses with tokens and a
 ``tokens:verify`` API key, and serves the app with `diskret serve`
 (gunicorn, --workers x --threads), the argon2 bound set by --concurrency
-(PASSWORD_CONCURRENCY), --wait-ms (PASSWORD_WAIT_MS) and --nice
-(PASSWORD_NICE), whose defaults are the service's own. Every rate limit is
+(PASSWORD_CONCURRENCY, per worker), --server-concurrency
+(PASSWORD_SERVER_CONCURRENCY, over all workers), --wait-ms (PASSWORD_WAIT_MS)
+and --nice (PASSWORD_NICE), whose defaults are the service's own. Every rate limit is
 set far above what the run sends, so that the limiter still does its work
 (Redis) but never answers 429: the sign-in limits count failures per
 account and per client, and a flood from many clients is what the argon2
@@ -328,8 +330,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--concurrency", type=int, default=2, help="PASSWORD_CONCURRENCY")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=1, help="PASSWORD_CONCURRENCY")
+    parser.add_argument(
+        "--server-concurrency", type=int, default=1, help="PASSWORD_SERVER_CONCURRENCY"
+    )
     parser.add_argument("--wait-ms", type=int, default=0, help="PASSWORD_WAIT_MS")
     parser.add_argument("--nice", type=int, default=10, help="PASSWORD_NICE")
     parser.add_argument(
@@ -360,6 +365,7 @@ def main() -> None:
             url,
             token_key,
             PASSWORD_CONCURRENCY=str(args.concurrency),
+            PASSWORD_SERVER_CONCURRENCY=str(args.server_concurrency),
             PASSWORD_WAIT_MS=str(args.wait_ms),
             PASSWORD_NICE=str(args.nice),
             PASSWORD_PROFILE=args.profile,
@@ -403,6 +409,7 @@ def main() -> None:
                 "workers": args.workers,
                 "threads": args.threads,
                 "PASSWORD_CONCURRENCY": args.concurrency,
+                "PASSWORD_SERVER_CONCURRENCY": args.server_concurrency,
                 "PASSWORD_WAIT_MS": args.wait_ms,
                 "PASSWORD_NICE": args.nice,
                 "PASSWORD_PROFILE": args.profile,

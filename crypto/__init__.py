@@ -12,6 +12,7 @@ from crypto._passwords import (
     burn_password_time,
     hash_password,
     set_password_concurrency,
+    share_password_slots,
     verify_password,
 )
 from crypto._seal import seal, unseal
@@ -62,6 +63,7 @@ __all__ = [
     "normalize_token",
     "seal",
     "set_password_concurrency",
+    "share_password_slots",
     "sign_webhook",
     "unseal",
     "verify_password",

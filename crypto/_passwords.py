@@ -7,14 +7,22 @@ at most ``limit`` times that. A semaphore around the caller's own thread
 would bound the computations but not the memory: glibc keeps a block freed by
 a thread in that thread's malloc arena, so every request thread that ever
 hashed would keep its 19 MiB resident.
+
+``share_password_slots`` also bounds the computations of every process that
+shares a folder (the workers of one server): each holds an exclusive
+``flock`` on one of the folder's slot files while it computes. The kernel
+drops such a lock when its holder closes the file or dies, so a worker that
+is killed mid-hash cannot keep a slot.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -80,18 +88,47 @@ def _lower_priority(nice: int) -> None:
     os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + nice)
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """At most ``limit`` computations at once among the processes that share ``folder``."""
+
+    folder: str
+    limit: int
+
+    def take(self, deadline: float | None) -> int | None:
+        """Lock a free slot file and return its descriptor, or None once ``deadline`` passed."""
+        while True:
+            for slot in range(self.limit):
+                path = os.path.join(self.folder, f"slot-{slot}")
+                held = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(held)
+                    continue
+                return held
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(0.005)
+
+
 class _Workers:
     """At most ``limit`` argon2 computations at once, each on one of ``limit`` kept threads."""
 
-    def __init__(self, limit: int, wait: float | None, nice: int) -> None:
+    def __init__(
+        self, limit: int, wait: float | None, nice: int, shared: _Shared | None = None
+    ) -> None:
         if limit < 1:
             raise ValueError("the password concurrency is at least 1")
         if wait is not None and wait < 0:
             raise ValueError("the wait for a password slot is not negative")
         if not 0 <= nice <= 19:
             raise ValueError("the password threads' nice is 0 to 19")
-        self.settings = (limit, wait, nice)
+        if shared is not None and shared.limit < 1:
+            raise ValueError("the shared password concurrency is at least 1")
+        self.settings = (limit, wait, nice, shared)
         self.wait = wait
+        self.shared = shared
         # The semaphore admits a caller; the pool only ever holds admitted work,
         # so a caller that gives up leaves nothing queued behind it.
         self._slots = threading.BoundedSemaphore(limit)
@@ -104,10 +141,18 @@ class _Workers:
 
     def run(self, work: Callable[[], Result]) -> Result:
         """Run ``work`` on an argon2 thread once a slot is free, or refuse after ``wait``."""
+        deadline = None if self.wait is None else time.monotonic() + self.wait
         if not self._slots.acquire(timeout=self.wait):
             raise PasswordBusyError()
         try:
-            return self._threads.submit(work).result()
+            held = self.shared.take(deadline) if self.shared is not None else None
+            if self.shared is not None and held is None:
+                raise PasswordBusyError()
+            try:
+                return self._threads.submit(work).result()
+            finally:
+                if held is not None:
+                    os.close(held)
         finally:
             self._slots.release()
 
@@ -125,11 +170,27 @@ def set_password_concurrency(limit: int, *, wait: float | None = None, nice: int
     ``nice`` (0 to 19) raises the nice value of the threads that compute, so
     that under load they get the CPU after everything else.
     """
+    _replace(limit, wait, nice, _workers.shared)
+
+
+def share_password_slots(limit: int, folder: str) -> None:
+    """Also allow at most ``limit`` computations at once among all processes sharing ``folder``.
+
+    For the workers of one server on one machine: however their requests
+    fall, no more than ``limit`` of them hash at once, and the rest of the
+    workers stay free for everyone else. ``folder`` must be private to the
+    server (mode 0700): whoever can lock its files can hold the slots.
+    """
+    limit_here, wait, nice, _ = _workers.settings
+    _replace(limit_here, wait, nice, _Shared(folder, limit))
+
+
+def _replace(limit: int, wait: float | None, nice: int, shared: _Shared | None) -> None:
     global _workers  # noqa: PLW0603 - one process-wide bound, like the hash profiles
-    if (limit, wait, nice) != _workers.settings:
+    if (limit, wait, nice, shared) != _workers.settings:
         # Callers already inside the old bound finish there; its idle threads
         # end once nothing refers to it any more.
-        _workers = _Workers(limit, wait, nice)
+        _workers = _Workers(limit, wait, nice, shared)
 
 
 def _after_fork() -> None:

@@ -103,7 +103,7 @@ def create_api_key(
 @cli.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option(
     "--single-process-sqlite",
     is_flag=True,

@@ -102,8 +102,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PASSWORD_PROFILE", _one_of("staff", "test"), "staff"),
     # argon2id computations at once per process: each holds the profile's
     # memory (19 MiB for "staff"), so a flood of sign-ins costs a worker at
-    # most this many times that (docs/performance.md, "The bound").
-    Variable("PASSWORD_CONCURRENCY", _integer, 2),
+    # most this many times that (docs/performance.md, "The bound"). Keep it
+    # below the request threads of a worker (`diskret serve --threads`), so
+    # that a flood of sign-ins leaves a thread for the citizens.
+    Variable("PASSWORD_CONCURRENCY", _integer, 1),
+    # The same bound over all the workers of one `diskret serve`: however the
+    # sign-ins fall on them, no more than this many hash at once, and the
+    # other workers stay free for the citizens.
+    Variable("PASSWORD_SERVER_CONCURRENCY", _integer, 1),
     # How long a sign-in waits for one of those slots before it is answered
     # 503 "busy": a waiting sign-in holds a request thread that citizens need,
     # so by default it does not wait at all.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+import crypto
 from service import logs
 
 
@@ -58,4 +62,14 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     }
     if app.config["LOG_FORMAT"] == "json":
         options["logger_class"] = JsonLogger
-    Server(app, options).run()
+    # The argon2 bound of the whole server, shared by its workers through a
+    # folder only this server can write (docs/performance.md, "The bound").
+    slots = tempfile.mkdtemp(prefix="diskret-argon2-")
+    crypto.share_password_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
+    master = os.getpid()
+    try:
+        Server(app, options).run()
+    finally:
+        # A worker leaves through here too (it was forked inside run()).
+        if os.getpid() == master:
+            shutil.rmtree(slots, ignore_errors=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -12,9 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TEST_TOKEN_KEY
-from tests.support import databases
-from tests.support.processes import ROOT, diskret, free_port, stop, wait_until_up
+from tests.support.processes import (
+    ROOT,
+    diskret,
+    free_port,
+    served_on_sqlite,
+    stop,
+    wait_until_up,
+)
 
 CLIENT_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): documentation only.
 QUERY_VALUE = "query-value-that-must-not-be-logged"
@@ -25,17 +29,9 @@ IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 def _serve_and_collect(tmp_path: Path) -> list[str]:
     """Serve on a migrated SQLite file, send three requests from a forwarded address, stop."""
-    url = databases.sqlite_url(tmp_path)
-    databases.migrated_engine(url).dispose()
     port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DISKRET_")}
-    environment |= {
-        "DISKRET_DATABASE_URL": url,
-        "DISKRET_SECRET_KEY": "test-only-secret-key-not-for-production-use",
-        "DISKRET_TOKEN_KEY": TEST_TOKEN_KEY,
-        # One trusted proxy, so the forwarded address becomes the client address.
-        "DISKRET_PROXY_COUNT": "1",
-    }
+    # One trusted proxy, so the forwarded address becomes the client address.
+    environment = served_on_sqlite(tmp_path, DISKRET_PROXY_COUNT="1")
     command = diskret(
         "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--single-process-sqlite"
     )

@@ -16,6 +16,9 @@ from typing import IO
 
 import httpx
 
+from tests.conftest import TEST_TOKEN_KEY
+from tests.support import databases
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -98,3 +101,20 @@ def wait_until_up(url: str, child: subprocess.Popen[bytes], log: IO[bytes]) -> N
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError(f"app process at {url} did not answer in time")
+
+
+def served_on_sqlite(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Migrate a SQLite file and return the environment `diskret serve` needs to serve it.
+
+    This process's own ``DISKRET_*`` settings are left out, so that only the
+    file, the test secrets and ``extra`` reach the server.
+    """
+    url = databases.sqlite_url(tmp_path)
+    databases.migrated_engine(url).dispose()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DISKRET_")}
+    return environment | {
+        "DISKRET_DATABASE_URL": url,
+        "DISKRET_SECRET_KEY": "test-only-secret-key-not-for-production-use",
+        "DISKRET_TOKEN_KEY": TEST_TOKEN_KEY,
+        **extra,
+    }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import argon2
 import pytest
@@ -142,9 +145,9 @@ PROFILE = crypto.TEST_PROFILE
 
 @pytest.fixture(autouse=True)
 def _default_concurrency() -> Iterator[None]:
-    """Give every test the default bound back, whatever it set."""
+    """Give every test the default bound back, whatever it set, shared slots included."""
     yield
-    crypto.set_password_concurrency(_passwords.DEFAULT_CONCURRENCY)
+    _passwords._replace(_passwords.DEFAULT_CONCURRENCY, None, 0, None)
 
 
 def test_no_more_computations_run_at_once_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,6 +251,104 @@ def test_a_forked_child_starts_with_free_slots(monkeypatch: pytest.MonkeyPatch) 
         holding.finish(threads)
 
     assert holding.most == 2
+
+
+# Another worker of the same server, holding the one shared slot until it is killed.
+_OTHER_WORKER = """
+import fcntl, os, sys, time
+held = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(held, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_slot_shared_with_another_process_turns_callers_away_until_that_process_dies(
+    tmp_path: Path,
+) -> None:
+    """The shared bound counts other processes; a killed holder cannot keep its slot."""
+    stored = crypto.hash_password("pw", profile=PROFILE)
+    crypto.set_password_concurrency(2, wait=0)
+    crypto.share_password_slots(1, str(tmp_path))
+    with subprocess.Popen(
+        [sys.executable, "-c", _OTHER_WORKER, str(tmp_path / "slot-0")],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as other:
+        try:
+            assert other.stdout is not None
+            assert other.stdout.readline() == "held\n"
+            with pytest.raises(crypto.PasswordBusyError):
+                crypto.verify_password(stored, "pw", profile=PROFILE)
+        finally:
+            other.kill()
+
+    assert crypto.verify_password(stored, "pw", profile=PROFILE).ok
+
+
+def _one_shared_slot_held(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, wait: float
+) -> tuple[str, _Holding, list[threading.Thread]]:
+    """Allow two computations in the process and one shared, and park a verify in the one."""
+    stored = crypto.hash_password("pw", profile=PROFILE)
+    crypto.set_password_concurrency(2, wait=wait)
+    crypto.share_password_slots(1, str(tmp_path))
+    holding = _Holding(monkeypatch, hold=1)
+    return stored, holding, holding.start(stored, 1)
+
+
+def test_the_shared_bound_holds_when_the_process_allows_more(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two slots in the process but one shared: a second verify beside a running one is refused."""
+    stored, holding, threads = _one_shared_slot_held(monkeypatch, tmp_path, wait=0)
+
+    try:
+        with pytest.raises(crypto.PasswordBusyError):
+            crypto.hash_password("pw", profile=PROFILE)
+    finally:
+        holding.finish(threads)
+
+    assert holding.most == 1
+    assert crypto.verify_password(stored, "pw", profile=PROFILE).ok
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["slot-0"]
+    assert (tmp_path / "slot-0").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_caller_waits_for_a_shared_slot_within_its_wait(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With a wait, a caller turned away by the shared slot runs once it frees in time."""
+    stored, holding, threads = _one_shared_slot_held(monkeypatch, tmp_path, wait=10)
+    turned_away = threading.Event()
+    flock = fcntl.flock
+
+    def spy(held: int, operation: int) -> None:
+        try:
+            flock(held, operation)
+        except BlockingIOError:
+            turned_away.set()
+            raise
+
+    monkeypatch.setattr(fcntl, "flock", spy)
+    results: list[crypto.PasswordCheck] = []
+    waiting = threading.Thread(
+        target=lambda: results.append(crypto.verify_password(stored, "pw", profile=PROFILE))
+    )
+
+    waiting.start()
+    assert turned_away.wait(timeout=30)
+    holding.finish([*threads, waiting])
+
+    assert results == [crypto.PasswordCheck(ok=True)]
+    assert holding.most == 1
+
+
+def test_a_shared_bound_without_slots_is_refused(tmp_path: Path) -> None:
+    """A shared limit below 1 is refused at once."""
+
+    with pytest.raises(ValueError, match="password"):
+        crypto.share_password_slots(0, str(tmp_path))
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,10 @@ the figures are the app's and the database's and not the HTTP server's)
 - a centre's free intro and closing slots and its groups (every centre in turn);
 - the statistics, GET /api/v1/stats and /stats.csv with a national
   ``stats:read`` key, and the default view with a municipality's and a
-  centre's key: the first request of each (the suppression patterns are in
-  the database, decided beforehand as the daily purge does, and timed; none
-  is in the process yet) apart from the rest;
+  centre's key: the first request of each (the suppression patterns and
+  the default views of the keys' reaches are in the database, prepared
+  beforehand as the daily purge does, and timed; nothing is in the process
+  yet) apart from the rest;
 
 prints p50 and p99 of each, and EXPLAIN (ANALYZE, BUFFERS) of the statements
 one request of each route sends: a line per statement, and the plan of each
@@ -52,20 +53,22 @@ from typing import Any
 import psycopg
 from flask import Flask
 from harness import ADMIN_URL, percentile, scratch_database
-from sqlalchemy import Engine, delete, event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import crypto
 from service import create_app, migrate
+from service.api import stats as stats_api
 from service.booking import keys
 from service.booking.actors import SYSTEM
 from service.booking.directory import bundled_municipalities, load_municipalities
 from service.booking.tally import month_of
 from service.db import engine_of, make_engine
 from service.models import Centre as CentreRow
-from service.models import SuppressionMarks
+from service.models import StatsAnswer, SuppressionMarks
 from service.stats import report, suppression
+from service.stats.answers import Answers
 from service.stats.query import last_month_over
 
 BIG_TABLES = ("bookings", "slots", "courses", "groups", "group_sessions", "tallies", "wait_tallies")
@@ -595,7 +598,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
     ]
     routes = [route for route in routes if args.only in route[0]]
     if any(name.startswith("stats") for name, _, _ in routes):
-        _prepare(engine, horizon)
+        _prepare(app, horizon)
     print(f"\n{'route':<36} {'first ms':>9} {'p50 ms':>8} {'p99 ms':>8}  answers")
     for name, paths, key in routes:
         timing = _time(app, name, paths, key, repeats=args.repeats, budget=args.budget)
@@ -612,21 +615,28 @@ def _measure(args: argparse.Namespace, url: str) -> None:
     print(f"\nload average at end {os.getloadavg()}")
 
 
-def _prepare(engine: Engine, horizon: str) -> None:
-    """Decide every year's suppression as the daily purge does, timed; then forget it in memory.
+def _prepare(app: Flask, horizon: str) -> None:
+    """Do what the daily purge does, timed: decide every year's suppression, then store the
+    default views of every stats key's reach; then forget both in the process.
 
-    The routes are then measured as a new worker sees them: the marks are in
-    the database, none in the process.
+    The routes are then measured as a new worker sees them: the marks and the
+    default answers are in the database, nothing is in the process.
     """
-    with Session(engine) as session:
+    with app.app_context(), Session(engine_of(app)) as session:
         session.execute(delete(SuppressionMarks))
+        session.execute(delete(StatsAnswer))
         session.commit()
         suppression.forget()
         started = time.perf_counter()
-        years = report.prepare(session, horizon=horizon, now=datetime.now(UTC))
+        now = datetime.now(UTC)
+        years = report.prepare(session, horizon=horizon, now=now)
+        decided = time.perf_counter()
+        reaches = stats_api.prepare_answers(session, now=now)
         session.commit()
-    print(f"decided {len(years)} years of suppression in {time.perf_counter() - started:.1f} s")
+    print(f"decided {len(years)} years of suppression in {decided - started:.1f} s")
+    print(f"stored the default views of {reaches} reaches in {time.perf_counter() - decided:.1f} s")
     suppression.forget()
+    app.extensions[stats_api.ANSWERS] = Answers()
 
 
 def _months_back(month: str, count: int) -> str:

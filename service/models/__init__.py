@@ -15,7 +15,7 @@ from service.models.pathway import (
 )
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
 from service.models.staff import CENTRE_ROLES, Role, StaffAccount, StaffSession
-from service.models.tallies import SuppressionMarks, Tally, WaitTally
+from service.models.tallies import StatsAnswer, SuppressionMarks, Tally, WaitTally
 from service.models.web import WebSession
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "SlotKind",
     "StaffAccount",
     "StaffSession",
+    "StatsAnswer",
     "SuppressionMarks",
     "Tally",
     "WaitTally",

@@ -72,3 +72,22 @@ class SuppressionMarks(Base):
     computed_at: Mapped[datetime]
     # zlib-compressed JSON: {"hidden": [[home, centre, column], ...], "widened": [...], ...}
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatsAnswer(Base):
+    """A published statistics answer, encoded, shared by every process of the service.
+
+    Keyed by a SHA-256 digest of the key's reach, the query, the horizon and
+    the stamp of the data it was computed from (``service.stats.report.stamp``),
+    so a row is found again only for exactly that question on exactly that
+    data. Only what the API publishes, suppressed, is here. The purge deletes
+    the answers of horizons that have passed.
+    """
+
+    __tablename__ = "stats_answers"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    horizon: Mapped[str] = mapped_column(String(7), index=True)
+    computed_at: Mapped[datetime]
+    # zlib-compressed, as the API sends it (JSON or CSV).
+    body: Mapped[bytes] = mapped_column(LargeBinary)

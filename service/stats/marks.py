@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import zlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Insert, Table, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -24,11 +25,16 @@ from service.models.base import INSERTS
 from service.stats.suppression import Marks, Node
 
 log = logging.getLogger("diskret.stats")
-_TABLE = cast(Table, SuppressionMarks.__table__)
-# The first of two racing savers wins; the other's insert does nothing.
-_SAVE = {
-    dialect: insert_of(_TABLE).on_conflict_do_nothing() for dialect, insert_of in INSERTS.items()
-}
+
+
+def inserts_if_absent(table: Table) -> dict[str, Insert]:
+    """Return, per dialect, an insert into ``table`` that does nothing when the key is there."""
+    return {
+        dialect: insert_of(table).on_conflict_do_nothing() for dialect, insert_of in INSERTS.items()
+    }
+
+
+_SAVE = inserts_if_absent(cast(Table, SuppressionMarks.__table__))
 
 
 def _encode(marks: Marks) -> bytes:
@@ -65,8 +71,6 @@ class DatabaseMarks:
         Saving only spares later work: when the database refuses (busy,
         restarting), the report goes on with the pattern it has.
         """
-        bind = self.session.get_bind()
-        assert isinstance(bind, Engine)
         row = {
             "fingerprint": fingerprint,
             "year": year,
@@ -74,8 +78,22 @@ class DatabaseMarks:
             "computed_at": self.now,
             "body": _encode(marks),
         }
-        try:
-            with bind.begin() as connection:
-                connection.execute(_SAVE[bind.dialect.name], row)
-        except OperationalError as error:
-            log.warning("Suppression pattern not kept: %s", type(error).__name__)
+        insert_apart(self.session, _SAVE, row, what="Suppression pattern")
+
+
+def insert_apart(
+    session: Session, inserts: Mapping[str, Insert], row: dict[str, object], *, what: str
+) -> None:
+    """Insert a row in a short transaction of its own, unless one with its key is there.
+
+    The first of two racing savers wins; the other's insert does nothing. When
+    the database refuses (busy, restarting), nothing is kept and the caller
+    goes on: what is kept only spares later work.
+    """
+    bind = session.get_bind()
+    assert isinstance(bind, Engine)
+    try:
+        with bind.begin() as connection:
+            connection.execute(inserts[bind.dialect.name], row)
+    except OperationalError as error:
+        log.warning("%s not kept: %s", what, type(error).__name__)

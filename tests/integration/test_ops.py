@@ -14,11 +14,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+import crypto
+from service.api.stats import ANSWERS
 from service.cli import cli
-from service.models import Course, Group, StaffAccount, SuppressionMarks, Tally
+from service.models import Course, Group, StaffAccount, StatsAnswer, SuppressionMarks, Tally
+from service.stats.answers import Answers
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen
-from tests.support.world import World
+from tests.support.world import HOME, NEIGHBOUR, World, add_api_key
 
 
 def _run(app: Flask, *args: str) -> tuple[int, str]:
@@ -63,8 +66,48 @@ def test_purge_decides_the_statistics_of_the_months_that_are_over(
     code, output = _run(app, "purge")
 
     assert code == 0
-    assert f"Statistics ready for {month[:4]}." in output
+    assert f"Statistics ready for {month[:4]};" in output
     assert session.scalars(select(SuppressionMarks.year).distinct()).all() == [month[:4]]
+
+
+def test_purge_stores_the_default_views_and_forgets_those_of_past_months(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    keyring: crypto.Keyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each stats key's reach and the country get their default view ready; old ones go."""
+    start_course(client, world)
+    month = session.scalars(select(Tally.month)).one()
+    year, number = int(month[:4]), int(month[5:])
+    after = datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+    local = add_api_key(session, keyring, scopes="stats:read", municipality=HOME)
+    add_api_key(session, keyring, scopes="tokens:verify", municipality=NEIGHBOUR)
+    session.add(StatsAnswer(digest=b"\0" * 32, horizon="2001-01", computed_at=after, body=b""))
+    session.commit()
+    monkeypatch.setattr("service.ops.utcnow", lambda: after)
+    monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
+
+    code, output = _run(app, "purge")
+    session.commit()
+    monkeypatch.setattr("service.api.stats.report", _refuse_to_compute)
+    app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
+    answered = client.get("/api/v1/stats", headers=bearer(local))
+
+    assert code == 0, output
+    assert "1 statistics answers of past months" in output
+    # The country's, the municipality key's and the world's centre key's
+    # (not the token key's), each as JSON and CSV.
+    assert "default views stored for 3 reaches" in output
+    assert session.scalars(select(StatsAnswer.horizon)).all() == [month] * 6
+    assert answered.status_code == 200
+    assert set(answered.get_json()["counts"]["requested"]) == {HOME, "*"}
+
+
+def _refuse_to_compute(*_: object, **__: object) -> None:
+    raise AssertionError("computed in the request")
 
 
 def test_purge_without_statistics_says_so(app: Flask) -> None:
@@ -72,7 +115,7 @@ def test_purge_without_statistics_says_so(app: Flask) -> None:
     code, output = _run(app, "purge")
 
     assert code == 0
-    assert "Statistics ready for no year yet." in output
+    assert "Statistics ready for no year yet;" in output
 
 
 def test_the_privacy_audit_runs_clean_after_a_day_of_use(

@@ -62,14 +62,14 @@ from service import create_app, migrate
 from service.api import stats as stats_api
 from service.booking import keys
 from service.booking.actors import SYSTEM
+from service.booking.clock import last_month_over
 from service.booking.directory import bundled_municipalities, load_municipalities
 from service.booking.tally import month_of
 from service.db import engine_of, make_engine
 from service.models import Centre as CentreRow
 from service.models import StatsAnswer, SuppressionMarks
-from service.stats import report, suppression
+from service.stats import answers, report, suppression
 from service.stats.answers import Answers
-from service.stats.query import last_month_over
 
 BIG_TABLES = ("bookings", "slots", "courses", "groups", "group_sessions", "tallies", "wait_tallies")
 GROUP_PLACES = 12
@@ -631,7 +631,7 @@ def _prepare(app: Flask, horizon: str) -> None:
         now = datetime.now(UTC)
         years = report.prepare(session, horizon=horizon, now=now)
         decided = time.perf_counter()
-        reaches = stats_api.prepare_answers(session, now=now)
+        reaches = answers.prepare(session, now=now)
         session.commit()
     print(f"decided {len(years)} years of suppression in {decided - started:.1f} s")
     print(f"stored the default views of {reaches} reaches in {time.perf_counter() - decided:.1f} s")

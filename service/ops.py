@@ -18,13 +18,11 @@ from flask.cli import with_appcontext
 
 import crypto
 from service import db, privacy_audit
-from service.api import stats as stats_api
 from service.booking import accounts, retention
-from service.booking.clock import utcnow
+from service.booking.clock import last_month_over, utcnow
 from service.booking.errors import DomainError
 from service.models import Role
 from service.stats import answers, report
-from service.stats.query import last_month_over
 
 
 def _periods() -> retention.Periods:
@@ -49,22 +47,20 @@ def purge(every: float | None) -> None:
     while True:
         session = db.session()
         now = utcnow()
-        horizon = last_month_over(now)
         purged = retention.purge(session, _periods(), now=now)
-        answers_gone = answers.forget_before(session, horizon)
         session.commit()
         # Read apart from the purge's write transaction: each decided pattern
         # and answer is saved in a transaction of its own, which SQLite would
         # make wait.
         with db.reader() as reading:
-            years = report.prepare(reading, horizon=horizon, now=now)
-            reaches = stats_api.prepare_answers(reading, now=now)
+            years = report.prepare(reading, horizon=last_month_over(now), now=now)
+            reaches = answers.prepare(reading, now=now)
         click.echo(
             f"Purged {purged.ended_courses} ended and {purged.unstarted_courses} unstarted "
             f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
             f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries, "
             f"{purged.patterns} statistics patterns of a running year, "
-            f"{answers_gone} statistics answers of past months."
+            f"{purged.stats_answers} statistics answers of past months."
         )
         click.echo(
             f"Statistics ready for {', '.join(years) or 'no year yet'}; "

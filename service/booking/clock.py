@@ -21,6 +21,12 @@ def local_today(now: datetime) -> date:
     return now.astimezone(LOCAL).date()
 
 
+def last_month_over(now: datetime) -> str:
+    """Return the last Copenhagen calendar month that is over at ``now``, "YYYY-MM"."""
+    this_month = local_today(now).replace(day=1)
+    return (this_month - timedelta(days=1)).strftime("%Y-%m")
+
+
 def local_to_utc(day: date, at: time) -> datetime:
     """Return the UTC instant of a Copenhagen wall-clock time, refusing times that do not exist.
 

@@ -4,9 +4,9 @@ A course, its bookings, its attendance and its token digest go a set time
 after the course ended (90 days by default); a course that never got past a
 cancelled intro goes sooner (14 days after it was requested). Audit events
 go after their own period, and short-lived rows (sessions, stored answers,
-sent webhooks, suppression patterns of a year still running) once they can
-no longer be used. The statistics are tallies that link to no course, so
-they stay (SPEC P6).
+sent webhooks, suppression patterns of a year still running, statistics
+answers of months that are past) once they can no longer be used. The
+statistics are tallies that link to no course, so they stay (SPEC P6).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
+from service.booking.clock import last_month_over
 from service.models import (
     AuditEvent,
     Booking,
@@ -27,6 +28,7 @@ from service.models import (
     DeliveryStatus,
     IdempotentAnswer,
     StaffSession,
+    StatsAnswer,
     SuppressionMarks,
     WebSession,
 )
@@ -60,6 +62,7 @@ class Purged:
     answers: int
     deliveries: int
     patterns: int
+    stats_answers: int
 
     def total(self) -> int:
         """Return the number of rows deleted in all."""
@@ -121,8 +124,13 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
             SuppressionMarks.computed_at < now - periods.running_patterns,
         ),
     )
+    # An answer is stored under the horizon it was asked at; once another
+    # month is over, nothing asks for it again.
+    stats_answers = _count(
+        session, delete(StatsAnswer).where(StatsAnswer.horizon < last_month_over(now))
+    )
     session.flush()
-    return Purged(ended, unstarted, audit, sessions, answers, deliveries, patterns)
+    return Purged(ended, unstarted, audit, sessions, answers, deliveries, patterns, stats_answers)
 
 
 def remaining(session: Session) -> dict[str, int]:

@@ -16,7 +16,7 @@ from flask import Response, abort, request, url_for
 from service import db
 from service.booking import directory
 from service.booking.accounts import actor_of
-from service.booking.clock import local_today, utcnow
+from service.booking.clock import last_month_over, local_today, utcnow
 from service.booking.directory import Shortfall
 from service.models import Contract, Municipality, Role
 from service.staff.admin_forms import StatisticsForm
@@ -149,7 +149,7 @@ def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]
 def statistics() -> tuple[str, int]:
     """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
     now = utcnow()
-    horizon = stats_query.last_month_over(now)
+    horizon = last_month_over(now)
     try:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:
@@ -173,7 +173,7 @@ def statistics() -> tuple[str, int]:
 def statistics_csv() -> tuple[str, int] | Response:
     """The same counts as CSV, exactly as GET /api/v1/stats.csv gives them."""
     now = utcnow()
-    horizon = stats_query.last_month_over(now)
+    horizon = last_month_over(now)
     try:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:

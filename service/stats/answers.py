@@ -5,8 +5,9 @@ the same answer, asked again, should not. An answer is kept under its
 reach, its query, its horizon and the stamp of the data it was computed
 from (``report.stamp``): new data give a new stamp, so a kept answer is
 never stale, and an old one simply falls out of the cache. The table
-(``stats_answers``) shares answers between processes, and the daily purge
-fills it with the default views ahead of any request.
+(``stats_answers``) shares answers between processes; the daily purge
+fills it with the default views ahead of any request and deletes those of
+horizons that have passed (``service.booking.retention``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from datetime import datetime
 from typing import cast
 
 from cachetools import LRUCache
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from service.models import StatsAnswer
+from service.booking.actors import Actor
+from service.booking.clock import last_month_over
+from service.models import ApiKey, StatsAnswer
+from service.stats.export import ENCODERS
 from service.stats.marks import insert_apart, inserts_if_absent
+from service.stats.query import read_query
+from service.stats.report import Query, report, stamp
 
 # Per process. The largest answer, national by flow over eleven months of
 # ten years' data (bench/growth.py), is 16 MB of JSON.
@@ -53,35 +59,65 @@ class Answers:
 _SAVE = inserts_if_absent(cast(Table, StatsAnswer.__table__))
 
 
-def digest_of(key: Hashable) -> bytes:
-    """Return the digest an answer is stored under: of its key's text, the same in every process."""
-    return hashlib.sha256(repr(key).encode()).digest()
+def answer(
+    session: Session,
+    actor: Actor,
+    query: Query,
+    *,
+    horizon: str,
+    now: datetime,
+    mimetype: str,
+    kept: Answers | None,
+) -> bytes:
+    """Return a report encoded as ``mimetype``: kept in the process, else stored, else computed.
+
+    A computed answer is stored (in a transaction of its own) and kept, under
+    the actor's reach, the query, the horizon and the stamp of the data:
+    asked again, it costs one short statement instead of seconds of reading
+    and shaping, in this process or any other.
+    """
+    data = stamp(session, query, horizon=horizon)
+    key = (mimetype, actor.municipality_code, actor.centre_id, query, horizon, data)
+    body = kept.get(key) if kept is not None else None
+    if body is None:
+        # The key's text is the same in every process; its digest names the row.
+        digest = hashlib.sha256(repr(key).encode()).digest()
+        stored = session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == digest))
+        if stored is not None:
+            body = zlib.decompress(stored)
+        else:
+            result = report(session, actor, query, horizon=horizon, now=now)
+            body = ENCODERS[mimetype](result).encode()
+            row = {
+                "digest": digest,
+                "horizon": horizon,
+                "computed_at": now,
+                "body": zlib.compress(body),
+            }
+            insert_apart(session, _SAVE, row, what="Statistics answer")
+        if kept is not None:
+            kept.put(key, body)
+    return body
 
 
-class StoredAnswers:
-    """Answers in the ``stats_answers`` table, shared by every process of the service."""
+def prepare(session: Session, *, now: datetime) -> int:
+    """Store the default view, in every encoding, for the country and each stats key's reach.
 
-    def __init__(self, session: Session, *, now: datetime) -> None:
-        self.session = session
-        self.now = now
-
-    def load(self, digest: bytes) -> bytes | None:
-        """Return the answer stored under a digest, if any."""
-        body = self.session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == digest))
-        return None if body is None else zlib.decompress(body)
-
-    def save(self, digest: bytes, answer: bytes, *, horizon: str) -> None:
-        """Store an answer in a transaction of its own; a refusal only costs later work."""
-        row = {
-            "digest": digest,
-            "horizon": horizon,
-            "computed_at": self.now,
-            "body": zlib.compress(answer),
-        }
-        insert_apart(self.session, _SAVE, row, what="Statistics answer")
-
-
-def forget_before(session: Session, horizon: str) -> int:
-    """Delete the stored answers of horizons before this one; no request asks for them again."""
-    deleted = session.execute(delete(StatsAnswer).where(StatsAnswer.horizon < horizon))
-    return int(getattr(deleted, "rowcount", 0) or 0)
+    Run by the daily purge once the months that are over are decided, so that
+    the first request for a key's default view finds its answer stored.
+    Returns how many reaches were prepared.
+    """
+    horizon = last_month_over(now)
+    query = read_query(period=None, first=None, last=None, by=None, horizon=horizon)
+    keys = select(ApiKey.municipality_code, ApiKey.centre_id).where(
+        ApiKey.revoked_at.is_(None), ApiKey.scopes.contains("stats:read")
+    )
+    reaches = {
+        (None, None),
+        *((row.municipality_code, row.centre_id) for row in session.execute(keys)),
+    }
+    for municipality, centre in reaches:
+        actor = Actor(kind="system", id=None, centre_id=centre, municipality_code=municipality)
+        for mimetype in ENCODERS:
+            answer(session, actor, query, horizon=horizon, now=now, mimetype=mimetype, kept=None)
+    return len(reaches)

@@ -1,10 +1,11 @@
-"""Statistics as CSV, for spreadsheets: one line per metric and row, one column per period."""
+"""Statistics encoded as the API sends them: JSON, and CSV for spreadsheets."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # A cell that starts like a formula is run by spreadsheets (CSV injection);
@@ -29,3 +30,13 @@ def to_csv(result: Mapping[str, Any]) -> str:
             name = result["rows"][key]
             writer.writerow([_text(v) for v in (metric, key, name, *(cells[c] for c in columns))])
     return out.getvalue()
+
+
+def to_json(result: Mapping[str, Any]) -> str:
+    """Return a report as compact JSON, its keys sorted, as Flask writes an answer."""
+    return json.dumps(result, sort_keys=True, separators=(",", ":"))
+
+
+JSON = "application/json"
+CSV = "text/csv"
+ENCODERS: dict[str, Callable[[Mapping[str, Any]], str]] = {JSON: to_json, CSV: to_csv}

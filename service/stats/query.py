@@ -7,9 +7,7 @@ query is read against a horizon, the last month that is over.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 
-from service.booking.clock import local_today
 from service.booking.errors import InvalidInput
 from service.stats.report import Period, Query, View, months_between
 
@@ -59,12 +57,6 @@ class MonthNotOver(QueryRefused):
     """The last month asked for is not over yet."""
 
     message = "Only months that are over are counted."
-
-
-def last_month_over(now: datetime) -> str:
-    """Return the last Copenhagen calendar month that is over at ``now``, "YYYY-MM"."""
-    this_month = local_today(now).replace(day=1)
-    return (this_month - timedelta(days=1)).strftime("%Y-%m")
 
 
 def check_range(first: str, last: str) -> None:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
@@ -29,6 +29,17 @@ from service.stats.suppression import ANY, THRESHOLD, Node, Pattern, columns_of,
 # read per report, and Core spares them the ORM's loading.
 _TALLIES = cast(Table, Tally.__table__)
 _WAITS = cast(Table, WaitTally.__table__)
+
+
+class _Centre(NamedTuple):
+    """A centre as a report reads it, once for all its parts."""
+
+    id: uuid.UUID
+    name: str
+    municipality_code: str
+
+
+_CENTRES_BY_NAME = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name)
 
 Period = Literal["month", "quarter", "year"]
 View = Literal["home_municipality", "centre", "flow"]
@@ -72,7 +83,9 @@ def _columns(months: Sequence[str], period: Period) -> list[str]:
     return [column for column, span in spans.items() if inside.issuperset(span)]
 
 
-def _rows(session: Session, actor: Actor, by: View) -> tuple[list[_Row], tuple[str, str]]:
+def _rows(
+    session: Session, actor: Actor, by: View, centres: Sequence[_Centre]
+) -> tuple[list[_Row], tuple[str, str]]:
     """Return the rows of a view within the actor's reach, data or not, and its total row.
 
     Listing every row, not only those with data, keeps the mere presence of a
@@ -80,9 +93,6 @@ def _rows(session: Session, actor: Actor, by: View) -> tuple[list[_Row], tuple[s
     """
     municipalities = session.execute(
         select(Municipality.code, Municipality.name).order_by(Municipality.code)
-    ).all()
-    centres = session.execute(
-        select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name)
     ).all()
     places = sorted({place for _, _, place in centres})
     home, centre = actor.municipality_code, actor.centre_id
@@ -113,12 +123,16 @@ def _rows(session: Session, actor: Actor, by: View) -> tuple[list[_Row], tuple[s
 
 
 def _patterns(
-    session: Session, months: Sequence[str], horizon: str, *, now: datetime
+    session: Session,
+    months: Sequence[str],
+    horizon: str,
+    places: Mapping[uuid.UUID, str],
+    *,
+    now: datetime,
 ) -> dict[tuple[str, str], Pattern]:
     """Return the national pattern of every metric for every year the months touch."""
-    centres = session.execute(select(Centre.id, Centre.municipality_code)).all()
-    names = {cid: str(cid) for cid, _ in centres}
-    located = {names[cid]: code for cid, code in centres}
+    names = {cid: str(cid) for cid in places}
+    located = {names[cid]: code for cid, code in places.items()}
     years = sorted({month[:4] for month in months})
     store = DatabaseMarks(session, now=now)
     leaves: dict[tuple[str, str], dict[tuple[str, str, str], int]] = defaultdict(dict)
@@ -171,10 +185,10 @@ def _waits(
     rows: Sequence[_Row],
     months: Sequence[str],
     columns: Sequence[str],
+    *,
+    located: Mapping[uuid.UUID, str],
 ) -> dict[str, dict[str, dict[str, dict[str, int] | None]]]:
     """Return the median and 90th percentile of each waiting time, from five courses up."""
-    centres = session.execute(select(Centre.id, Centre.municipality_code))
-    located = {row.id: row.municipality_code for row in centres}
     # (measure, row, column) -> {days: count}
     histograms: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     table = _WAITS.c
@@ -252,9 +266,12 @@ def report(
     ``horizon`` is the last month that is over at ``now``; nothing after it is counted.
     """
     months = months_between(query.first, query.last)
-    rows, total = _rows(session, actor, query.by)
+    # Read once for the rows, the patterns and the waiting times.
+    centres = [_Centre(*row) for row in session.execute(_CENTRES_BY_NAME)]
+    located = {centre.id: centre.municipality_code for centre in centres}
+    rows, total = _rows(session, actor, query.by, centres)
     columns = _columns(months, query.period)
-    patterns = _patterns(session, months, horizon, now=now)
+    patterns = _patterns(session, months, horizon, located, now=now)
 
     def shown(metric: str, cell: tuple[str, str], column: str) -> int | str:
         node: Node = (*cell, column)
@@ -275,7 +292,7 @@ def report(
             }
             for metric in METRICS
         },
-        "waiting_days": _waits(session, actor, rows, months, columns),
+        "waiting_days": _waits(session, actor, rows, months, columns, located=located),
     }
 
 
@@ -290,5 +307,6 @@ def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
     if first is None or first > horizon:
         return []
     months = months_between(first, horizon)
-    _patterns(session, months, horizon, now=now)
+    located = {row.id: row.municipality_code for row in session.execute(_CENTRES_BY_NAME)}
+    _patterns(session, months, horizon, located, now=now)
     return sorted({month[:4] for month in months})

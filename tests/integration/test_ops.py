@@ -92,7 +92,7 @@ def test_purge_stores_the_default_views_and_forgets_those_of_past_months(
 
     code, output = _run(app, "purge")
     session.commit()
-    monkeypatch.setattr("service.api.stats.report", _refuse_to_compute)
+    monkeypatch.setattr("service.stats.answers.report", _refuse_to_compute)
     app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
     answered = client.get("/api/v1/stats", headers=bearer(local))
 

@@ -248,7 +248,7 @@ def test_an_answer_asked_again_is_not_computed_again(
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("computed again")
 
-    monkeypatch.setattr("service.api.stats.report", refuse)
+    monkeypatch.setattr("service.stats.answers.report", refuse)
     again_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
 
     assert _stats(client, national_key) == first

@@ -14,13 +14,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking.actors import Actor
+from service.booking.actors import SYSTEM, Actor
 from service.booking.clock import LOCAL
 from service.booking.pathway import Decision, decide
 from service.booking.tally import month_of
 from service.models import Centre, Course, SlotKind, SuppressionMarks, Tally, WaitTally
 from service.stats import suppression
 from service.stats.export import to_csv
+from service.stats.report import Period, Query, View, report
 from tests.support.calls import bearer, hold_intro, start_course
 from tests.support.world import NEIGHBOUR, World, add_api_key, add_slot
 
@@ -179,6 +180,54 @@ def test_waiting_times_show_only_from_five_courses(
     session.commit()
     own = _stats(client, centre_key, by="flow")["waiting_days"]["request_to_intro"]
     assert own["101>101"][THIS_MONTH] == expected
+
+
+def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
+    session: Session, world: World, now: datetime
+) -> None:
+    """A quarter's or a year's median and 90th percentile are those of all its months' waits."""
+    waits = {  # month -> (home, days, courses)
+        "2024-01": [("101", 1, 3)],
+        "2024-02": [("101", 10, 2), (NEIGHBOUR, 40, 4)],
+        "2024-04": [("101", 20, 5)],
+        "2024-12": [("101", 30, 1)],
+    }
+    for month, counted in waits.items():
+        for home, days, count in counted:
+            session.add(
+                WaitTally(
+                    month=month,
+                    home_municipality=home,
+                    centre_id=world.centre_a,
+                    measure="request_to_intro",
+                    days=days,
+                    count=count,
+                )
+            )
+    session.commit()
+
+    def shown(period: Period, first: str, by: View = "home_municipality") -> dict[str, Any]:
+        query = Query(period=period, first=first, last="2024-12", by=by)
+        answer = report(session, SYSTEM, query, horizon="2025-06", now=now)
+        return answer["waiting_days"]["request_to_intro"]  # type: ignore[no-any-return]
+
+    quarters = shown("quarter", "2024-01")
+    assert quarters["101"] == {
+        "2024-Q1": {"median": 1, "p90": 10},
+        "2024-Q2": {"median": 20, "p90": 20},
+        "2024-Q3": None,
+        "2024-Q4": None,
+    }
+    assert quarters[NEIGHBOUR]["2024-Q1"] is None
+    assert quarters["*"]["2024-Q1"] == {"median": 10, "p90": 40}
+    assert shown("year", "2024-01")["101"] == {"2024": {"median": 20, "p90": 20}}
+    assert shown("month", "2024-01")["101"]["2024-01"] is None
+    # A quarter only partly asked for is no column, and its months count in none.
+    assert list(shown("quarter", "2024-02")["101"]) == ["2024-Q2", "2024-Q3", "2024-Q4"]
+    assert shown("year", "2024-01", by="centre")[str(world.centre_a)]["2024"] == {
+        "median": 20,
+        "p90": 40,
+    }
 
 
 def test_a_late_decision_counts_in_its_own_month_not_the_intro_month(

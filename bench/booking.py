@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from harness import gc_watched
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -206,10 +207,17 @@ def _statements(url: str, centre: uuid.UUID, slot: uuid.UUID) -> list[str]:
 
 
 def _serve(
-    url: str, workers: int, threads: int, port: int, redis_url: str | None
+    url: str,
+    *,
+    workers: int,
+    threads: int,
+    port: int,
+    redis_url: str | None,
+    watch: dict[str, str],
 ) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
+        **watch,
         "DISKRET_DATABASE_URL": url,
         "DISKRET_SECRET_KEY": "bench-only-secret-key",
         "DISKRET_TOKEN_KEY": crypto.Keyring.generate_config(),
@@ -430,12 +438,25 @@ def _pgbench(
 
 
 def _drive(
-    args: argparse.Namespace, url: str, centre: uuid.UUID, ids: list[uuid.UUID], folder: Path
+    args: argparse.Namespace,
+    url: str,
+    centre: uuid.UUID,
+    ids: list[uuid.UUID],
+    folder: Path,
+    *,
+    watch: dict[str, str],
 ) -> dict[str, dict[str, float]]:
     """Serve the app and run wrk: a warm-up, then each number of clients."""
     results: dict[str, dict[str, float]] = {}
     port = 18000 + os.getpid() % 1000
-    server = _serve(url, args.workers, args.threads, port, args.redis_url)
+    server = _serve(
+        url,
+        workers=args.workers,
+        threads=args.threads,
+        port=port,
+        redis_url=args.redis_url,
+        watch=watch,
+    )
     runs = [(8, args.warm_up), *((clients, args.seconds) for clients in args.clients)]
     database = make_url(url).database or ""
 
@@ -476,7 +497,10 @@ def _drive(
 
 
 def _report(
-    args: argparse.Namespace, statements: list[str], results: dict[str, dict[str, float]]
+    args: argparse.Namespace,
+    statements: list[str],
+    results: dict[str, dict[str, float]],
+    collections: list[str],
 ) -> None:
     print(f"one booking sends {len(statements)} statements besides BEGIN and COMMIT:")
     for statement in statements:
@@ -495,6 +519,9 @@ def _report(
         cpu = f" {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}" if "app_ms" in row else ""
         print(f"{name:<24} {figures} {row['non_2xx']:>8.0f}{cpu}")
     print("(CPU ms: per booking, of the gunicorn processes and of PostgreSQL's backends)")
+    print("garbage collections over the whole run, warm-up included (a pause holds the GIL):")
+    for line in collections:
+        print(f"  {line}")
     service = results.get("service, 32 clients")
     if service:
         ratio = service["rate"] / results["pgbench, 32 clients"]["rate"]
@@ -525,14 +552,15 @@ def main() -> None:
     try:
         centre, ids = _seed(url, args.slots)
         statements = _statements(url, centre, ids.pop())
-        results = _drive(args, url, centre, ids, folder)
+        with gc_watched() as (watch, collections):
+            results = _drive(args, url, centre, ids, folder, watch=watch)
         results["pgbench, 32 clients"] = _pgbench(
             url, centre, clients=32, seconds=args.seconds, folder=folder
         )
     finally:
         _drop(args.admin_url, url)
         shutil.rmtree(folder, ignore_errors=True)
-    _report(args, statements, results)
+    _report(args, statements, results, collections)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import it (run them from the repository's root, as `python bench/<name>.py`).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import socket
@@ -165,6 +166,51 @@ def _came_up(server: Server, workers: int) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+# Loaded by every Python process started with the folder on PYTHONPATH: each
+# process forked from it (a gunicorn worker) times its own garbage
+# collections and writes them down when it exits.
+_GC_WATCH = """
+import atexit, gc, json, os, time
+
+def _watch():
+    times, started = {0: [], 1: [], 2: []}, []
+    def callback(phase, info):
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            times[info["generation"]].append((time.perf_counter() - started[0]) * 1000)
+    def write():
+        with open(os.path.join(%(folder)r, f"gc-{os.getpid()}.json"), "w") as out:
+            json.dump(times, out)
+    gc.callbacks.append(callback)
+    atexit.register(write)
+
+os.register_at_fork(after_in_child=_watch)
+"""
+
+
+@contextmanager
+def gc_watched() -> Iterator[tuple[dict[str, str], list[str]]]:
+    """Yield an environment that makes forked children time their collections, and a report.
+
+    The report, filled once the server has stopped, holds a line per worker:
+    how many collections of each generation it ran and the longest pause.
+    """
+    report: list[str] = []
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "sitecustomize.py").write_text(_GC_WATCH % {"folder": folder})
+        yield {"PYTHONPATH": folder}, report
+        for written in sorted(Path(folder).glob("gc-*.json")):
+            times = json.loads(written.read_text())
+            report.append(
+                f"worker {written.stem[3:]}: "
+                + ", ".join(
+                    f"gen {generation} {len(pauses)} x, longest {max(pauses, default=0):.1f} ms"
+                    for generation, pauses in times.items()
+                )
+            )
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -67,6 +68,11 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     slots = tempfile.mkdtemp(prefix="diskret-argon2-")
     crypto.share_password_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
     master = os.getpid()
+    # What exists before the workers fork (the app, every import) lives as
+    # long as the server. Frozen, it is left out of the workers' collections:
+    # otherwise each full collection walks it all, about 0.1 s with the GIL
+    # held, and every request of that worker waits (docs/performance.md).
+    gc.freeze()
     try:
         Server(app, options).run()
     finally:

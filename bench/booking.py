@@ -16,7 +16,8 @@ sent. With --redis-url the rate limits count in Redis, as in production
 (compose.yaml), instead of in each process's memory. With --profile, py-spy
 samples one worker during the 32-client run (the thread holding the GIL:
 where the Python CPU goes), writes the stacks to the file and prints the
-share of the main costs.
+share of the main costs. Last, how many garbage collections each worker ran
+and the longest pause of each generation (a collection holds the GIL).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the benchmarks share: a scratch database, `diskret serve`, worker memory, percentiles.
 
-Not a benchmark itself: bench/burst.py, bench/logins.py and bench/growth.py
-import it (run them from the repository's root, as `python bench/<name>.py`).
+Not a benchmark itself: the others import it (run them from the repository's
+root, as `python bench/<name>.py`).
 """
 
 from __future__ import annotations
@@ -201,7 +201,8 @@ def gc_watched() -> Iterator[tuple[dict[str, str], list[str]]]:
     report: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "sitecustomize.py").write_text(_GC_WATCH % {"folder": folder})
-        yield {"PYTHONPATH": folder}, report
+        path = os.pathsep.join(filter(None, [folder, os.environ.get("PYTHONPATH")]))
+        yield {"PYTHONPATH": path}, report
         for written in sorted(Path(folder).glob("gc-*.json")):
             times = json.loads(written.read_text())
             report.append(

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from service.booking.actors import Actor
 from service.booking.tally import MEASURES, METRICS
 from service.models import Centre, Municipality, Tally, WaitTally
+from service.stats import collector
 from service.stats.marks import DatabaseMarks
 from service.stats.suppression import ANY, THRESHOLD, Node, Pattern, columns_of, suppress
 
@@ -292,6 +293,7 @@ def stamp(session: Session, query: Query, *, horizon: str) -> Hashable:
     return (months["first"], months["last"], totals, centres)
 
 
+@collector.paused()
 def report(
     session: Session, actor: Actor, query: Query, *, horizon: str, now: datetime
 ) -> dict[str, Any]:
@@ -332,6 +334,7 @@ def report(
     }
 
 
+@collector.paused()
 def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
     """Decide and keep the patterns of every year with data, up to the last month over.
 

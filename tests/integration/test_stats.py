@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from service.booking.clock import LOCAL
 from service.booking.pathway import Decision, decide
 from service.booking.tally import month_of
 from service.models import Centre, Course, SlotKind, SuppressionMarks, Tally, WaitTally
+from service.stats import report as report_module
 from service.stats import suppression
 from service.stats.export import to_csv
 from service.stats.report import Period, Query, View, report
@@ -228,6 +230,38 @@ def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
         "median": 20,
         "p90": 40,
     }
+
+
+def test_a_report_and_the_daily_preparation_run_with_the_collector_paused(
+    session: Session, world: World, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the patterns are restored or decided, the cyclic garbage collector waits."""
+    session.add(
+        Tally(
+            month="2024-03",
+            home_municipality="101",
+            centre_id=world.centre_a,
+            metric="requested",
+            count=3,
+        )
+    )
+    session.commit()
+    collecting: list[bool] = []
+    restore = report_module._patterns
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return restore(*args, **kwargs)
+
+    monkeypatch.setattr(report_module, "_patterns", watched)
+
+    report(
+        session, SYSTEM, Query("year", "2024-01", "2024-12", "centre"), horizon="2024-12", now=now
+    )
+    report_module.prepare(session, horizon="2024-12", now=now)
+
+    assert collecting == [False, False]
+    assert gc.isenabled()
 
 
 def test_a_late_decision_counts_in_its_own_month_not_the_intro_month(

@@ -8,6 +8,7 @@ greatest value that fits all of that; the cell is safe only if they differ.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from itertools import product
 
@@ -111,6 +112,23 @@ def test_no_hidden_cell_can_be_worked_out(leaves: dict[Leaf, int], horizon: str)
     for cell, value in pattern.values.items():
         if 0 < value < 5:
             assert pattern.show(cell) in (PRIMARY, COMPLEMENTARY), cell
+
+
+@settings(max_examples=100, deadline=None)
+@given(leaves=tables)
+def test_every_cell_holds_the_sum_of_its_leaves(leaves: dict[Leaf, int]) -> None:
+    """Month, quarter and year, home, centre, place and totals: each cell adds up its leaves."""
+    expected: dict[Node, int] = defaultdict(int)
+    for leaf, count in leaves.items():
+        for cell in _cells_of(leaf, MONTHS[-1]):
+            expected[cell] += count
+    suppression.forget()
+
+    pattern = suppress(leaves, located=LOCATED, months=MONTHS)
+
+    assert {cell: value for cell, value in pattern.values.items() if value} == {
+        cell: value for cell, value in expected.items() if value
+    }
 
 
 @settings(max_examples=60, deadline=None)

@@ -223,8 +223,8 @@ def _waits(
     histograms: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     table = _WAITS.c
     column = _column(table.month, period)
-    # The database adds the months of a column up: ten years by year are a
-    # twelfth of the rows the months would be.
+    # The database adds up the months of each column: a quarter or a year
+    # comes as one row per waiting time, not one per month.
     found = session.execute(
         select(
             table.measure,

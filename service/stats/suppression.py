@@ -96,14 +96,14 @@ class _Year:
         # each month's cells added into their quarter and year, which is
         # fewer additions than every leaf's fifteen cells (the cells of a
         # month already gather many leaves).
-        months: dict[Node, int] = defaultdict(int)
+        monthly: dict[Node, int] = defaultdict(int)
         for (home, centre, month), count in self.leaves.items():
             for who in _parts(home, centre, "@" + located[centre]):
-                months[(*who, month)] += count
-        self.values: dict[Node, int] = defaultdict(int, months)
+                monthly[(*who, month)] += count
+        self.values: dict[Node, int] = defaultdict(int, monthly)
         values = self.values
         periods = {month: columns_of(month)[1:] for *_, month in self.leaves}
-        for (home, centre, month), count in months.items():
+        for (home, centre, month), count in monthly.items():
             quarter, year = periods[month]
             values[(home, centre, quarter)] += count
             values[(home, centre, year)] += count

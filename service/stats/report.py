@@ -35,7 +35,7 @@ from service.booking.tally import MEASURES, METRICS
 from service.models import Centre, Municipality, Tally, WaitTally
 from service.stats import collector
 from service.stats.marks import DatabaseMarks
-from service.stats.suppression import ANY, THRESHOLD, Node, Pattern, columns_of, suppress
+from service.stats.suppression import ANY, THRESHOLD, Pattern, columns_of, suppress
 
 # The tables, not the mapped classes: tens of thousands of plain rows are
 # read per report, and Core spares them the ORM's loading.
@@ -308,10 +308,16 @@ def report(
     rows, total = _rows(session, actor, query.by, centres)
     columns = _columns(months, query.period)
     patterns = _patterns(session, months, horizon, located, now=now)
+    cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
 
-    def shown(metric: str, cell: tuple[str, str], column: str) -> int | str:
-        node: Node = (*cell, column)
-        return patterns[(metric, column[:4])].show(node)
+    def shown(metric: str) -> dict[str, dict[str, int | str]]:
+        # Each column's pattern is found once, not once per row: by flow a
+        # view has up to 9,604 rows.
+        shows = [(column, patterns[(metric, column[:4])].show) for column in columns]
+        return {
+            key: {column: show((*cell, column)) for column, show in shows}
+            for key, cell in cells.items()
+        }
 
     return {
         "period": query.period,
@@ -321,13 +327,7 @@ def report(
         "threshold": THRESHOLD,
         "columns": columns,
         "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
-        "counts": {
-            metric: {
-                **{row.key: {c: shown(metric, row.cell, c) for c in columns} for row in rows},
-                TOTAL: {c: shown(metric, total, c) for c in columns},
-            }
-            for metric in METRICS
-        },
+        "counts": {metric: shown(metric) for metric in METRICS},
         "waiting_days": _waits(
             session, actor, rows, months, columns, period=query.period, located=located
         ),

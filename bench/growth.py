@@ -622,7 +622,7 @@ def _prepare(app: Flask, horizon: str) -> None:
     The routes are then measured as a new worker sees them: the marks and the
     default answers are in the database, nothing is in the process.
     """
-    with app.app_context(), Session(engine_of(app)) as session:
+    with Session(engine_of(app)) as session:
         session.execute(delete(SuppressionMarks))
         session.execute(delete(StatsAnswer))
         session.commit()

@@ -27,7 +27,7 @@ from service.booking.actors import Actor
 from service.booking.clock import last_month_over
 from service.models import ApiKey, StatsAnswer
 from service.stats.export import ENCODERS
-from service.stats.marks import insert_apart, inserts_if_absent
+from service.stats.kept import insert_apart, inserts_if_absent
 from service.stats.query import read_query
 from service.stats.report import Query, report, stamp
 

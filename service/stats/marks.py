@@ -10,29 +10,16 @@ cut short keeps what it had decided.
 from __future__ import annotations
 
 import json
-import logging
 import zlib
-from collections.abc import Mapping
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Engine, Insert, Table, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from service.models import SuppressionMarks
-from service.models.base import INSERTS
+from service.stats.kept import insert_apart, inserts_if_absent
 from service.stats.suppression import Marks, Node
-
-log = logging.getLogger("diskret.stats")
-
-
-def inserts_if_absent(table: Table) -> dict[str, Insert]:
-    """Return, per dialect, an insert into ``table`` that does nothing when the key is there."""
-    return {
-        dialect: insert_of(table).on_conflict_do_nothing() for dialect, insert_of in INSERTS.items()
-    }
-
 
 _SAVE = inserts_if_absent(cast(Table, SuppressionMarks.__table__))
 
@@ -79,21 +66,3 @@ class DatabaseMarks:
             "body": _encode(marks),
         }
         insert_apart(self.session, _SAVE, row, what="Suppression pattern")
-
-
-def insert_apart(
-    session: Session, inserts: Mapping[str, Insert], row: dict[str, object], *, what: str
-) -> None:
-    """Insert a row in a short transaction of its own, unless one with its key is there.
-
-    The first of two racing savers wins; the other's insert does nothing. When
-    the database refuses (busy, restarting), nothing is kept and the caller
-    goes on: what is kept only spares later work.
-    """
-    bind = session.get_bind()
-    assert isinstance(bind, Engine)
-    try:
-        with bind.begin() as connection:
-            connection.execute(inserts[bind.dialect.name], row)
-    except OperationalError as error:
-        log.warning("%s not kept: %s", what, type(error).__name__)

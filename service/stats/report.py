@@ -51,7 +51,9 @@ class _Centre(NamedTuple):
     municipality_code: str
 
 
-_CENTRES_BY_NAME = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name)
+# By name for the rows of a view; the id settles two of the same name, so that
+# the stamp, which reads them too, is the same for the same centres.
+_CENTRES = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name, Centre.id)
 
 Period = Literal["month", "quarter", "year"]
 View = Literal["home_municipality", "centre", "flow"]
@@ -274,7 +276,6 @@ _TOTALS = union_all(
         for table in (_TALLIES, _WAITS)
     )
 )
-_CENTRES = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.id)
 
 
 def stamp(session: Session, query: Query, *, horizon: str) -> Hashable:
@@ -303,7 +304,7 @@ def report(
     """
     months = months_between(query.first, query.last)
     # Read once for the rows, the patterns and the waiting times.
-    centres = [_Centre(*row) for row in session.execute(_CENTRES_BY_NAME)]
+    centres = [_Centre(*row) for row in session.execute(_CENTRES)]
     located = {centre.id: centre.municipality_code for centre in centres}
     rows, total = _rows(session, actor, query.by, centres)
     columns = _columns(months, query.period)
@@ -346,6 +347,6 @@ def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
     if first is None or first > horizon:
         return []
     months = months_between(first, horizon)
-    located = {row.id: row.municipality_code for row in session.execute(_CENTRES_BY_NAME)}
+    located = {row.id: row.municipality_code for row in session.execute(_CENTRES)}
     _patterns(session, months, horizon, located, now=now)
     return sorted({month[:4] for month in months})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from service.booking.clock import local_today
 from service.booking.directory import compliance_report
 from service.cli import cli
 from service.models import ApiKey, AuditEvent, Centre, Group, Municipality, Slot
-from tests.support.processes import ROOT, free_port, stop, wait_until_up
+from tests.support.processes import diskret, free_port, running
 
 
 def _invoke(app: Flask, *args: str) -> tuple[int, str]:
@@ -131,37 +129,18 @@ def test_demo_serves_on_its_port_with_secrets_kept_private(tmp_path: Path) -> No
     """`diskret demo --port N` migrates, seeds and serves; its secrets file has mode 0600."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DISKRET_")}
-    log = (tmp_path / "demo.log").open("w+b")
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from service.cli import main; main()",
-            "demo",
-            "--port",
-            str(port),
-            "--instance",
-            str(tmp_path / "instance"),
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}", child, log)
-
-        providers = httpx.get(f"http://127.0.0.1:{port}/api/v1/municipalities/101/providers").json()
-        pages = [httpx.get(f"http://127.0.0.1:{port}{path}") for path in ("/", "/staff/login")]
+    command = diskret("demo", "--port", str(port), "--instance", str(tmp_path / "instance"))
+    with (
+        (tmp_path / "demo.log").open("w+b") as log,
+        running(command, port, environment, log) as base,
+    ):
+        providers = httpx.get(f"{base}/api/v1/municipalities/101/providers").json()
+        pages = [httpx.get(f"{base}{path}") for path in ("/", "/staff/login")]
 
         assert len(providers) >= 2
         assert [page.status_code for page in pages] == [200, 200]
         mode = stat.S_IMODE((tmp_path / "instance" / "secrets.json").stat().st_mode)
         assert mode == 0o600
-    finally:
-        child.terminate()
-        stop(child)
-        log.close()
 
 
 def test_the_demo_has_one_staff_account_per_role_once(app: Flask, session: Session) -> None:

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.processes import (
-    ROOT,
-    diskret,
-    free_port,
-    served_on_sqlite,
-    stop,
-    wait_until_up,
-)
+from tests.support.processes import serving_on_sqlite
 
 CLIENT_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): documentation only.
 QUERY_VALUE = "query-value-that-must-not-be-logged"
@@ -29,27 +21,16 @@ IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 def _serve_and_collect(tmp_path: Path) -> list[str]:
     """Serve on a migrated SQLite file, send three requests from a forwarded address, stop."""
-    port = free_port()
-    # One trusted proxy, so the forwarded address becomes the client address.
-    environment = served_on_sqlite(tmp_path, DISKRET_PROXY_COUNT="1")
-    command = diskret(
-        "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--single-process-sqlite"
-    )
     log_file = tmp_path / "stderr.log"
-    with log_file.open("w+b") as stderr:
-        child = subprocess.Popen(
-            command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(base, child, stderr)
-            headers = {"X-Forwarded-For": CLIENT_ADDRESS}
-            httpx.get(f"{base}/api/v1/municipalities?q={QUERY_VALUE}", headers=headers)
-            httpx.get(f"{base}/api/v1/me", headers={**headers, "Authorization": f"Bearer {TOKEN}"})
-            httpx.post(f"{base}/api/v1/courses", json={"home_municipality": "101"}, headers=headers)
-        finally:
-            child.terminate()
-            stop(child)
+    # One trusted proxy, so the forwarded address becomes the client address.
+    with (
+        log_file.open("w+b") as stderr,
+        serving_on_sqlite(tmp_path, stderr, DISKRET_PROXY_COUNT="1") as base,
+    ):
+        headers = {"X-Forwarded-For": CLIENT_ADDRESS}
+        httpx.get(f"{base}/api/v1/municipalities?q={QUERY_VALUE}", headers=headers)
+        httpx.get(f"{base}/api/v1/me", headers={**headers, "Authorization": f"Bearer {TOKEN}"})
+        httpx.post(f"{base}/api/v1/courses", json={"home_municipality": "101"}, headers=headers)
     return log_file.read_text(encoding="utf-8").splitlines()
 
 

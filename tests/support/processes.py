@@ -103,6 +103,37 @@ def wait_until_up(url: str, child: subprocess.Popen[bytes], log: IO[bytes]) -> N
     raise RuntimeError(f"app process at {url} did not answer in time")
 
 
+@contextmanager
+def running(
+    command: list[str], port: int, environment: dict[str, str], log: IO[bytes]
+) -> Iterator[str]:
+    """Run an app process that listens on ``port``; yield its base URL once it answers; stop it.
+
+    Its stderr goes to ``log``, a file (never a pipe, see ``app_processes``).
+    """
+    child = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, child, log)
+        yield url
+    finally:
+        child.terminate()
+        stop(child)
+
+
+@contextmanager
+def serving_on_sqlite(tmp_path: Path, log: IO[bytes], **extra: str) -> Iterator[str]:
+    """Run `diskret serve` (one worker) on a migrated SQLite file; yield its base URL; stop it."""
+    port = free_port()
+    command = diskret(
+        "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--single-process-sqlite"
+    )
+    with running(command, port, served_on_sqlite(tmp_path, **extra), log) as url:
+        yield url
+
+
 def served_on_sqlite(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Migrate a SQLite file and return the environment `diskret serve` needs to serve it.
 

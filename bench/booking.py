@@ -18,6 +18,11 @@ samples one worker during the 32-client run (the thread holding the GIL:
 where the Python CPU goes), writes the stacks to the file and prints the
 share of the main costs. Last, how many garbage collections each worker ran
 and the longest pause of each generation (a collection holds the GIL).
+
+Each run also prints how many of wrk's connections each worker held (a
+worker serves every request of a connection it accepted, so the split
+decides how long each queue is), and any answer other than 201 Created by
+status, with the server's log lines about errors and refusals.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -52,13 +58,26 @@ LUA = """
 local ids = {}
 for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
 local threads, counter = 0, 0
+local all = {}
 function setup(thread)
   thread:set("offset", threads)
   threads = threads + 1
+  all[#all + 1] = thread
 end
 function init(args)
   counter = offset
   step = %(threads)d
+  answered = {}
+end
+function response(status, headers, body)
+  answered[status] = (answered[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(all) do
+    for status, count in pairs(thread:get("answered")) do
+      io.write(string.format("answered %%d %%d\\n", status, count))
+    end
+  end
 end
 function request()
   counter = counter + step
@@ -215,6 +234,7 @@ def _serve(
     port: int,
     redis_url: str | None,
     watch: dict[str, str],
+    log: Path,
 ) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
@@ -228,21 +248,22 @@ def _serve(
     if redis_url:
         environment["DISKRET_REDIS_URL"] = redis_url
     diskret = Path(sys.executable).with_name("diskret")
-    child = subprocess.Popen(
-        [
-            str(diskret),
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("ab") as errors:
+        child = subprocess.Popen(
+            [
+                str(diskret),
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
     for _ in range(100):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
@@ -285,12 +306,21 @@ def _wrk(port: int, clients: int, seconds: int, script: Path) -> dict[str, float
     p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     requests = re.search(r"(\d+) requests in", output)
+    answered = {
+        int(status): int(count)
+        for status, count in re.findall(r"^answered (\d+) (\d+)$", output, re.M)
+    }
+    if 201 not in answered:
+        # wrk runs its default GET when the script fails to load, and says so only on stderr.
+        raise SystemExit(f"wrk booked nothing:\n{output}")
     return {
         "rate": rate,
         "p50": p50,
         "p99": p99,
         "non_2xx": float(errors.group(1)) if errors else 0.0,
         "requests": float(requests.group(1)) if requests else 0.0,
+        # Each status other than 201 Created, as "status 409": how many.
+        **{f"status {status}": float(count) for status, count in answered.items() if status != 201},
     }
 
 
@@ -329,6 +359,33 @@ def _children(pid: int) -> list[int]:
         if parent == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+def _connections(workers: list[int], port: int) -> list[int]:
+    """Return how many client connections to ``port`` each worker holds, most first.
+
+    wrk keeps its connections open, and a gunicorn worker serves every request
+    of a connection it accepted: a worker that took more of them queues more.
+    """
+    held = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            # local address, remote address, state (01: established), ..., inode
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "01":
+                held.add(fields[9])
+    counts = []
+    for worker in workers:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{worker}/fd").iterdir()]
+        except OSError:
+            continue
+        counts.append(sum(link.removeprefix("socket:[").rstrip("]") in held for link in links))
+    return sorted(counts, reverse=True)
+
+
+def _count_connections(into: list[int], server: int, port: int) -> None:
+    into.extend(_connections(_children(server), port))
 
 
 def _backends(database: str) -> list[int]:
@@ -457,6 +514,7 @@ def _drive(
         port=port,
         redis_url=args.redis_url,
         watch=watch,
+        log=folder / "server.log",
     )
     runs = [(8, args.warm_up), *((clients, args.seconds) for clients in args.clients)]
     database = make_url(url).database or ""
@@ -477,7 +535,15 @@ def _drive(
                 spy = _profile(min(_children(server.pid)), seconds, args.profile)
             app, db = processes()
             app_before, db_before = _cpu_seconds(app), _cpu_seconds(db)
+            # Sampled once wrk has opened its connections; they stay open.
+            split: list[int] = []
+            sample = threading.Timer(
+                min(2, seconds / 2), _count_connections, args=(split, server.pid, port)
+            )
+            sample.start()
             figures = _wrk(port, clients, seconds, script)
+            sample.join()
+            figures.update({f"connections {n}": float(held) for n, held in enumerate(split)})
             app, db = processes()
             # CPU per booking holds up better than bookings per second on a
             # machine that others share: it does not count the time waited.
@@ -497,11 +563,29 @@ def _drive(
     return results
 
 
+def _troubles(log: Path) -> list[str]:
+    """Return the server's log lines about an error or a refusal (none carries personal data)."""
+    troubles = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            troubles.append(line)
+            continue
+        if (
+            record.get("level") in {"WARNING", "ERROR", "CRITICAL"}
+            or record.get("status", 0) >= 400
+        ):
+            troubles.append(line)
+    return troubles
+
+
 def _report(
     args: argparse.Namespace,
     statements: list[str],
     results: dict[str, dict[str, float]],
     collections: list[str],
+    troubles: list[str],
 ) -> None:
     print(f"one booking sends {len(statements)} statements besides BEGIN and COMMIT:")
     for statement in statements:
@@ -519,6 +603,16 @@ def _report(
         figures = f"{row['rate']:>11.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
         cpu = f" {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}" if "app_ms" in row else ""
         print(f"{name:<24} {figures} {row['non_2xx']:>8.0f}{cpu}")
+        split = [f"{count:.0f}" for key, count in row.items() if key.startswith("connections ")]
+        if split:
+            print(f"  client connections held by each worker: {' / '.join(split)}")
+        for key, count in row.items():
+            if key.startswith("status "):
+                print(f"  answered {count:.0f} times with {key}")
+    if troubles:
+        print(f"the server logged {len(troubles)} errors or refusals; the last ten:")
+        for line in troubles[-10:]:
+            print(f"  {line[:300]}")
     print("(CPU ms: per booking, of the gunicorn processes and of PostgreSQL's backends)")
     print("garbage collections over the whole run, warm-up included (a pause holds the GIL):")
     for line in collections:
@@ -558,10 +652,11 @@ def main() -> None:
         results["pgbench, 32 clients"] = _pgbench(
             url, centre, clients=32, seconds=args.seconds, folder=folder
         )
+        troubles = _troubles(folder / "server.log")
     finally:
         _drop(args.admin_url, url)
         shutil.rmtree(folder, ignore_errors=True)
-    _report(args, statements, results, collections)
+    _report(args, statements, results, collections, troubles)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ the figures are the app's and the database's and not the HTTP server's)
 - the statistics, GET /api/v1/stats and /stats.csv with a national
   ``stats:read`` key, and the default view with a municipality's and a
   centre's key: the first request of each (the suppression patterns and
-  the default views of the keys' reaches are in the database, prepared
-  beforehand as the daily purge does, and timed; nothing is in the process
-  yet) apart from the rest;
+  every view of the running year for the keys' reaches are in the database,
+  prepared beforehand as the daily purge does, and timed; nothing is in the
+  process yet) apart from the rest;
 
 prints p50 and p99 of each, and EXPLAIN (ANALYZE, BUFFERS) of the statements
 one request of each route sends: a line per statement, and the plan of each
@@ -616,11 +616,11 @@ def _measure(args: argparse.Namespace, url: str) -> None:
 
 
 def _prepare(app: Flask, horizon: str) -> None:
-    """Do what the daily purge does, timed: decide every year's suppression, then store the
-    default views of every stats key's reach; then forget both in the process.
+    """Do what the daily purge does, timed: decide every year's suppression, then store every
+    view of the running year for each stats key's reach; then forget both in the process.
 
     The routes are then measured as a new worker sees them: the marks and the
-    default answers are in the database, nothing is in the process.
+    year's answers are in the database, nothing is in the process.
     """
     with Session(engine_of(app)) as session:
         session.execute(delete(SuppressionMarks))
@@ -634,7 +634,8 @@ def _prepare(app: Flask, horizon: str) -> None:
         reaches = answers.prepare(session, now=now)
         session.commit()
     print(f"decided {len(years)} years of suppression in {decided - started:.1f} s")
-    print(f"stored the default views of {reaches} reaches in {time.perf_counter() - decided:.1f} s")
+    stored = time.perf_counter() - decided
+    print(f"stored the views of the year for {reaches} reaches in {stored:.1f} s")
     suppression.forget()
     app.extensions[stats_api.ANSWERS] = Answers()
 

@@ -64,7 +64,7 @@ def purge(every: float | None) -> None:
         )
         click.echo(
             f"Statistics ready for {', '.join(years) or 'no year yet'}; "
-            f"default views stored for {reaches} {'reach' if reaches == 1 else 'reaches'}."
+            f"views of the year stored for {reaches} {'reach' if reaches == 1 else 'reaches'}."
         )
         db.session().close()
         if every is None:

@@ -6,14 +6,16 @@ reach, its query, its horizon and the stamp of the data it was computed
 from (``report.stamp``): new data give a new stamp, so a kept answer is
 never stale, and an old one simply falls out of the cache. The table
 (``stats_answers``) shares answers between processes; the daily purge
-fills it with the default views ahead of any request and deletes those of
-horizons that have passed (``service.booking.retention``).
+fills it with every view of the running year ahead of any request and
+deletes those of horizons that have passed (``service.booking.retention``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
+import uuid
 import zlib
 from collections.abc import Hashable
 from datetime import datetime
@@ -28,7 +30,7 @@ from service.booking.clock import last_month_over
 from service.models import ApiKey, StatsAnswer
 from service.stats.export import ENCODERS
 from service.stats.kept import insert_apart, inserts_if_absent
-from service.stats.query import read_query
+from service.stats.query import PERIODS, VIEWS, read_query
 from service.stats.report import Query, report, stamp
 
 # Per process. The largest answer, national by flow over eleven months of
@@ -57,6 +59,8 @@ class Answers:
 
 
 _SAVE = inserts_if_absent(cast(Table, StatsAnswer.__table__))
+# (mimetype, municipality, centre, query, horizon, stamp of the data)
+Key = tuple[str, str | None, uuid.UUID | None, Query, str, Hashable]
 
 
 def answer(
@@ -76,39 +80,31 @@ def answer(
     asked again, it costs one short statement instead of seconds of reading
     and shaping, in this process or any other.
     """
-    data = stamp(session, query, horizon=horizon)
-    key = (mimetype, actor.municipality_code, actor.centre_id, query, horizon, data)
+    key = _key(mimetype, actor, query, horizon, stamp(session, query, horizon=horizon))
     body = kept.get(key) if kept is not None else None
     if body is None:
-        # The key's text is the same in every process; its digest names the row.
-        digest = hashlib.sha256(repr(key).encode()).digest()
-        stored = session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == digest))
+        stored = session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == _digest(key)))
         if stored is not None:
             body = zlib.decompress(stored)
         else:
             result = report(session, actor, query, horizon=horizon, now=now)
             body = ENCODERS[mimetype](result).encode()
-            row = {
-                "digest": digest,
-                "horizon": horizon,
-                "computed_at": now,
-                "body": zlib.compress(body),
-            }
-            insert_apart(session, _SAVE, row, what="Statistics answer")
+            _store(session, key, body, horizon=horizon, now=now)
         if kept is not None:
             kept.put(key, body)
     return body
 
 
 def prepare(session: Session, *, now: datetime) -> int:
-    """Store the default view, in every encoding, for the country and each stats key's reach.
+    """Store every view of the running year, in every encoding, for the country and each reach.
 
     Run by the daily purge once the months that are over are decided, so that
-    the first request for a key's default view finds its answer stored.
-    Returns how many reaches were prepared.
+    the first request for any view and period of the year so far (the
+    questions asked without a range) finds its answer stored. A report is
+    computed once for all its encodings, and not at all if they are stored.
+    Returns how many reaches were prepared: the country's and each stats key's.
     """
     horizon = last_month_over(now)
-    query = read_query(period=None, first=None, last=None, by=None, horizon=horizon)
     keys = select(ApiKey.municipality_code, ApiKey.centre_id).where(
         ApiKey.revoked_at.is_(None), ApiKey.scopes.contains("stats:read")
     )
@@ -118,6 +114,40 @@ def prepare(session: Session, *, now: datetime) -> int:
     }
     for municipality, centre in reaches:
         actor = Actor(kind="system", id=None, centre_id=centre, municipality_code=municipality)
-        for mimetype in ENCODERS:
-            answer(session, actor, query, horizon=horizon, now=now, mimetype=mimetype, kept=None)
+        for period, by in itertools.product(PERIODS, VIEWS):
+            query = read_query(period=period, first=None, last=None, by=by, horizon=horizon)
+            _prepare_question(session, actor, query, horizon=horizon, now=now)
     return len(reaches)
+
+
+def _prepare_question(
+    session: Session, actor: Actor, query: Query, *, horizon: str, now: datetime
+) -> None:
+    data = stamp(session, query, horizon=horizon)
+    keys = {mimetype: _key(mimetype, actor, query, horizon, data) for mimetype in ENCODERS}
+    digests = [_digest(key) for key in keys.values()]
+    stored = set(session.scalars(select(StatsAnswer.digest).where(StatsAnswer.digest.in_(digests))))
+    missing = {mimetype: key for mimetype, key in keys.items() if _digest(key) not in stored}
+    if missing:
+        result = report(session, actor, query, horizon=horizon, now=now)
+        for mimetype, key in missing.items():
+            _store(session, key, ENCODERS[mimetype](result).encode(), horizon=horizon, now=now)
+
+
+def _key(mimetype: str, actor: Actor, query: Query, horizon: str, data: Hashable) -> Key:
+    return (mimetype, actor.municipality_code, actor.centre_id, query, horizon, data)
+
+
+def _digest(key: Key) -> bytes:
+    # The key's text is the same in every process; its digest names the row.
+    return hashlib.sha256(repr(key).encode()).digest()
+
+
+def _store(session: Session, key: Key, body: bytes, *, horizon: str, now: datetime) -> None:
+    row = {
+        "digest": _digest(key),
+        "horizon": horizon,
+        "computed_at": now,
+        "body": zlib.compress(body),
+    }
+    insert_apart(session, _SAVE, row, what="Statistics answer")

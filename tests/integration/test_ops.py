@@ -70,7 +70,7 @@ def test_purge_decides_the_statistics_of_the_months_that_are_over(
     assert session.scalars(select(SuppressionMarks.year).distinct()).all() == [month[:4]]
 
 
-def test_purge_stores_the_default_views_and_forgets_those_of_past_months(
+def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
     app: Flask,
     client: FlaskClient,
     session: Session,
@@ -78,7 +78,7 @@ def test_purge_stores_the_default_views_and_forgets_those_of_past_months(
     keyring: crypto.Keyring,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Each stats key's reach and the country get their default view ready; old ones go."""
+    """Each stats key's reach and the country get every view of the year ready; old ones go."""
     start_course(client, world)
     month = session.scalars(select(Tally.month)).one()
     year, number = int(month[:4]), int(month[5:])
@@ -95,15 +95,51 @@ def test_purge_stores_the_default_views_and_forgets_those_of_past_months(
     monkeypatch.setattr("service.stats.answers.report", _refuse_to_compute)
     app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
     answered = client.get("/api/v1/stats", headers=bearer(local))
+    views = [
+        client.get(f"/api/v1/{route}?period={period}&by={by}", headers=bearer(local))
+        for route in ("stats", "stats.csv")
+        for period in ("month", "quarter", "year")
+        for by in ("home_municipality", "centre", "flow")
+    ]
 
     assert code == 0, output
     assert "1 statistics answers of past months" in output
-    # The country's, the municipality key's and the world's centre key's
-    # (not the token key's), each as JSON and CSV.
-    assert "default views stored for 3 reaches" in output
-    assert session.scalars(select(StatsAnswer.horizon)).all() == [month] * 6
+    # The country's, the municipality key's and the world's centre key's (not
+    # the token key's): three periods by three views, each as JSON and CSV.
+    assert "views of the year stored for 3 reaches" in output
+    assert session.scalars(select(StatsAnswer.horizon)).all() == [month] * 3 * 9 * 2
     assert answered.status_code == 200
     assert set(answered.get_json()["counts"]["requested"]) == {HOME, "*"}
+    assert [view.status_code for view in views] == [200] * 18
+
+
+def test_a_second_purge_computes_no_stored_view_again(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the data have not changed since is stored already: the next purge only reads it."""
+    start_course(client, world)
+    month = session.scalars(select(Tally.month)).one()
+    year, number = int(month[:4]), int(month[5:])
+    after = datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+    monkeypatch.setattr("service.ops.utcnow", lambda: after)
+    session.commit()  # a read left open would hold the purge's writes on SQLite
+    assert _run(app, "purge")[0] == 0
+    stored = session.scalars(select(StatsAnswer.digest).order_by(StatsAnswer.digest)).all()
+    session.commit()
+
+    monkeypatch.setattr("service.stats.answers.report", _refuse_to_compute)
+    code, output = _run(app, "purge")
+    session.commit()
+
+    assert code == 0, output
+    # The country's and the world's centre key's.
+    assert "views of the year stored for 2 reaches." in output
+    assert len(stored) == 2 * 9 * 2
+    assert session.scalars(select(StatsAnswer.digest).order_by(StatsAnswer.digest)).all() == stored
 
 
 def _refuse_to_compute(*_: object, **__: object) -> None:
@@ -115,7 +151,7 @@ def test_purge_without_statistics_says_so(app: Flask) -> None:
     code, output = _run(app, "purge")
 
     assert code == 0
-    assert "Statistics ready for no year yet; default views stored for 1 reach." in output
+    assert "Statistics ready for no year yet; views of the year stored for 1 reach." in output
 
 
 def test_the_privacy_audit_runs_clean_after_a_day_of_use(

@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from harness import gc_watched
+from harness import gc_watched, start_serving
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -237,7 +237,6 @@ def _serve(
     log: Path,
 ) -> subprocess.Popen[bytes]:
     environment = {
-        **os.environ,
         **watch,
         "DISKRET_DATABASE_URL": url,
         "DISKRET_SECRET_KEY": "bench-only-secret-key",
@@ -247,22 +246,9 @@ def _serve(
     }
     if redis_url:
         environment["DISKRET_REDIS_URL"] = redis_url
-    diskret = Path(sys.executable).with_name("diskret")
     with log.open("ab") as errors:
-        child = subprocess.Popen(
-            [
-                str(diskret),
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-            ],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
+        child = start_serving(
+            port, workers=workers, threads=threads, environment=environment, errors=errors
         )
     for _ in range(100):
         try:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -120,27 +121,35 @@ def settings(database_url: str, token_key: str, **extra: str) -> dict[str, str]:
     return environment
 
 
+def start_serving(
+    port: int, *, workers: int, threads: int, environment: Mapping[str, str], errors: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """Start `diskret serve` on loopback with the environment given, its log into ``errors``."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("diskret")),
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env={**os.environ, **environment},
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+
+
 @contextmanager
 def served(environment: Mapping[str, str], *, workers: int, threads: int) -> Iterator[Server]:
     """Run `diskret serve` (gunicorn) with the environment given; stop it afterwards."""
     empty_redis(environment.get("DISKRET_REDIS_URL", REDIS_URL))
     port = free_port()
-    diskret = Path(sys.executable).with_name("diskret")
     with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(
-            [
-                str(diskret),
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-            ],
-            env={**os.environ, **environment},
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
+        child = start_serving(
+            port, workers=workers, threads=threads, environment=environment, errors=errors
         )
         server = Server(f"http://127.0.0.1:{port}", child)
         try:

@@ -29,6 +29,14 @@ def _run(app: Flask, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _counted(client: FlaskClient, world: World, session: Session) -> tuple[str, datetime]:
+    """Start a course; return the month it is counted in and an instant after that month."""
+    start_course(client, world)
+    month = session.scalars(select(Tally.month)).one()
+    year, number = int(month[:4]), int(month[5:])
+    return month, datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+
+
 def test_purge_deletes_old_courses_and_keeps_the_numbers(
     app: Flask, client: FlaskClient, session: Session, world: World, now: datetime
 ) -> None:
@@ -56,10 +64,7 @@ def test_purge_decides_the_statistics_of_the_months_that_are_over(
     app: Flask, client: FlaskClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After the housekeeping, the year's suppression patterns are in the database."""
-    start_course(client, world)
-    month = session.scalars(select(Tally.month)).one()
-    year, number = int(month[:4]), int(month[5:])
-    after = datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+    month, after = _counted(client, world, session)
     monkeypatch.setattr("service.ops.utcnow", lambda: after)
     session.commit()
 
@@ -79,10 +84,7 @@ def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each stats key's reach and the country get every view of the year ready; old ones go."""
-    start_course(client, world)
-    month = session.scalars(select(Tally.month)).one()
-    year, number = int(month[:4]), int(month[5:])
-    after = datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+    month, after = _counted(client, world, session)
     local = add_api_key(session, keyring, scopes="stats:read", municipality=HOME)
     add_api_key(session, keyring, scopes="tokens:verify", municipality=NEIGHBOUR)
     session.add(StatsAnswer(digest=b"\0" * 32, horizon="2001-01", computed_at=after, body=b""))
@@ -121,10 +123,7 @@ def test_a_second_purge_computes_no_stored_view_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What the data have not changed since is stored already: the next purge only reads it."""
-    start_course(client, world)
-    month = session.scalars(select(Tally.month)).one()
-    year, number = int(month[:4]), int(month[5:])
-    after = datetime(year + number // 12, number % 12 + 1, 2, 12, tzinfo=UTC)
+    _, after = _counted(client, world, session)
     monkeypatch.setattr("service.ops.utcnow", lambda: after)
     session.commit()  # a read left open would hold the purge's writes on SQLite
     assert _run(app, "purge")[0] == 0

@@ -25,7 +25,7 @@ from service.booking.clock import utcnow
 from service.booking.errors import DomainError
 from service.booking.events import EVENTS
 from service.config import ConfigError
-from service.serve import serve
+from service.serve import CannotListen, serve
 
 SCOPES = keys.SCOPES
 
@@ -121,7 +121,10 @@ def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool
             "SQLite serves one process only: use PostgreSQL, or --single-process-sqlite "
             "with --workers 1."
         )
-    serve(app, bind=bind, workers=workers, threads=threads)
+    try:
+        serve(app, bind=bind, workers=workers, threads=threads)
+    except CannotListen as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command("list-api-keys")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import socket
 import tempfile
 from typing import Any
 
 from flask import Flask
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
@@ -45,6 +47,32 @@ class JsonLogger(Logger):  # type: ignore[misc]
             handler.setFormatter(logs.JsonLines())
 
 
+class CannotListen(Exception):
+    """The address to serve on cannot be bound: something listens there, or it is not ours."""
+
+
+def _tcp(bind: str) -> bool:
+    """Whether the address is a host and port (not a Unix socket's path or an inherited fd)."""
+    return isinstance(util.parse_address(bind), tuple)
+
+
+def _refuse_taken(bind: str) -> None:
+    """Raise CannotListen now if the address cannot be bound (something listens there already).
+
+    gunicorn's master binds nothing when each worker binds for itself, and a
+    worker that cannot bind is started again every few seconds, for ever;
+    this keeps the refusal that a shared socket gives at once. The probe asks
+    for no SO_REUSEPORT, so another `diskret serve` on the port counts too.
+    """
+    host, port = util.parse_address(bind)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.create_server((host, port), family=family).close()
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise CannotListen(f"Cannot listen on {bind}: {reason}.") from error
+
+
 def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     """Serve the app with gunicorn until stopped."""
     options = {
@@ -60,7 +88,16 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         # gunicorn 25.1+ opens a control socket in $HOME, which a read-only
         # container lacks and two instances on one host would share; nothing uses it.
         "control_socket_disable": True,
+        # Each worker listens on a TCP socket of its own (SO_REUSEPORT) and the
+        # kernel spreads new connections over them. On one shared socket the
+        # worker whose accept loop comes round first takes them, and a client
+        # that keeps its connection (a proxy's keep-alive pool) stays queued on
+        # the busier worker (docs/performance.md). Linux lets only the same
+        # user bind the port again. A Unix socket's path cannot be shared.
+        "reuse_port": _tcp(bind),
     }
+    if options["reuse_port"]:
+        _refuse_taken(bind)
     if app.config["LOG_FORMAT"] == "json":
         options["logger_class"] = JsonLogger
     # The argon2 bound of the whole server, shared by its workers through a

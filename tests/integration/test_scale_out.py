@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -94,3 +95,23 @@ def test_a_rate_limit_used_up_through_one_instance_holds_at_the_other(
     assert refused.status_code == 429
     assert refused.json()["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket tables")
+def test_each_worker_of_an_instance_listens_on_a_socket_of_its_own(
+    instances: list[str],
+) -> None:
+    """Two listening sockets on each instance's port, one per worker: the kernel spreads
+    new connections over them, instead of the first worker to wake taking them all."""
+    listening: Counter[int] = Counter()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A":  # LISTEN
+            listening[int(local.rpartition(":")[2], 16)] += 1
+
+    ports = [int(url.rpartition(":")[2]) for url in instances]
+
+    assert [listening[port] for port in ports] == [2, 2]
+    assert all(httpx.get(f"{url}/healthz").status_code == 200 for url in instances)

@@ -1,8 +1,9 @@
-"""`diskret serve` freezes what it made before forking out of its workers' collections."""
+"""`diskret serve`: what it freezes before forking, and how its workers listen."""
 
 from __future__ import annotations
 
 import gc
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,3 +39,45 @@ def test_what_exists_before_the_workers_fork_is_frozen(
 
     assert len(frozen_at_start) == 1
     assert frozen_at_start[0] > 10_000  # the app and its imports, not a handful of objects
+
+
+@pytest.fixture
+def started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Stand in for gunicorn's run: record whether each worker would bind for itself."""
+    configured: list[bool] = []
+    monkeypatch.setattr(serve.Server, "run", lambda self: configured.append(self.cfg.reuse_port))
+    monkeypatch.setattr("service.serve.crypto.share_password_slots", lambda *_: None)
+    monkeypatch.setattr("service.serve.tempfile.mkdtemp", lambda **_: str(tmp_path / "slots"))
+    monkeypatch.setattr("service.serve.gc.freeze", lambda: None)
+    return configured
+
+
+def _app() -> Flask:
+    app = Flask(__name__)
+    app.config.update(LOG_FORMAT="text", PASSWORD_SERVER_CONCURRENCY=1)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("bind", "own_sockets"),
+    [("127.0.0.1:0", True), ("tcp://127.0.0.1:0", True), ("unix:/run/diskret.sock", False)],
+)
+def test_each_worker_listens_on_a_tcp_socket_of_its_own(
+    bind: str, own_sockets: bool, started: list[bool]
+) -> None:
+    """SO_REUSEPORT for an address and port; a Unix socket's path is shared as it is."""
+    serve.serve(_app(), bind=bind, workers=2, threads=1)
+
+    assert started == [own_sockets]
+
+
+def test_an_address_something_listens_on_is_refused_before_gunicorn_starts(
+    started: list[bool],
+) -> None:
+    """As with one shared socket: a clear refusal at once, not workers failing for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(serve.CannotListen, match=f"127.0.0.1:{port}"):
+            serve.serve(_app(), bind=f"127.0.0.1:{port}", workers=2, threads=1)
+
+    assert started == []

@@ -51,12 +51,7 @@ class CannotListen(Exception):
     """The address to serve on cannot be bound: something listens there, or it is not ours."""
 
 
-def _tcp(bind: str) -> bool:
-    """Whether the address is a host and port (not a Unix socket's path or an inherited fd)."""
-    return isinstance(util.parse_address(bind), tuple)
-
-
-def _refuse_taken(bind: str) -> None:
+def _refuse_taken(bind: str, host: str, port: int) -> None:
     """Raise CannotListen now if the address cannot be bound (something listens there already).
 
     gunicorn's master binds nothing when each worker binds for itself, and a
@@ -64,7 +59,6 @@ def _refuse_taken(bind: str) -> None:
     this keeps the refusal that a shared socket gives at once. The probe asks
     for no SO_REUSEPORT, so another `diskret serve` on the port counts too.
     """
-    host, port = util.parse_address(bind)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         socket.create_server((host, port), family=family).close()
@@ -75,6 +69,8 @@ def _refuse_taken(bind: str) -> None:
 
 def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     """Serve the app with gunicorn until stopped."""
+    # A host and port; a Unix socket's path or an inherited fd is not a tuple.
+    address = util.parse_address(bind)
     options = {
         "bind": bind,
         "workers": workers,
@@ -94,10 +90,10 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         # that keeps its connection (a proxy's keep-alive pool) stays queued on
         # the busier worker (docs/performance.md). Linux lets only the same
         # user bind the port again. A Unix socket's path cannot be shared.
-        "reuse_port": _tcp(bind),
+        "reuse_port": isinstance(address, tuple),
     }
-    if options["reuse_port"]:
-        _refuse_taken(bind)
+    if isinstance(address, tuple):
+        _refuse_taken(bind, *address)
     if app.config["LOG_FORMAT"] == "json":
         options["logger_class"] = JsonLogger
     # The argon2 bound of the whole server, shared by its workers through a

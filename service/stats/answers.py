@@ -83,13 +83,14 @@ def answer(
     key = _key(mimetype, actor, query, horizon, stamp(session, query, horizon=horizon))
     body = kept.get(key) if kept is not None else None
     if body is None:
-        stored = session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == _digest(key)))
+        digest = _digest(key)
+        stored = session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == digest))
         if stored is not None:
             body = zlib.decompress(stored)
         else:
             result = report(session, actor, query, horizon=horizon, now=now)
             body = ENCODERS[mimetype](result).encode()
-            _store(session, key, body, horizon=horizon, now=now)
+            _store(session, digest, body, horizon=horizon, now=now)
         if kept is not None:
             kept.put(key, body)
     return body
@@ -124,14 +125,18 @@ def _prepare_question(
     session: Session, actor: Actor, query: Query, *, horizon: str, now: datetime
 ) -> None:
     data = stamp(session, query, horizon=horizon)
-    keys = {mimetype: _key(mimetype, actor, query, horizon, data) for mimetype in ENCODERS}
-    digests = [_digest(key) for key in keys.values()]
-    stored = set(session.scalars(select(StatsAnswer.digest).where(StatsAnswer.digest.in_(digests))))
-    missing = {mimetype: key for mimetype, key in keys.items() if _digest(key) not in stored}
+    digests = {
+        _digest(_key(mimetype, actor, query, horizon, data)): mimetype for mimetype in ENCODERS
+    }
+    stored = session.scalars(
+        select(StatsAnswer.digest).where(StatsAnswer.digest.in_(list(digests)))
+    )
+    missing = digests.keys() - set(stored)
     if missing:
         result = report(session, actor, query, horizon=horizon, now=now)
-        for mimetype, key in missing.items():
-            _store(session, key, ENCODERS[mimetype](result).encode(), horizon=horizon, now=now)
+        for digest in missing:
+            body = ENCODERS[digests[digest]](result).encode()
+            _store(session, digest, body, horizon=horizon, now=now)
 
 
 def _key(mimetype: str, actor: Actor, query: Query, horizon: str, data: Hashable) -> Key:
@@ -143,9 +148,9 @@ def _digest(key: Key) -> bytes:
     return hashlib.sha256(repr(key).encode()).digest()
 
 
-def _store(session: Session, key: Key, body: bytes, *, horizon: str, now: datetime) -> None:
+def _store(session: Session, digest: bytes, body: bytes, *, horizon: str, now: datetime) -> None:
     row = {
-        "digest": _digest(key),
+        "digest": digest,
         "horizon": horizon,
         "computed_at": now,
         "body": zlib.compress(body),

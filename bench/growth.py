@@ -67,8 +67,8 @@ from service.booking.directory import bundled_municipalities, load_municipalitie
 from service.booking.tally import month_of
 from service.db import engine_of, make_engine
 from service.models import Centre as CentreRow
-from service.models import StatsAnswer, SuppressionMarks
-from service.stats import answers, report, suppression
+from service.models import StatsAnswer, StatsMonth, StatsPart, SuppressionMarks
+from service.stats import answers, report, stamps, suppression
 from service.stats.answers import Answers
 
 BIG_TABLES = ("bookings", "slots", "courses", "groups", "group_sessions", "tallies", "wait_tallies")
@@ -595,6 +595,16 @@ def _measure(args: argparse.Namespace, url: str) -> None:
             [f"/api/v1/stats?period=year&{ten_years}"],
             made["national"],
         ),
+        (
+            "stats, national, 10 years by month",
+            [f"/api/v1/stats?period=month&{ten_years}"],
+            made["national"],
+        ),
+        (
+            "stats, municipality key, 10 years by quarter",
+            [f"/api/v1/stats?period=quarter&{ten_years}"],
+            made["municipality"],
+        ),
     ]
     routes = [route for route in routes if args.only in route[0]]
     if any(name.startswith("stats") for name, _, _ in routes):
@@ -616,26 +626,36 @@ def _measure(args: argparse.Namespace, url: str) -> None:
 
 
 def _prepare(app: Flask, horizon: str) -> None:
-    """Do what the daily purge does, timed: decide every year's suppression, then store every
-    view of the running year for each stats key's reach; then forget both in the process.
+    """Do what the daily purge does, timed, from nothing kept: count the years that are over,
+    decide every year's suppression, then store every view of every year for each stats
+    key's reach; then the same again, as the next day's purge; then forget it all in the
+    process.
 
-    The routes are then measured as a new worker sees them: the marks and the
-    year's answers are in the database, nothing is in the process.
+    The routes are then measured as a new worker sees them: the marks, the
+    years' parts and the running year's answers are in the database, nothing
+    is in the process.
     """
     with Session(engine_of(app)) as session:
-        session.execute(delete(SuppressionMarks))
-        session.execute(delete(StatsAnswer))
+        for kept in (SuppressionMarks, StatsAnswer, StatsPart, StatsMonth):
+            session.execute(delete(kept))
         session.commit()
         suppression.forget()
-        started = time.perf_counter()
-        now = datetime.now(UTC)
-        years = report.prepare(session, horizon=horizon, now=now)
-        decided = time.perf_counter()
-        reaches = answers.prepare(session, now=now)
-        session.commit()
-    print(f"decided {len(years)} years of suppression in {decided - started:.1f} s")
-    stored = time.perf_counter() - decided
-    print(f"stored the views of the year for {reaches} reaches in {stored:.1f} s")
+        for day in ("first purge", "next purge"):
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            stamps.count_months(session, horizon=horizon, now=now)
+            session.commit()
+            counted = time.perf_counter()
+            years = report.prepare(session, horizon=horizon, now=now)
+            decided = time.perf_counter()
+            reaches = answers.prepare(session, now=now)
+            session.commit()
+            stored = time.perf_counter()
+            print(
+                f"{day}: counted the months that are still in {counted - started:.1f} s, "
+                f"decided {len(years)} years of suppression in {decided - counted:.1f} s, "
+                f"stored every view of each year for {reaches} reaches in {stored - decided:.1f} s"
+            )
     suppression.forget()
     app.extensions[stats_api.ANSWERS] = Answers()
 

@@ -22,7 +22,7 @@ from service.booking import accounts, retention
 from service.booking.clock import last_month_over, utcnow
 from service.booking.errors import DomainError
 from service.models import Role
-from service.stats import answers, report
+from service.stats import answers, report, stamps
 
 
 def _periods() -> retention.Periods:
@@ -48,6 +48,7 @@ def purge(every: float | None) -> None:
         session = db.session()
         now = utcnow()
         purged = retention.purge(session, _periods(), now=now)
+        stamps.count_months(session, horizon=last_month_over(now), now=now)
         session.commit()
         # Read apart from the purge's write transaction: each decided pattern
         # and answer is saved in a transaction of its own, which SQLite would
@@ -60,11 +61,12 @@ def purge(every: float | None) -> None:
             f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
             f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries, "
             f"{purged.patterns} statistics patterns of a running year, "
-            f"{purged.stats_answers} statistics answers of past months."
+            f"{purged.stats_answers} statistics answers and parts of past months."
         )
+        prepared = f"{reaches} {'reach' if reaches == 1 else 'reaches'}"
         click.echo(
             f"Statistics ready for {', '.join(years) or 'no year yet'}; "
-            f"views of the year stored for {reaches} {'reach' if reaches == 1 else 'reaches'}."
+            f"every view of each year stored for {prepared}."
         )
         db.session().close()
         if every is None:

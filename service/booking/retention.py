@@ -29,6 +29,7 @@ from service.models import (
     IdempotentAnswer,
     StaffSession,
     StatsAnswer,
+    StatsPart,
     SuppressionMarks,
     WebSession,
 )
@@ -124,11 +125,13 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
             SuppressionMarks.computed_at < now - periods.running_patterns,
         ),
     )
-    # An answer is stored under the horizon it was asked at; once another
-    # month is over, nothing asks for it again.
+    # An answer is stored under the horizon it was asked at, and a running
+    # year's part under the last month it counts; once another month is
+    # over, nothing asks for either again. A year that is over keeps its part.
+    horizon = last_month_over(now)
     stats_answers = _count(
-        session, delete(StatsAnswer).where(StatsAnswer.horizon < last_month_over(now))
-    )
+        session, delete(StatsAnswer).where(StatsAnswer.horizon < horizon)
+    ) + _count(session, delete(StatsPart).where(~StatsPart.final, StatsPart.through < horizon))
     session.flush()
     return Purged(ended, unstarted, audit, sessions, answers, deliveries, patterns, stats_answers)
 

@@ -15,7 +15,14 @@ from service.models.pathway import (
 )
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
 from service.models.staff import CENTRE_ROLES, Role, StaffAccount, StaffSession
-from service.models.tallies import StatsAnswer, SuppressionMarks, Tally, WaitTally
+from service.models.tallies import (
+    StatsAnswer,
+    StatsMonth,
+    StatsPart,
+    SuppressionMarks,
+    Tally,
+    WaitTally,
+)
 from service.models.web import WebSession
 
 __all__ = [
@@ -44,6 +51,8 @@ __all__ = [
     "StaffAccount",
     "StaffSession",
     "StatsAnswer",
+    "StatsMonth",
+    "StatsPart",
     "SuppressionMarks",
     "Tally",
     "WaitTally",

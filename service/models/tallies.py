@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -91,3 +91,48 @@ class StatsAnswer(Base):
     computed_at: Mapped[datetime]
     # zlib-compressed, as the API sends it (JSON or CSV).
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatsPart(Base):
+    """One year's columns of a view within a reach, suppressed, kept to build any range from.
+
+    Keyed by a SHA-256 digest of the reach, the view, the period, the year,
+    the last month counted in it (``through``) and the stamp of that year's
+    data and of where the centres are (``service.stats.report``). A report
+    over several years joins their parts, so a range of its own costs a few
+    reads once each year's part is kept. A year that is over (``final``,
+    counted through December) never changes and its part is kept for good;
+    the running year's is replaced as months end, and the purge deletes it
+    once another month is over.
+    """
+
+    __tablename__ = "stats_parts"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    through: Mapped[str] = mapped_column(String(7), index=True)
+    final: Mapped[bool]
+    computed_at: Mapped[datetime]
+    # zlib-compressed JSON: {"counts": {metric: {row: {column: cell}}}, "waiting_days": ...}
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatsMonth(Base):
+    """How many tallies a month holds, and their total: its stamp, counted once it is still.
+
+    A count is only ever added to the month it happens in, so a month before
+    the horizon's, over for a month and more, does not change. The purge
+    counts every such month into this table, and a report's stamp reads it
+    here instead of reading the month's rows on every request
+    (``service.stats.stamps``). Should a month's rows change all the same (a
+    restore, an import), the next purge counts them again, and the new stamp
+    names new parts and answers.
+    """
+
+    __tablename__ = "stats_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    tallies: Mapped[int]
+    tallies_total: Mapped[int] = mapped_column(BigInteger)
+    waits: Mapped[int]
+    waits_total: Mapped[int] = mapped_column(BigInteger)
+    counted_at: Mapped[datetime]

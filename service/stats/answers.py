@@ -22,16 +22,17 @@ from datetime import datetime
 from typing import cast
 
 from cachetools import LRUCache
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from service.booking.actors import Actor
 from service.booking.clock import last_month_over
-from service.models import ApiKey, StatsAnswer
+from service.models import ApiKey, StatsAnswer, Tally
 from service.stats.export import ENCODERS
-from service.stats.kept import insert_apart, inserts_if_absent
+from service.stats.kept import FAST, insert_apart, inserts_if_absent
 from service.stats.query import PERIODS, VIEWS, read_query
-from service.stats.report import Query, report, stamp
+from service.stats.report import Query, keep_parts, report
+from service.stats.stamps import stamp
 
 # Per process. The largest answer, national by flow over eleven months of
 # ten years' data (bench/growth.py), is 16 MB of JSON.
@@ -80,7 +81,8 @@ def answer(
     asked again, it costs one short statement instead of seconds of reading
     and shaping, in this process or any other.
     """
-    key = _key(mimetype, actor, query, horizon, stamp(session, query, horizon=horizon))
+    data = stamp(session, query.first, query.last, horizon=horizon)
+    key = _key(mimetype, actor, query, horizon, data)
     body = kept.get(key) if kept is not None else None
     if body is None:
         digest = _digest(key)
@@ -88,7 +90,7 @@ def answer(
         if stored is not None:
             body = zlib.decompress(stored)
         else:
-            result = report(session, actor, query, horizon=horizon, now=now)
+            result = report(session, actor, query, horizon=horizon, now=now, data=data)
             body = ENCODERS[mimetype](result).encode()
             _store(session, digest, body, horizon=horizon, now=now)
         if kept is not None:
@@ -97,15 +99,20 @@ def answer(
 
 
 def prepare(session: Session, *, now: datetime) -> int:
-    """Store every view of the running year, in every encoding, for the country and each reach.
+    """Store every view of every year, for the country and each reach.
 
-    Run by the daily purge once the months that are over are decided, so that
-    the first request for any view and period of the year so far (the
-    questions asked without a range) finds its answer stored. A report is
-    computed once for all its encodings, and not at all if they are stored.
-    Returns how many reaches were prepared: the country's and each stats key's.
+    Run by the daily purge once the months that are over are decided. Each
+    year's part of every view and period is kept (``report.keep_parts``),
+    so that a question with a range of its own is built from kept parts;
+    a year that is over is computed once, and read from then on. The
+    running year's views, the questions asked without a range, are stored
+    whole, in every encoding: their first request finds its answer ready.
+    A report is computed once for all its encodings, and not at all if they
+    are stored. Returns how many reaches were prepared: the country's and
+    each stats key's.
     """
     horizon = last_month_over(now)
+    first = session.scalar(select(func.min(Tally.month)))
     keys = select(ApiKey.municipality_code, ApiKey.centre_id).where(
         ApiKey.revoked_at.is_(None), ApiKey.scopes.contains("stats:read")
     )
@@ -116,6 +123,8 @@ def prepare(session: Session, *, now: datetime) -> int:
     for municipality, centre in reaches:
         actor = Actor(kind="system", id=None, centre_id=centre, municipality_code=municipality)
         for period, by in itertools.product(PERIODS, VIEWS):
+            if first is not None:
+                keep_parts(session, actor, period, by, first=first, horizon=horizon, now=now)
             query = read_query(period=period, first=None, last=None, by=by, horizon=horizon)
             _prepare_question(session, actor, query, horizon=horizon, now=now)
     return len(reaches)
@@ -124,7 +133,7 @@ def prepare(session: Session, *, now: datetime) -> int:
 def _prepare_question(
     session: Session, actor: Actor, query: Query, *, horizon: str, now: datetime
 ) -> None:
-    data = stamp(session, query, horizon=horizon)
+    data = stamp(session, query.first, query.last, horizon=horizon)
     digests = {
         _digest(_key(mimetype, actor, query, horizon, data)): mimetype for mimetype in ENCODERS
     }
@@ -133,7 +142,7 @@ def _prepare_question(
     )
     missing = digests.keys() - set(stored)
     if missing:
-        result = report(session, actor, query, horizon=horizon, now=now)
+        result = report(session, actor, query, horizon=horizon, now=now, data=data)
         for digest in missing:
             body = ENCODERS[digests[digest]](result).encode()
             _store(session, digest, body, horizon=horizon, now=now)
@@ -153,6 +162,6 @@ def _store(session: Session, digest: bytes, body: bytes, *, horizon: str, now: d
         "digest": digest,
         "horizon": horizon,
         "computed_at": now,
-        "body": zlib.compress(body),
+        "body": zlib.compress(body, FAST),
     }
     insert_apart(session, _SAVE, row, what="Statistics answer")

@@ -18,6 +18,11 @@ from service.models.base import INSERTS
 
 log = logging.getLogger("diskret.stats")
 
+# zlib's fastest level: what a request computes is compressed while its
+# client waits (a national answer of 2.2 MB: 9.6 ms at level 1, 44 ms at
+# the default 6, for 347 kB instead of 180 kB).
+FAST = 1
+
 
 def inserts_if_absent(table: Table) -> dict[str, Insert]:
     """Return, per dialect, an insert into ``table`` that does nothing when the key is there."""

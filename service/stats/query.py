@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from service.booking.errors import InvalidInput
-from service.stats.report import Period, Query, View, months_between
+from service.stats.report import Period, Query, View
+from service.stats.suppression import months_between
 
 PERIODS: tuple[Period, ...] = ("month", "quarter", "year")
 VIEWS: tuple[View, ...] = ("home_municipality", "centre", "flow")

@@ -5,42 +5,46 @@ from home municipality to the centre's municipality, each within the key's
 reach) is cut from one national suppression pattern per metric and year, so
 no two queries, whatever their views, periods or reach, show a cell one way
 in one and another way in the other.
+
+Each column is cut from its own year's pattern, so a report over any range
+is joined from one part per year (``service.stats.parts``): a year's part
+is computed once, from that year's tallies, and kept.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     String,
     Table,
-    bindparam,
     case,
     func,
-    literal,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
 from service.booking.actors import Actor
 from service.booking.tally import MEASURES, METRICS
-from service.models import Centre, Municipality, Tally, WaitTally
-from service.stats import collector
+from service.models import Municipality, Tally
+from service.stats import collector, parts
 from service.stats.marks import DatabaseMarks
-from service.stats.suppression import ANY, THRESHOLD, Pattern, columns_of, suppress
-
-# The tables, not the mapped classes: tens of thousands of plain rows are
-# read per report, and Core spares them the ORM's loading.
-_TALLIES = cast(Table, Tally.__table__)
-_WAITS = cast(Table, WaitTally.__table__)
+from service.stats.stamps import CENTRES, TALLIES, WAITS, Data, stamp
+from service.stats.suppression import (
+    ANY,
+    THRESHOLD,
+    Pattern,
+    columns_of,
+    months_between,
+    suppress,
+)
 
 
 class _Centre(NamedTuple):
@@ -50,10 +54,6 @@ class _Centre(NamedTuple):
     name: str
     municipality_code: str
 
-
-# By name for the rows of a view; the id settles two of the same name, so that
-# the stamp, which reads them too, is the same for the same centres.
-_CENTRES = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name, Centre.id)
 
 Period = Literal["month", "quarter", "year"]
 View = Literal["home_municipality", "centre", "flow"]
@@ -75,16 +75,6 @@ class _Row:
     key: str
     label: str
     cell: tuple[str, str]  # the home and centre parts of the cells of this row
-
-
-def months_between(first: str, last: str) -> list[str]:
-    """Return every "YYYY-MM" from first to last inclusive."""
-    year, month = (int(part) for part in first.split("-"))
-    months = []
-    while f"{year:04d}-{month:02d}" <= last:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
 
 
 def _columns(months: Sequence[str], period: Period) -> list[str]:
@@ -150,7 +140,7 @@ def _patterns(
     years = sorted({month[:4] for month in months})
     store = DatabaseMarks(session, now=now)
     leaves: dict[tuple[str, str], dict[tuple[str, str, str], int]] = defaultdict(dict)
-    table = _TALLIES.c
+    table = TALLIES.c
     rows = session.execute(
         select(table.metric, table.home_municipality, table.centre_id, table.month, table.count)
         # A range on the key, so the primary key's index serves it.
@@ -223,7 +213,7 @@ def _waits(
     """Return the median and 90th percentile of each waiting time, from five courses up."""
     # (measure, row, column) -> {days: count}
     histograms: dict[tuple[str, str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    table = _WAITS.c
+    table = WAITS.c
     column = _column(table.month, period)
     # The database adds up the months of each column: a quarter or a year
     # comes as one row per waiting time, not one per month.
@@ -236,7 +226,7 @@ def _waits(
             table.days,
             func.sum(table.count),
         )
-        .where(table.month.in_(months), _reach(actor, _WAITS))
+        .where(table.month.in_(months), _reach(actor, WAITS))
         .group_by(table.measure, table.home_municipality, table.centre_id, column, table.days)
     ).all()
     # A waiting time counts in every row whose two cell parts are among its
@@ -266,49 +256,110 @@ def _waits(
     }
 
 
-# How many rows each table holds in a range of months, and their total:
-# one short scan of each table's primary key range.
-_TOTALS = union_all(
-    *(
-        select(
-            literal(table.name), func.count(), func.coalesce(func.sum(table.c["count"]), 0)
-        ).where(table.c["month"] >= bindparam("first"), table.c["month"] <= bindparam("last"))
-        for table in (_TALLIES, _WAITS)
-    )
-)
-
-
-def stamp(session: Session, query: Query, *, horizon: str) -> Hashable:
-    """Return a stamp of everything a report of the query is computed from, read cheaply.
-
-    A report reads the tallies of whole years up to the horizon, the waiting
-    times of its months and the centres' names and places (the
-    municipalities are fixed). A count only ever grows and no tally is ever
-    deleted, so each table's number of rows and total change with every
-    write: with the centres they tell a kept answer from a stale one,
-    without reading the rows themselves.
-    """
-    months = {"first": f"{query.first[:4]}-01", "last": min(f"{query.last[:4]}-12", horizon)}
-    totals = tuple(sorted(tuple(row) for row in session.execute(_TOTALS, months)))
-    centres = tuple(tuple(row) for row in session.execute(_CENTRES))
-    return (months["first"], months["last"], totals, centres)
-
-
 @collector.paused()
 def report(
-    session: Session, actor: Actor, query: Query, *, horizon: str, now: datetime
+    session: Session,
+    actor: Actor,
+    query: Query,
+    *,
+    horizon: str,
+    now: datetime,
+    data: Data | None = None,
 ) -> dict[str, Any]:
     """Return the suppressed counts and waiting times of one view over a range of months.
 
-    ``horizon`` is the last month that is over at ``now``; nothing after it is counted.
+    ``horizon`` is the last month that is over at ``now``; nothing after it
+    is counted. ``data``, the query's stamp, is read again unless given.
+    The columns come from each year's part (``_digests``), kept or computed.
     """
-    months = months_between(query.first, query.last)
-    # Read once for the rows, the patterns and the waiting times.
-    centres = [_Centre(*row) for row in session.execute(_CENTRES)]
-    located = {centre.id: centre.municipality_code for centre in centres}
+    data = data if data is not None else stamp(session, query.first, query.last, horizon=horizon)
+    centres = [_Centre(*row) for row in data.centres]
     rows, total = _rows(session, actor, query.by, centres)
+    columns = _columns(months_between(query.first, query.last), query.period)
+    digests = _digests(actor, query, data)
+    kept = parts.load(session, digests.values())
+    missing = {year: digest for year, digest in digests.items() if digest not in kept}
+    if missing:
+        kept |= _compute(session, actor, query, data, missing, rows=rows, total=total, now=now)
+    keys = [*(row.key for row in rows), TOTAL]
+    taken = [_taken(kept[digest], set(columns)) for digest in digests.values()]
+    return {
+        "period": query.period,
+        "from": query.first,
+        "to": query.last,
+        "by": query.by,
+        "threshold": THRESHOLD,
+        "columns": columns,
+        "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
+        "counts": _joined(taken, "counts", METRICS, keys),
+        "waiting_days": _joined(taken, "waiting_days", MEASURES, keys),
+    }
+
+
+# A year's part, and the columns to take from it when not all of them.
+_Taken = tuple[parts.Part, set[str] | None]
+
+
+def _taken(part: parts.Part, wanted: set[str]) -> _Taken:
+    """Return a part and the columns to take from it, None for all of them.
+
+    A range that starts or ends within a year, or covers a quarter or a year
+    only partly, takes fewer columns than its first or last part holds.
+    """
+    held = part["counts"][METRICS[0]][TOTAL].keys()
+    return part, None if wanted.issuperset(held) else wanted.intersection(held)
+
+
+def _joined(
+    taken: Sequence[_Taken], section: str, names: Sequence[str], keys: Sequence[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Return a section of the report, each row's cells taken from the years' parts in turn."""
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in names:
+        of_years = [(part[section][name], cut) for part, cut in taken]
+        result[name] = {}
+        for key in keys:
+            cells: dict[str, Any] = {}
+            for of_year, cut in of_years:
+                row = of_year[key]
+                cells.update(row if cut is None else {c: row[c] for c in row if c in cut})
+            result[name][key] = cells
+    return result
+
+
+def _digests(actor: Actor, query: Query, data: Data) -> dict[str, bytes]:
+    """Name each year's part of a view within a reach, by what it is computed from.
+
+    A part does not depend on the range asked for: it holds every column of
+    the view and period that lies wholly within the year's months counted,
+    so any range that touches the year takes its columns from it. Nor on
+    the centres' names, which only label rows: on their places it does.
+    """
+    places = tuple(sorted((str(cid), place) for cid, _, place in data.centres))
+    asked = (actor.municipality_code, actor.centre_id, query.period, query.by)
+    return {
+        year: parts.digest_of((asked, year, through, counted, places))
+        for year, through, counted in data.years
+    }
+
+
+def _compute(
+    session: Session,
+    actor: Actor,
+    query: Query,
+    data: Data,
+    missing: Mapping[str, bytes],
+    *,
+    rows: Sequence[_Row],
+    total: tuple[str, str],
+    now: datetime,
+) -> dict[bytes, parts.Part]:
+    """Compute the parts of the years missing (year: digest), keep them and return them."""
+    through = {year: last for year, last, _ in data.years}
+    months = [month for year in missing for month in months_between(f"{year}-01", through[year])]
     columns = _columns(months, query.period)
-    patterns = _patterns(session, months, horizon, located, now=now)
+    located = {cid: place for cid, _, place in data.centres}
+    patterns = _patterns(session, months, months[-1], located, now=now)
     cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
 
     def shown(metric: str) -> dict[str, dict[str, int | str]]:
@@ -320,19 +371,26 @@ def report(
             for key, cell in cells.items()
         }
 
-    return {
-        "period": query.period,
-        "from": query.first,
-        "to": query.last,
-        "by": query.by,
-        "threshold": THRESHOLD,
-        "columns": columns,
-        "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
+    computed: parts.Part = {
         "counts": {metric: shown(metric) for metric in METRICS},
         "waiting_days": _waits(
             session, actor, rows, months, columns, period=query.period, located=located
         ),
     }
+    made: dict[bytes, parts.Part] = {}
+    for year, digest in missing.items():
+        made[digest] = {
+            section: {
+                name: {
+                    key: {column: cell for column, cell in row.items() if column[:4] == year}
+                    for key, row in by_row.items()
+                }
+                for name, by_row in by_name.items()
+            }
+            for section, by_name in computed.items()
+        }
+        parts.save(session, digest, made[digest], through=through[year], now=now)
+    return made
 
 
 @collector.paused()
@@ -347,6 +405,35 @@ def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
     if first is None or first > horizon:
         return []
     months = months_between(first, horizon)
-    located = {row.id: row.municipality_code for row in session.execute(_CENTRES)}
+    located = {row.id: row.municipality_code for row in session.execute(CENTRES)}
     _patterns(session, months, horizon, located, now=now)
     return sorted({month[:4] for month in months})
+
+
+@collector.paused()
+def keep_parts(
+    session: Session,
+    actor: Actor,
+    period: Period,
+    by: View,
+    *,
+    first: str,
+    horizon: str,
+    now: datetime,
+) -> None:
+    """Keep each year's part of a view, from the year of ``first`` to the horizon's.
+
+    Run by the daily purge for every reach it prepares, so that a range of
+    its own is built from kept parts: a year's is computed once, then read.
+    One year at a time: ten years of national flows at once would hold
+    millions of cells.
+    """
+    for year in range(int(first[:4]), int(horizon[:4]) + 1):
+        query = Query(period=period, first=f"{year}-01", last=min(f"{year}-12", horizon), by=by)
+        data = stamp(session, query.first, query.last, horizon=horizon)
+        digests = _digests(actor, query, data)
+        kept = parts.present(session, digests.values())
+        missing = {year: digest for year, digest in digests.items() if digest not in kept}
+        if missing:
+            rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
+            _compute(session, actor, query, data, missing, rows=rows, total=total, now=now)

@@ -43,6 +43,16 @@ Columns are a month "YYYY-MM", a quarter "YYYY-Qn" or a year "YYYY".
 Steps = tuple[tuple[Leaf, int], ...]
 
 
+def months_between(first: str, last: str) -> list[str]:
+    """Return every "YYYY-MM" from first to last inclusive."""
+    year, month = (int(part) for part in first.split("-"))
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def quarter_of(month: str) -> str:
     """Return the quarter column of a month: "2026-05" -> "2026-Q2"."""
     return f"{month[:4]}-Q{(int(month[5:]) - 1) // 3 + 1}"

@@ -5,20 +5,32 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import crypto
 from service.api.stats import ANSWERS
 from service.cli import cli
-from service.models import Course, Group, StaffAccount, StatsAnswer, SuppressionMarks, Tally
+from service.models import (
+    Course,
+    Group,
+    StaffAccount,
+    StatsAnswer,
+    StatsMonth,
+    StatsPart,
+    SuppressionMarks,
+    Tally,
+)
+from service.stats import stamps
 from service.stats.answers import Answers
+from service.stats.suppression import months_between
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen
 from tests.support.world import HOME, NEIGHBOUR, World, add_api_key
@@ -88,6 +100,10 @@ def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
     local = add_api_key(session, keyring, scopes="stats:read", municipality=HOME)
     add_api_key(session, keyring, scopes="tokens:verify", municipality=NEIGHBOUR)
     session.add(StatsAnswer(digest=b"\0" * 32, horizon="2001-01", computed_at=after, body=b""))
+    for through, final in (("2001-05", False), ("2001-12", True)):
+        digest = through.encode().ljust(32, b"\0")
+        old = StatsPart(digest=digest, through=through, final=final, computed_at=after, body=b"")
+        session.add(old)
     session.commit()
     monkeypatch.setattr("service.ops.utcnow", lambda: after)
     monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
@@ -105,10 +121,13 @@ def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
     ]
 
     assert code == 0, output
-    assert "1 statistics answers of past months" in output
+    # The old answer and the running year's part of a past month; a year over keeps its part.
+    assert "2 statistics answers and parts of past months" in output
+    assert session.scalar(select(StatsPart.final).where(StatsPart.through == "2001-12"))
+    assert session.scalar(select(StatsPart.final).where(StatsPart.through == "2001-05")) is None
     # The country's, the municipality key's and the world's centre key's (not
     # the token key's): three periods by three views, each as JSON and CSV.
-    assert "views of the year stored for 3 reaches" in output
+    assert "every view of each year stored for 3 reaches" in output
     assert session.scalars(select(StatsAnswer.horizon)).all() == [month] * 3 * 9 * 2
     assert answered.status_code == 200
     assert set(answered.get_json()["counts"]["requested"]) == {HOME, "*"}
@@ -136,9 +155,102 @@ def test_a_second_purge_computes_no_stored_view_again(
 
     assert code == 0, output
     # The country's and the world's centre key's.
-    assert "views of the year stored for 2 reaches." in output
+    assert "every view of each year stored for 2 reaches." in output
     assert len(stored) == 2 * 9 * 2
     assert session.scalars(select(StatsAnswer.digest).order_by(StatsAnswer.digest)).all() == stored
+
+
+def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    keyring: crypto.Keyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A range over years that are over is then built from kept parts and counted months."""
+    month, after = _counted(client, world, session)
+    past = f"{int(month[:4]) - 2}-01"
+    session.add(_tally(world, past, 8))
+    key = add_api_key(session, keyring, scopes="stats:read")
+    session.commit()
+    monkeypatch.setattr("service.ops.utcnow", lambda: after)
+    monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
+
+    assert _run(app, "purge")[0] == 0
+    counted = session.scalars(select(StatsMonth.month).order_by(StatsMonth.month)).all()
+    stamp = session.get_one(StatsMonth, past)
+    years_over = select(func.count()).where(StatsPart.final, StatsPart.through < month[:4])
+    final = session.scalar(years_over)
+    session.commit()
+    read: list[list[str]] = []
+    count = stamps._count
+
+    def counting(session: Session, months: list[str]) -> dict[str, stamps.Counted]:
+        read.append(list(months))
+        return count(session, months)
+
+    monkeypatch.setattr(stamps, "_count", counting)
+    monkeypatch.setattr("service.stats.report._patterns", _refuse_to_compute)
+    app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
+    asked = f"/api/v1/stats?period=year&from={past}&to={month}"
+    answered = client.get(asked, headers=bearer(key))
+
+    # Every month from the first counted to the one before the horizon's.
+    assert counted == months_between(past, month)[:-1]
+    assert (stamp.tallies, stamp.tallies_total, stamp.waits, stamp.waits_total) == (1, 8, 0, 0)
+    # Two years over, nine views and periods each, for the country and the world's centre key.
+    assert final == 2 * 9 * 2
+    assert answered.status_code == 200, answered.get_json()
+    assert answered.get_json()["counts"]["requested"][HOME][past[:4]] == 8
+    # Only the horizon's month was counted from its rows.
+    assert read == [[month]]
+
+
+def test_a_still_month_changed_all_the_same_is_seen_after_the_next_purge(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    keyring: crypto.Keyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A restore or an import that changes a month long over: the next purge counts it again."""
+    month, after = _counted(client, world, session)
+    past = f"{int(month[:4]) - 1}-03"
+    session.add(_tally(world, past, 8))
+    key = add_api_key(session, keyring, scopes="stats:read")
+    session.commit()
+    monkeypatch.setattr("service.ops.utcnow", lambda: after)
+    monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
+    asked = f"/api/v1/stats?period=year&from={past[:4]}-01&to={month}"
+
+    def shown() -> int:
+        app.extensions[ANSWERS] = Answers()  # as a new worker
+        body: dict[str, Any] = client.get(asked, headers=bearer(key)).get_json()
+        count: int = body["counts"]["requested"][HOME][past[:4]]
+        return count
+
+    assert _run(app, "purge")[0] == 0
+    before = shown()
+    session.execute(update(Tally).where(Tally.month == past).values(count=9))
+    session.commit()
+    unseen = shown()
+    assert _run(app, "purge")[0] == 0
+    seen = shown()
+
+    assert before == unseen == 8
+    assert seen == 9
+
+
+def _tally(world: World, month: str, count: int) -> Tally:
+    return Tally(
+        month=month,
+        home_municipality=HOME,
+        centre_id=world.centre_a,
+        metric="requested",
+        count=count,
+    )
 
 
 def _refuse_to_compute(*_: object, **__: object) -> None:
@@ -150,7 +262,7 @@ def test_purge_without_statistics_says_so(app: Flask) -> None:
     code, output = _run(app, "purge")
 
     assert code == 0
-    assert "Statistics ready for no year yet; views of the year stored for 1 reach." in output
+    assert "Statistics ready for no year yet; every view of each year stored for 1 reach." in output
 
 
 def test_the_privacy_audit_runs_clean_after_a_day_of_use(

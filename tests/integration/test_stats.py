@@ -19,7 +19,15 @@ from service.booking.actors import SYSTEM, Actor
 from service.booking.clock import LOCAL
 from service.booking.pathway import Decision, decide
 from service.booking.tally import month_of
-from service.models import Centre, Course, SlotKind, SuppressionMarks, Tally, WaitTally
+from service.models import (
+    Centre,
+    Course,
+    SlotKind,
+    StatsPart,
+    SuppressionMarks,
+    Tally,
+    WaitTally,
+)
 from service.stats import report as report_module
 from service.stats import suppression
 from service.stats.export import to_csv
@@ -185,7 +193,7 @@ def test_waiting_times_show_only_from_five_courses(
 
 
 def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
-    session: Session, world: World, now: datetime
+    session: Session, reader: Session, world: World, now: datetime
 ) -> None:
     """A quarter's or a year's median and 90th percentile are those of all its months' waits."""
     waits = {  # month -> (home, days, courses)
@@ -210,7 +218,7 @@ def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
 
     def shown(period: Period, first: str, by: View = "home_municipality") -> dict[str, Any]:
         query = Query(period=period, first=first, last="2024-12", by=by)
-        answer = report(session, SYSTEM, query, horizon="2025-06", now=now)
+        answer = report(reader, SYSTEM, query, horizon="2025-06", now=now)
         return answer["waiting_days"]["request_to_intro"]  # type: ignore[no-any-return]
 
     quarters = shown("quarter", "2024-01")
@@ -230,6 +238,60 @@ def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
         "median": 20,
         "p90": 40,
     }
+
+
+def test_a_range_over_years_is_joined_from_each_years_kept_part(
+    session: Session,
+    reader: Session,
+    world: World,
+    now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A year's columns are computed once and kept; any range that touches the year takes them."""
+    for month, count in {"2022-11": 7, "2023-02": 9, "2023-08": 11, "2024-01": 13}.items():
+        session.add(
+            Tally(
+                month=month,
+                home_municipality="101",
+                centre_id=world.centre_a,
+                metric="requested",
+                count=count,
+            )
+        )
+    session.commit()
+
+    def asked(first: str, last: str = "2024-03") -> dict[str, Any]:
+        query = Query(period="quarter", first=first, last=last, by="home_municipality")
+        return report(reader, SYSTEM, query, horizon="2024-06", now=now)
+
+    computed = asked("2022-11")
+    reader.rollback()  # as the next request: on SQLite a read sees what was there at its start
+    kept = reader.execute(select(StatsPart.through, StatsPart.final).order_by("through")).all()
+    suppression.forget()
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a kept year's tallies read again")
+
+    monkeypatch.setattr(report_module, "_patterns", refuse)
+    again = asked("2022-11")
+    within = asked("2023-01")
+    shorter = asked("2023-04", "2023-12")
+
+    # 2022-Q4 is only partly asked for (from November): no column.
+    assert computed["columns"] == ["2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1"]
+    assert computed["counts"]["requested"]["101"] == {
+        "2023-Q1": 9,
+        "2023-Q2": 0,
+        "2023-Q3": 11,
+        "2023-Q4": 0,
+        "2024-Q1": 13,
+    }
+    # One part a year: those that are over for good, the horizon's year until it is.
+    assert kept == [("2022-12", True), ("2023-12", True), ("2024-06", False)]
+    assert again == computed
+    assert {**within, "from": "2022-11"} == computed
+    assert shorter["columns"] == ["2023-Q2", "2023-Q3", "2023-Q4"]
+    assert shorter["counts"]["requested"]["*"] == {"2023-Q2": 0, "2023-Q3": 11, "2023-Q4": 0}
 
 
 def test_a_report_and_the_daily_preparation_run_with_the_collector_paused(

@@ -428,12 +428,13 @@ def keep_parts(
     One year at a time: ten years of national flows at once would hold
     millions of cells.
     """
-    for year in range(int(first[:4]), int(horizon[:4]) + 1):
+    for number in range(int(first[:4]), int(horizon[:4]) + 1):
+        year = f"{number:04d}"
         query = Query(period=period, first=f"{year}-01", last=min(f"{year}-12", horizon), by=by)
         data = stamp(session, query.first, query.last, horizon=horizon)
         digests = _digests(actor, query, data)
         kept = parts.present(session, digests.values())
-        missing = {year: digest for year, digest in digests.items() if digest not in kept}
+        missing = {one: digest for one, digest in digests.items() if digest not in kept}
         if missing:
             rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
             _compute(session, actor, query, data, missing, rows=rows, total=total, now=now)

@@ -79,7 +79,7 @@ def stamp(session: Session, first: str, last: str, *, horizon: str) -> Data:
     Each year the months touch is stamped whole, up to the horizon: a
     report reads a year's tallies whole, for its suppression pattern.
     """
-    years = [str(year) for year in range(int(first[:4]), int(last[:4]) + 1)]
+    years = [f"{year:04d}" for year in range(int(first[:4]), int(last[:4]) + 1)]
     months = months_between(f"{years[0]}-01", min(f"{years[-1]}-12", horizon))
     kept = select(StatsMonth).where(
         StatsMonth.month >= months[0], StatsMonth.month <= months[-1], StatsMonth.month < horizon

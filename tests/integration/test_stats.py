@@ -467,6 +467,18 @@ def test_bad_stats_queries_are_refused(
     assert response.status_code == 422
 
 
+def test_a_range_of_years_before_any_count_is_answered_with_zeros(
+    client: FlaskClient, world: World, session: Session, national_key: str
+) -> None:
+    """The years 0 to 9: every row is listed, every cell 0, as for any year without data."""
+    _requests(client, world, session, home="101", count=1)
+
+    body = _stats(client, national_key, **{"from": "0000-01", "to": "0009-12", "period": "year"})
+
+    assert body["columns"] == [f"{year:04d}" for year in range(10)]
+    assert set(body["counts"]["requested"]["101"].values()) == {0}
+
+
 def test_every_view_and_reach_shows_a_cell_the_same_way(
     client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring, national_key: str
 ) -> None:

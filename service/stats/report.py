@@ -280,7 +280,7 @@ def report(
     kept = parts.load(session, digests.values())
     missing = {year: digest for year, digest in digests.items() if digest not in kept}
     if missing:
-        kept |= _compute(session, actor, query, data, missing, rows=rows, total=total, now=now)
+        kept |= _kept(session, actor, query, data, missing, rows=rows, total=total, now=now)
     keys = [*(row.key for row in rows), TOTAL]
     taken = [_taken(kept[digest], set(columns)) for digest in digests.values()]
     return {
@@ -347,6 +347,40 @@ def _compute(
     session: Session,
     actor: Actor,
     query: Query,
+    months: Sequence[str],
+    located: Mapping[uuid.UUID, str],
+    *,
+    rows: Sequence[_Row],
+    total: tuple[str, str],
+    now: datetime,
+) -> parts.Part:
+    """Compute the part of the year whose months counted are given, from its tallies."""
+    year = months[0][:4]
+    columns = _columns(months, query.period)
+    patterns = _patterns(session, months, months[-1], located, now=now)
+    cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
+
+    def shown(metric: str) -> dict[str, dict[str, int | str]]:
+        # Each column's pattern is found once, not once per row: by flow a
+        # view has up to 9,604 rows.
+        shows = [(column, patterns[(metric, year)].show) for column in columns]
+        return {
+            key: {column: show((*cell, column)) for column, show in shows}
+            for key, cell in cells.items()
+        }
+
+    return {
+        "counts": {metric: shown(metric) for metric in METRICS},
+        "waiting_days": _waits(
+            session, actor, rows, months, columns, period=query.period, located=located
+        ),
+    }
+
+
+def _kept(
+    session: Session,
+    actor: Actor,
+    query: Query,
     data: Data,
     missing: Mapping[str, bytes],
     *,
@@ -354,41 +388,19 @@ def _compute(
     total: tuple[str, str],
     now: datetime,
 ) -> dict[bytes, parts.Part]:
-    """Compute the parts of the years missing (year: digest), keep them and return them."""
+    """Compute the parts of the years missing (year: digest), keep them and return them.
+
+    One year at a time, each from its own tallies: ten years of national
+    flows at once would hold millions of cells more.
+    """
     through = {year: last for year, last, _ in data.years}
-    months = [month for year in missing for month in months_between(f"{year}-01", through[year])]
-    columns = _columns(months, query.period)
     located = {cid: place for cid, _, place in data.centres}
-    patterns = _patterns(session, months, months[-1], located, now=now)
-    cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
-
-    def shown(metric: str) -> dict[str, dict[str, int | str]]:
-        # Each column's pattern is found once, not once per row: by flow a
-        # view has up to 9,604 rows.
-        shows = [(column, patterns[(metric, column[:4])].show) for column in columns]
-        return {
-            key: {column: show((*cell, column)) for column, show in shows}
-            for key, cell in cells.items()
-        }
-
-    computed: parts.Part = {
-        "counts": {metric: shown(metric) for metric in METRICS},
-        "waiting_days": _waits(
-            session, actor, rows, months, columns, period=query.period, located=located
-        ),
-    }
     made: dict[bytes, parts.Part] = {}
     for year, digest in missing.items():
-        made[digest] = {
-            section: {
-                name: {
-                    key: {column: cell for column, cell in row.items() if column[:4] == year}
-                    for key, row in by_row.items()
-                }
-                for name, by_row in by_name.items()
-            }
-            for section, by_name in computed.items()
-        }
+        months = months_between(f"{year}-01", through[year])
+        made[digest] = _compute(
+            session, actor, query, months, located, rows=rows, total=total, now=now
+        )
         parts.save(session, digest, made[digest], through=through[year], now=now)
     return made
 
@@ -424,17 +436,13 @@ def keep_parts(
     """Keep each year's part of a view, from the year of ``first`` to the horizon's.
 
     Run by the daily purge for every reach it prepares, so that a range of
-    its own is built from kept parts: a year's is computed once, then read.
-    One year at a time: ten years of national flows at once would hold
-    millions of cells.
+    its own is joined from kept parts: a year's is computed once, then read.
     """
-    for number in range(int(first[:4]), int(horizon[:4]) + 1):
-        year = f"{number:04d}"
-        query = Query(period=period, first=f"{year}-01", last=min(f"{year}-12", horizon), by=by)
-        data = stamp(session, query.first, query.last, horizon=horizon)
-        digests = _digests(actor, query, data)
-        kept = parts.present(session, digests.values())
-        missing = {one: digest for one, digest in digests.items() if digest not in kept}
-        if missing:
-            rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
-            _compute(session, actor, query, data, missing, rows=rows, total=total, now=now)
+    query = Query(period=period, first=f"{first[:4]}-01", last=horizon, by=by)
+    data = stamp(session, query.first, query.last, horizon=horizon)
+    digests = _digests(actor, query, data)
+    kept = parts.present(session, digests.values())
+    missing = {year: digest for year, digest in digests.items() if digest not in kept}
+    if missing:
+        rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
+        _kept(session, actor, query, data, missing, rows=rows, total=total, now=now)

@@ -25,10 +25,11 @@ the figures are the app's and the database's and not the HTTP server's)
 - a centre's free intro and closing slots and its groups (every centre in turn);
 - the statistics, GET /api/v1/stats and /stats.csv with a national
   ``stats:read`` key, and the default view with a municipality's and a
-  centre's key: the first request of each (the suppression patterns and
-  every view of the running year for the keys' reaches are in the database,
-  prepared beforehand as the daily purge does, and timed; nothing is in the
-  process yet) apart from the rest;
+  centre's key, and ten years by year, by month and (a municipality's key)
+  by quarter: the first request of each (the suppression patterns, each
+  year's part of every view and every view of the running year for the
+  keys' reaches are in the database, prepared beforehand as the daily purge
+  does, and timed; nothing is in the process yet) apart from the rest;
 
 prints p50 and p99 of each, and EXPLAIN (ANALYZE, BUFFERS) of the statements
 one request of each route sends: a line per statement, and the plan of each
@@ -626,7 +627,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
 
 
 def _prepare(app: Flask, horizon: str) -> None:
-    """Do what the daily purge does, timed, from nothing kept: count the years that are over,
+    """Do what the daily purge does, timed, from nothing kept: count the still months,
     decide every year's suppression, then store every view of every year for each stats
     key's reach; then the same again, as the next day's purge; then forget it all in the
     process.

@@ -97,8 +97,8 @@ class StatsPart(Base):
     """One year's columns of a view within a reach, suppressed, kept to build any range from.
 
     Keyed by a SHA-256 digest of the reach, the view, the period, the year,
-    the last month counted in it (``through``) and the stamp of that year's
-    data and of where the centres are (``service.stats.report``). A report
+    the last month counted in it (``through``), the stamp of that year's
+    data (``service.stats.stamps``) and where the centres are. A report
     over several years joins their parts, so a range of its own costs a few
     reads once each year's part is kept. A year that is over (``final``,
     counted through December) never changes and its part is kept for good;

@@ -6,8 +6,10 @@ reach, its query, its horizon and the stamp of the data it was computed
 from (``report.stamp``): new data give a new stamp, so a kept answer is
 never stale, and an old one simply falls out of the cache. The table
 (``stats_answers``) shares answers between processes; the daily purge
-fills it with every view of the running year ahead of any request and
-deletes those of horizons that have passed (``service.booking.retention``).
+fills it with every view of the running year ahead of any request, keeps
+each year's part of every view for the questions with a range of their own
+(``service.stats.parts``), and deletes what horizons that have passed
+asked for (``service.booking.retention``).
 """
 
 from __future__ import annotations

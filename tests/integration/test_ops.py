@@ -169,13 +169,7 @@ def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A range over years that are over is then built from kept parts and counted months."""
-    month, after = _counted(client, world, session)
-    past = f"{int(month[:4]) - 2}-01"
-    session.add(_tally(world, past, 8))
-    key = add_api_key(session, keyring, scopes="stats:read")
-    session.commit()
-    monkeypatch.setattr("service.ops.utcnow", lambda: after)
-    monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
+    month, past, key = _counted_long_ago(client, world, session, keyring, monkeypatch, "2-01")
 
     assert _run(app, "purge")[0] == 0
     counted = session.scalars(select(StatsMonth.month).order_by(StatsMonth.month)).all()
@@ -216,13 +210,7 @@ def test_a_still_month_changed_all_the_same_is_seen_after_the_next_purge(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A restore or an import that changes a month long over: the next purge counts it again."""
-    month, after = _counted(client, world, session)
-    past = f"{int(month[:4]) - 1}-03"
-    session.add(_tally(world, past, 8))
-    key = add_api_key(session, keyring, scopes="stats:read")
-    session.commit()
-    monkeypatch.setattr("service.ops.utcnow", lambda: after)
-    monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
+    month, past, key = _counted_long_ago(client, world, session, keyring, monkeypatch, "1-03")
     asked = f"/api/v1/stats?period=year&from={past[:4]}-01&to={month}"
 
     def shown() -> int:
@@ -243,14 +231,36 @@ def test_a_still_month_changed_all_the_same_is_seen_after_the_next_purge(
     assert seen == 9
 
 
-def _tally(world: World, month: str, count: int) -> Tally:
-    return Tally(
-        month=month,
-        home_municipality=HOME,
-        centre_id=world.centre_a,
-        metric="requested",
-        count=count,
+def _counted_long_ago(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    monkeypatch: pytest.MonkeyPatch,
+    back: str,
+) -> tuple[str, str, str]:
+    """Count a course this month and 8 requests in a month ``back`` ("years-MM") before it.
+
+    The clocks of the purge and the API are set after this month. Returns
+    this month, the month long over and a national stats key.
+    """
+    month, after = _counted(client, world, session)
+    years, calendar_month = back.split("-")
+    past = f"{int(month[:4]) - int(years)}-{calendar_month}"
+    session.add(
+        Tally(
+            month=past,
+            home_municipality=HOME,
+            centre_id=world.centre_a,
+            metric="requested",
+            count=8,
+        )
     )
+    key = add_api_key(session, keyring, scopes="stats:read")
+    session.commit()
+    monkeypatch.setattr("service.ops.utcnow", lambda: after)
+    monkeypatch.setattr("service.api.stats.utcnow", lambda: after)
+    return month, past, key
 
 
 def _refuse_to_compute(*_: object, **__: object) -> None:

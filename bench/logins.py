@@ -3,7 +3,7 @@
     .venv/bin/python bench/logins.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--workers 2] [--threads 2] [--concurrency 1] [--server-concurrency 1] [--wait-ms 0]
         [--nice 10] [--profile staff] [--flooders 32] [--rate 40] [--seconds 20]
-        [--verify-clients 8 32]
+        [--flood-nice 0] [--verify-clients 8 32]
 
 Makes a scratch PostgreSQL database with staff accounts whose passwords are
 hashed with the production profile (crypto.STAFF_PROFILE, argon2id m=19 MiB,
@@ -33,7 +33,10 @@ bound has to withstand.
    --seconds, while the same probe runs and each worker's resident memory
    is sampled every 50 ms: sign-ins per second, answers by status, the
    probe's p50 and p99, and each worker's peak resident memory (VmHWM)
-   against the bound.
+   against the bound. The flood's clients run on the server's machine, and
+   take its CPU as the server's own load does; --flood-nice gives their
+   threads a lower priority (19: the lowest), for an attacker whose CPU is
+   not the server's, while the probe keeps the normal one.
 """
 
 from __future__ import annotations
@@ -256,6 +259,8 @@ class Flood:
     usernames: list[str]
     # Seconds between one client's attempts; 0 sends the next as soon as one is answered.
     interval: float
+    # The nice value of each client's thread (Linux keeps one per thread).
+    nice: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     times: list[float] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -267,6 +272,7 @@ class Flood:
         Attempts start every ``interval`` seconds; one that is late starts as
         soon as the one before is answered, and none is made up for.
         """
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         with httpx.Client(base_url=self.server.url, timeout=60) as client:
             due = time.perf_counter()
             while not self.stop.is_set():
@@ -298,7 +304,7 @@ def _flood(
 ) -> tuple[Flood, Probed, dict[int, int], float]:
     flooders = args.flooders
     interval = flooders / args.rate if args.rate else 0.0
-    flood = Flood(server, world.usernames, interval)
+    flood = Flood(server, world.usernames, interval, nice=args.flood_nice)
     workers = server.workers()
     peaks = dict.fromkeys(workers, 0)
     sampling = threading.Event()
@@ -352,6 +358,9 @@ def main() -> None:
         "--rate", type=float, default=40, help="sign-in attempts a second in all; 0: no pause"
     )
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument(
+        "--flood-nice", type=int, default=0, help="the flood clients' threads' nice value"
+    )
     parser.add_argument("--verify-clients", type=int, nargs="*", default=[8, 32])
     parser.add_argument("--verify-seconds", type=int, default=15)
     args = parser.parse_args()
@@ -418,6 +427,7 @@ def main() -> None:
                 "PASSWORD_WAIT_MS": args.wait_ms,
                 "PASSWORD_NICE": args.nice,
                 "PASSWORD_PROFILE": args.profile,
+                "flood nice": args.flood_nice,
                 "cpus": os.cpu_count(),
             }
         )

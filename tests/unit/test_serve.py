@@ -47,6 +47,18 @@ def test_what_exists_before_the_workers_fork_is_frozen(monkeypatch: pytest.Monke
     assert frozen_at_start[0] > 10_000  # the app and its imports, not a handful of objects
 
 
+def test_the_mappers_are_configured_before_the_freeze(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolved in the master, the mappers are frozen with the app, not built per worker."""
+    done: list[str] = []
+    monkeypatch.setattr("service.serve.configure_mappers", lambda: done.append("mappers"))
+    monkeypatch.setattr("service.serve.gc.freeze", lambda: done.append("freeze"))
+    monkeypatch.setattr(serve.Server, "run", lambda _: done.append("run"))
+
+    serve.serve(_app(), bind="127.0.0.1:0", workers=1, threads=1)
+
+    assert done == ["mappers", "freeze", "run"]
+
+
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Stand in for gunicorn's run: record whether each worker would bind for itself."""

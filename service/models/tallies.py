@@ -78,7 +78,7 @@ class StatsAnswer(Base):
     """A published statistics answer, encoded, shared by every process of the service.
 
     Keyed by a SHA-256 digest of the key's reach, the query, the horizon and
-    the stamp of the data it was computed from (``service.stats.report.stamp``),
+    the stamp of the data it was computed from (``service.stats.stamps.stamp``),
     so a row is found again only for exactly that question on exactly that
     data. Only what the API publishes, suppressed, is here. The purge deletes
     the answers of horizons that have passed.

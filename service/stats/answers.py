@@ -3,13 +3,14 @@
 A report over ten years of national data takes seconds to read and shape;
 the same answer, asked again, should not. An answer is kept under its
 reach, its query, its horizon and the stamp of the data it was computed
-from (``report.stamp``): new data give a new stamp, so a kept answer is
-never stale, and an old one simply falls out of the cache. The table
-(``stats_answers``) shares answers between processes; the daily purge
-fills it with every view of the running year ahead of any request, keeps
-each year's part of every view for the questions with a range of their own
-(``service.stats.parts``), and deletes what horizons that have passed
-asked for (``service.booking.retention``).
+from (``stamps.stamp``): new data give a new stamp (in a month long
+over, once the purge has counted it again), so a kept answer is not used
+for data it was not computed from, and an old one falls out of the cache.
+The table (``stats_answers``) shares answers between processes; the daily
+purge fills it with every view of the running year ahead of any request,
+keeps each year's part of every view for the questions with a range of
+their own (``service.stats.parts``), and deletes what horizons that have
+passed asked for (``service.booking.retention``).
 """
 
 from __future__ import annotations

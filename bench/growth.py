@@ -69,7 +69,7 @@ from service.booking.tally import month_of
 from service.db import engine_of, make_engine
 from service.models import Centre as CentreRow
 from service.models import StatsAnswer, StatsMonth, StatsPart, SuppressionMarks
-from service.stats import answers, report, stamps, suppression
+from service.stats import answers, report, stamps
 from service.stats.answers import Answers
 
 BIG_TABLES = ("bookings", "slots", "courses", "groups", "group_sessions", "tallies", "wait_tallies")
@@ -640,7 +640,7 @@ def _prepare(app: Flask, horizon: str) -> None:
         for kept in (SuppressionMarks, StatsAnswer, StatsPart, StatsMonth):
             session.execute(delete(kept))
         session.commit()
-        suppression.forget()
+        report.forget()
         for day in ("first purge", "next purge"):
             now = datetime.now(UTC)
             started = time.perf_counter()
@@ -657,7 +657,7 @@ def _prepare(app: Flask, horizon: str) -> None:
                 f"decided {len(years)} years of suppression in {decided - counted:.1f} s, "
                 f"stored every view of each year for {reaches} reaches in {stored - decided:.1f} s"
             )
-    suppression.forget()
+    report.forget()
     app.extensions[stats_api.ANSWERS] = Answers()
 
 

@@ -34,7 +34,7 @@ from service.models import ApiKey, StatsAnswer, Tally
 from service.stats.export import ENCODERS
 from service.stats.kept import FAST, insert_apart, inserts_if_absent
 from service.stats.query import PERIODS, VIEWS, read_query
-from service.stats.report import Query, keep_parts, report
+from service.stats.report import Query, keep_part, report
 from service.stats.stamps import stamp
 
 # Per process. The largest answer, national by flow over eleven months of
@@ -105,7 +105,7 @@ def prepare(session: Session, *, now: datetime) -> int:
     """Store every view of every year, for the country and each reach.
 
     Run by the daily purge once the months that are over are decided. Each
-    year's part of every view and period is kept (``report.keep_parts``),
+    year's part of every view and period is kept (``report.keep_part``),
     so that a question with a range of its own is built from kept parts;
     a year that is over is computed once, and read from then on. The
     running year's views, the questions asked without a range, are stored
@@ -123,13 +123,20 @@ def prepare(session: Session, *, now: datetime) -> int:
         (None, None),
         *((row.municipality_code, row.centre_id) for row in session.execute(keys)),
     }
-    for municipality, centre in reaches:
-        actor = Actor(kind="system", id=None, centre_id=centre, municipality_code=municipality)
-        for period, by in itertools.product(PERIODS, VIEWS):
-            if first is not None:
-                keep_parts(session, actor, period, by, first=first, horizon=horizon, now=now)
-            query = read_query(period=period, first=None, last=None, by=by, horizon=horizon)
-            _prepare_question(session, actor, query, horizon=horizon, now=now)
+    actors = [
+        Actor(kind="system", id=None, centre_id=centre, municipality_code=municipality)
+        for municipality, centre in reaches
+    ]
+    asked = list(itertools.product(PERIODS, VIEWS))
+    # A year at a time, for every reach, view and period: each year's
+    # tallies are read once, not once a part.
+    years = range(int(first[:4]), int(horizon[:4]) + 1) if first is not None else range(0)
+    for number in years:
+        for actor, (period, by) in itertools.product(actors, asked):
+            keep_part(session, actor, period, by, year=f"{number:04d}", horizon=horizon, now=now)
+    for actor, (period, by) in itertools.product(actors, asked):
+        query = read_query(period=period, first=None, last=None, by=by, horizon=horizon)
+        _prepare_question(session, actor, query, horizon=horizon, now=now)
     return len(reaches)
 
 

@@ -13,9 +13,10 @@ is computed once, from that year's tallies, and kept.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from service.booking.actors import Actor
 from service.booking.tally import MEASURES, METRICS
 from service.models import Municipality, Tally
-from service.stats import collector, parts
+from service.stats import collector, parts, suppression
 from service.stats.marks import DatabaseMarks
 from service.stats.stamps import CENTRES, TALLIES, WAITS, Data, stamp
 from service.stats.suppression import (
@@ -335,12 +336,17 @@ def _digests(actor: Actor, query: Query, data: Data) -> dict[str, bytes]:
     so any range that touches the year takes its columns from it. Nor on
     the centres' names, which only label rows: on their places it does.
     """
-    places = tuple(sorted((str(cid), place) for cid, _, place in data.centres))
     asked = (actor.municipality_code, actor.centre_id, query.period, query.by)
-    return {
-        year: parts.digest_of((asked, year, through, counted, places))
-        for year, through, counted in data.years
-    }
+    return {year: parts.digest_of((asked, *key)) for year, key in _year_keys(data).items()}
+
+
+def _year_keys(data: Data) -> dict[str, tuple[object, ...]]:
+    """Return, for each year, what its parts are computed from but the view and reach.
+
+    The year, its last month counted, its stamp and where the centres are.
+    """
+    places = tuple(sorted((str(cid), place) for cid, _, place in data.centres))
+    return {year: (year, through, counted, places) for year, through, counted in data.years}
 
 
 def _compute(
@@ -350,14 +356,13 @@ def _compute(
     months: Sequence[str],
     located: Mapping[uuid.UUID, str],
     *,
+    patterns: Mapping[tuple[str, str], Pattern],
     rows: Sequence[_Row],
     total: tuple[str, str],
-    now: datetime,
 ) -> parts.Part:
-    """Compute the part of the year whose months counted are given, from its tallies."""
+    """Compute the part of the year whose months counted are given, with its patterns."""
     year = months[0][:4]
     columns = _columns(months, query.period)
-    patterns = _patterns(session, months, months[-1], located, now=now)
     cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
 
     def shown(metric: str) -> dict[str, dict[str, int | str]]:
@@ -393,16 +398,58 @@ def _kept(
     One year at a time, each from its own tallies: ten years of national
     flows at once would hold millions of cells more.
     """
-    through = {year: last for year, last, _ in data.years}
     located = {cid: place for cid, _, place in data.centres}
+    keys = _year_keys(data)
     made: dict[bytes, parts.Part] = {}
-    for year, digest in missing.items():
-        months = months_between(f"{year}-01", through[year])
-        made[digest] = _compute(
-            session, actor, query, months, located, rows=rows, total=total, now=now
+    for year, through, _ in data.years:
+        if year not in missing:
+            continue
+        months = months_between(f"{year}-01", through)
+        patterns = _year_patterns(session, keys[year], months, located, now=now)
+        made[missing[year]] = _compute(
+            session, actor, query, months, located, patterns=patterns, rows=rows, total=total
         )
-        parts.save(session, digest, made[digest], through=through[year], now=now)
+        parts.save(session, missing[year], made[missing[year]], through=through, now=now)
     return made
+
+
+# The purge keeps a year's part for every reach, view and period in turn, and
+# each would read and fingerprint all of the year's tallies again to find the
+# year's patterns. The latest years' are kept here under what a part's digest
+# names (the year, its months counted, its stamp, where the centres are), so
+# they serve only the data a part of that digest is computed from. The purge
+# goes a year at a time; the patterns themselves are those ``suppression``
+# keeps in the process anyway.
+_LATEST: dict[Hashable, dict[tuple[str, str], Pattern]] = {}
+_LATEST_SIZE = 2
+_LATEST_LOCK = threading.Lock()
+
+
+def forget() -> None:
+    """Forget every pattern the process keeps, here and in ``suppression``, as a new process."""
+    with _LATEST_LOCK:
+        _LATEST.clear()
+    suppression.forget()
+
+
+def _year_patterns(
+    session: Session,
+    key: Hashable,
+    months: Sequence[str],
+    located: Mapping[uuid.UUID, str],
+    *,
+    now: datetime,
+) -> dict[tuple[str, str], Pattern]:
+    """Return a year's patterns, the months counted given: kept under ``key``, else restored."""
+    with _LATEST_LOCK:
+        patterns = _LATEST.get(key)
+    if patterns is None:
+        patterns = _patterns(session, months, months[-1], located, now=now)
+        with _LATEST_LOCK:
+            if len(_LATEST) >= _LATEST_SIZE:
+                _LATEST.pop(next(iter(_LATEST)))
+            _LATEST[key] = patterns
+    return patterns
 
 
 @collector.paused()
@@ -423,26 +470,26 @@ def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
 
 
 @collector.paused()
-def keep_parts(
+def keep_part(
     session: Session,
     actor: Actor,
     period: Period,
     by: View,
     *,
-    first: str,
+    year: str,
     horizon: str,
     now: datetime,
 ) -> None:
-    """Keep each year's part of a view, from the year of ``first`` to the horizon's.
+    """Keep a year's part of a view within a reach, unless it is kept already.
 
-    Run by the daily purge for every reach it prepares, so that a range of
-    its own is joined from kept parts: a year's is computed once, then read.
+    Run by the daily purge for every year, reach, view and period, a year at
+    a time, so that a range of its own is joined from kept parts: a year's
+    part is computed once, then read.
     """
-    query = Query(period=period, first=f"{first[:4]}-01", last=horizon, by=by)
+    query = Query(period=period, first=f"{year}-01", last=min(f"{year}-12", horizon), by=by)
     data = stamp(session, query.first, query.last, horizon=horizon)
     digests = _digests(actor, query, data)
-    kept = parts.present(session, digests.values())
-    missing = {year: digest for year, digest in digests.items() if digest not in kept}
-    if missing:
-        rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
-        _kept(session, actor, query, data, missing, rows=rows, total=total, now=now)
+    if parts.present(session, digests.values()):
+        return
+    rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
+    _kept(session, actor, query, data, digests, rows=rows, total=total, now=now)

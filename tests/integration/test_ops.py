@@ -28,7 +28,7 @@ from service.models import (
     SuppressionMarks,
     Tally,
 )
-from service.stats import stamps
+from service.stats import report, stamps
 from service.stats.answers import Answers
 from service.stats.suppression import months_between
 from tests.support.calls import approved_course, bearer, start_course
@@ -170,8 +170,17 @@ def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
 ) -> None:
     """A range over years that are over is then built from kept parts and counted months."""
     month, past, key = _counted_long_ago(client, world, session, keyring, monkeypatch, "2-01")
+    restored: list[str] = []
+    restore = report._patterns
+
+    def restoring(session: Session, months: list[str], *args: Any, **kwargs: Any) -> Any:
+        restored.append(f"{months[0]}..{months[-1]}")
+        return restore(session, months, *args, **kwargs)
+
+    monkeypatch.setattr(report, "_patterns", restoring)
 
     assert _run(app, "purge")[0] == 0
+    monkeypatch.setattr(report, "_patterns", restore)
     counted = session.scalars(select(StatsMonth.month).order_by(StatsMonth.month)).all()
     stamp = session.get_one(StatsMonth, past)
     years_over = select(func.count()).where(StatsPart.final, StatsPart.through < month[:4])
@@ -187,6 +196,7 @@ def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
     monkeypatch.setattr(stamps, "_count", counting)
     monkeypatch.setattr("service.stats.report._patterns", _refuse_to_compute)
     app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
+    report.forget()
     asked = f"/api/v1/stats?period=year&from={past}&to={month}"
     answered = client.get(asked, headers=bearer(key))
 
@@ -199,6 +209,10 @@ def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
     assert answered.get_json()["counts"]["requested"][HOME][past[:4]] == 8
     # Only the horizon's month was counted from its rows.
     assert read == [[month]]
+    # The tallies were read once to decide every year, then once a year for
+    # all the parts of both reaches, not once a part.
+    years = [f"{past[:4]}-01..{past[:4]}-12", f"{int(month[:4]) - 1}-01..{int(month[:4]) - 1}-12"]
+    assert restored == [f"{past}..{month}", *years, f"{month[:4]}-01..{month}"]
 
 
 def test_a_still_month_changed_all_the_same_is_seen_after_the_next_purge(

@@ -267,7 +267,7 @@ def test_a_range_over_years_is_joined_from_each_years_kept_part(
     computed = asked("2022-11")
     reader.rollback()  # as the next request: on SQLite a read sees what was there at its start
     kept = reader.execute(select(StatsPart.through, StatsPart.final).order_by("through")).all()
-    suppression.forget()
+    report_module.forget()  # as a new process: no pattern kept in it
 
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("a kept year's tallies read again")

@@ -15,7 +15,6 @@ passed asked for (``service.booking.retention``).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import threading
 import uuid
@@ -25,17 +24,18 @@ from datetime import datetime
 from typing import cast
 
 from cachetools import LRUCache
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from service.booking.actors import Actor
 from service.booking.clock import last_month_over
-from service.models import ApiKey, StatsAnswer, Tally
+from service.models import ApiKey, StatsAnswer
 from service.stats.export import ENCODERS
-from service.stats.kept import FAST, insert_apart, inserts_if_absent
+from service.stats.kept import FAST, digest_of, insert_apart, inserts_if_absent
 from service.stats.query import PERIODS, VIEWS, read_query
 from service.stats.report import Query, keep_part, report
-from service.stats.stamps import stamp
+from service.stats.stamps import first_month, stamp
+from service.stats.suppression import years_between
 
 # Per process. The largest answer, national by flow over eleven months of
 # ten years' data (bench/growth.py), is 16 MB of JSON.
@@ -88,7 +88,7 @@ def answer(
     key = _key(mimetype, actor, query, horizon, data)
     body = kept.get(key) if kept is not None else None
     if body is None:
-        digest = _digest(key)
+        digest = digest_of(key)
         stored = session.scalar(select(StatsAnswer.body).where(StatsAnswer.digest == digest))
         if stored is not None:
             body = zlib.decompress(stored)
@@ -115,7 +115,7 @@ def prepare(session: Session, *, now: datetime) -> int:
     each stats key's.
     """
     horizon = last_month_over(now)
-    first = session.scalar(select(func.min(Tally.month)))
+    first = first_month(session)
     keys = select(ApiKey.municipality_code, ApiKey.centre_id).where(
         ApiKey.revoked_at.is_(None), ApiKey.scopes.contains("stats:read")
     )
@@ -130,10 +130,9 @@ def prepare(session: Session, *, now: datetime) -> int:
     asked = list(itertools.product(PERIODS, VIEWS))
     # A year at a time, for every reach, view and period: each year's
     # tallies are read once, not once a part.
-    years = range(int(first[:4]), int(horizon[:4]) + 1) if first is not None else range(0)
-    for number in years:
+    for year in years_between(first, horizon) if first is not None else []:
         for actor, (period, by) in itertools.product(actors, asked):
-            keep_part(session, actor, period, by, year=f"{number:04d}", horizon=horizon, now=now)
+            keep_part(session, actor, period, by, year=year, horizon=horizon, now=now)
     for actor, (period, by) in itertools.product(actors, asked):
         query = read_query(period=period, first=None, last=None, by=by, horizon=horizon)
         _prepare_question(session, actor, query, horizon=horizon, now=now)
@@ -145,7 +144,7 @@ def _prepare_question(
 ) -> None:
     data = stamp(session, query.first, query.last, horizon=horizon)
     digests = {
-        _digest(_key(mimetype, actor, query, horizon, data)): mimetype for mimetype in ENCODERS
+        digest_of(_key(mimetype, actor, query, horizon, data)): mimetype for mimetype in ENCODERS
     }
     stored = session.scalars(
         select(StatsAnswer.digest).where(StatsAnswer.digest.in_(list(digests)))
@@ -160,11 +159,6 @@ def _prepare_question(
 
 def _key(mimetype: str, actor: Actor, query: Query, horizon: str, data: Hashable) -> Key:
     return (mimetype, actor.municipality_code, actor.centre_id, query, horizon, data)
-
-
-def _digest(key: Key) -> bytes:
-    # The key's text is the same in every process; its digest names the row.
-    return hashlib.sha256(repr(key).encode()).digest()
 
 
 def _store(session: Session, digest: bytes, body: bytes, *, horizon: str, now: datetime) -> None:

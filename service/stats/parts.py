@@ -10,10 +10,9 @@ that touches it without reading its tallies again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -27,11 +26,6 @@ from service.stats.kept import FAST, insert_apart, inserts_if_absent
 Part = dict[str, dict[str, dict[str, dict[str, Any]]]]
 
 _SAVE = inserts_if_absent(cast(Table, StatsPart.__table__))
-
-
-def digest_of(key: Hashable) -> bytes:
-    """Return the digest that names a part: its key's text is the same in every process."""
-    return hashlib.sha256(repr(key).encode()).digest()
 
 
 def load(session: Session, digests: Iterable[bytes]) -> dict[bytes, Part]:

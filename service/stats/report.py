@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 
 from service.booking.actors import Actor
 from service.booking.tally import MEASURES, METRICS
-from service.models import Municipality, Tally
+from service.models import Municipality
 from service.stats import collector, parts, suppression
+from service.stats.kept import digest_of
 from service.stats.marks import DatabaseMarks
-from service.stats.stamps import CENTRES, TALLIES, WAITS, Data, stamp
+from service.stats.stamps import CENTRES, TALLIES, WAITS, Data, first_month, stamp
 from service.stats.suppression import (
     ANY,
     THRESHOLD,
@@ -337,7 +338,7 @@ def _digests(actor: Actor, query: Query, data: Data) -> dict[str, bytes]:
     the centres' names, which only label rows: on their places it does.
     """
     asked = (actor.municipality_code, actor.centre_id, query.period, query.by)
-    return {year: parts.digest_of((asked, *key)) for year, key in _year_keys(data).items()}
+    return {year: digest_of((asked, *key)) for year, key in _year_keys(data).items()}
 
 
 def _year_keys(data: Data) -> dict[str, tuple[object, ...]]:
@@ -460,7 +461,7 @@ def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
     to decide a year, which takes seconds per year of national data. Returns
     the years prepared.
     """
-    first = session.scalar(select(func.min(Tally.month)))
+    first = first_month(session)
     if first is None or first > horizon:
         return []
     months = months_between(first, horizon)

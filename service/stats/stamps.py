@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Centre, StatsMonth, Tally, WaitTally
 from service.models.base import INSERTS
-from service.stats.suppression import months_between
+from service.stats.suppression import months_between, years_between
 
 # The tables, not the mapped classes: tens of thousands of plain rows are
 # read per report, and Core spares them the ORM's loading.
@@ -79,7 +79,7 @@ def stamp(session: Session, first: str, last: str, *, horizon: str) -> Data:
     Each year the months touch is stamped whole, up to the horizon: a
     report reads a year's tallies whole, for its suppression pattern.
     """
-    years = [f"{year:04d}" for year in range(int(first[:4]), int(last[:4]) + 1)]
+    years = years_between(first, last)
     months = months_between(f"{years[0]}-01", min(f"{years[-1]}-12", horizon))
     kept = select(StatsMonth).where(
         StatsMonth.month >= months[0], StatsMonth.month <= months[-1], StatsMonth.month < horizon
@@ -101,6 +101,11 @@ def stamp(session: Session, first: str, last: str, *, horizon: str) -> Data:
     )
 
 
+def first_month(session: Session) -> str | None:
+    """Return the first month with a tally, if any."""
+    return session.scalar(select(func.min(Tally.month)))
+
+
 def count_months(session: Session, *, horizon: str, now: datetime) -> int:
     """Count every month before the horizon's into ``stats_months``; return how many.
 
@@ -109,7 +114,7 @@ def count_months(session: Session, *, horizon: str, now: datetime) -> int:
     again, so that rows changed all the same (a restore, an import) give a
     new stamp.
     """
-    first = session.scalar(select(func.min(Tally.month)))
+    first = first_month(session)
     if first is None or first >= horizon:
         return 0
     months = months_between(first, horizon)[:-1]

@@ -53,6 +53,11 @@ def months_between(first: str, last: str) -> list[str]:
     return months
 
 
+def years_between(first: str, last: str) -> list[str]:
+    """Return every "YYYY" from the year of first to the year of last inclusive."""
+    return [f"{year:04d}" for year in range(int(first[:4]), int(last[:4]) + 1)]
+
+
 def quarter_of(month: str) -> str:
     """Return the quarter column of a month: "2026-05" -> "2026-Q2"."""
     return f"{month[:4]}-Q{(int(month[5:]) - 1) // 3 + 1}"

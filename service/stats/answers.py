@@ -94,7 +94,7 @@ def answer(
             body = zlib.decompress(stored)
         else:
             result = report(session, actor, query, horizon=horizon, now=now, data=data)
-            body = ENCODERS[mimetype](result).encode()
+            body = ENCODERS[mimetype](result)
             _store(session, digest, body, horizon=horizon, now=now)
         if kept is not None:
             kept.put(key, body)
@@ -153,7 +153,7 @@ def _prepare_question(
     if missing:
         result = report(session, actor, query, horizon=horizon, now=now, data=data)
         for digest in missing:
-            body = ENCODERS[digests[digest]](result).encode()
+            body = ENCODERS[digests[digest]](result)
             _store(session, digest, body, horizon=horizon, now=now)
 
 

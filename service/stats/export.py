@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import orjson
 
 # A cell that starts like a formula is run by spreadsheets (CSV injection);
 # such text gets a leading apostrophe, as OWASP advises.
@@ -32,11 +33,19 @@ def to_csv(result: Mapping[str, Any]) -> str:
     return out.getvalue()
 
 
-def to_json(result: Mapping[str, Any]) -> str:
-    """Return a report as compact JSON, its keys sorted, as Flask writes an answer."""
-    return json.dumps(result, sort_keys=True, separators=(",", ":"))
+def to_json(result: Mapping[str, Any]) -> bytes:
+    """Return a report as compact JSON in UTF-8, its keys sorted.
+
+    orjson, not the standard library: a national answer of ten years by
+    month is 2.2 MB, which ``json.dumps`` took 33 ms to write.
+    """
+    return orjson.dumps(result, option=orjson.OPT_SORT_KEYS)
+
+
+def _csv_bytes(result: Mapping[str, Any]) -> bytes:
+    return to_csv(result).encode()
 
 
 JSON = "application/json"
 CSV = "text/csv"
-ENCODERS: dict[str, Callable[[Mapping[str, Any]], str]] = {JSON: to_json, CSV: to_csv}
+ENCODERS: dict[str, Callable[[Mapping[str, Any]], bytes]] = {JSON: to_json, CSV: _csv_bytes}

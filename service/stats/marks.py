@@ -9,11 +9,11 @@ cut short keeps what it had decided.
 
 from __future__ import annotations
 
-import json
 import zlib
 from datetime import datetime
 from typing import cast
 
+import orjson
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ _SAVE = inserts_if_absent(cast(Table, SuppressionMarks.__table__))
 
 def _encode(marks: Marks) -> bytes:
     body = {name: sorted(getattr(marks, name)) for name in ("hidden", "widened", "unproven")}
-    return zlib.compress(json.dumps(body, separators=(",", ":")).encode())
+    return zlib.compress(orjson.dumps(body))
 
 
 def _nodes(rows: list[list[str]]) -> frozenset[Node]:
@@ -34,7 +34,7 @@ def _nodes(rows: list[list[str]]) -> frozenset[Node]:
 
 
 def _decode(body: bytes) -> Marks:
-    parts = json.loads(zlib.decompress(body))
+    parts = orjson.loads(zlib.decompress(body))
     return Marks(_nodes(parts["hidden"]), _nodes(parts["widened"]), _nodes(parts["unproven"]))
 
 

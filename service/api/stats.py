@@ -103,7 +103,9 @@ def stats(query: dict[str, Any]) -> Response:
     Within the key's reach: its centre, its municipality's citizens, or the
     whole country for a national key. Only months that are over are counted,
     and its counts never change once it is over. Defaults: the year of
-    the last month that is over, by month and home municipality.
+    the last month that is over, by month and home municipality. At most
+    ten years at a time, and by flow at most 12 columns (months or
+    quarters).
     """
     _, body = _answer(query, JSON)
     return Response(body, mimetype=JSON)

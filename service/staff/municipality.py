@@ -55,6 +55,7 @@ REFUSALS: dict[type[stats_query.QueryRefused], str] = {
     stats_query.ReversedRange: "Fra-måneden ligger efter til-måneden.",
     stats_query.RangeTooLong: "Højst ti år ad gangen.",
     stats_query.MonthNotOver: "Kun måneder, der er slut, tælles med.",
+    stats_query.FlowTooWide: "Fra bopælskommune til stedets kommune: højst 12 kolonner ad gangen.",
 }
 
 

@@ -9,13 +9,20 @@ from __future__ import annotations
 import re
 
 from service.booking.errors import InvalidInput
-from service.stats.report import Period, Query, View
+from service.stats.report import Period, Query, View, columns_within
 from service.stats.suppression import months_between
 
 PERIODS: tuple[Period, ...] = ("month", "quarter", "year")
 VIEWS: tuple[View, ...] = ("home_municipality", "centre", "flow")
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 LONGEST_RANGE = 120  # months: ten years at a time keeps one report's work bounded
+# By flow, a national view has a row for every pair of home municipality and
+# centre (about 10,000): ten years of it by month would be 160 MB of JSON,
+# and building it held 1.8 GB in the worker. Twelve columns hold every view
+# of a year (and ten years by year), and bound the largest answer to about
+# what the running year's is.
+# (Statistics Denmark bounds its JSON and CSV answers too, by cells.)
+WIDEST_FLOW = 12
 
 _MONTH = re.compile(MONTH_PATTERN)
 
@@ -54,6 +61,12 @@ class RangeTooLong(QueryRefused):
     message = "At most ten years at a time."
 
 
+class FlowTooWide(QueryRefused):
+    """More columns by flow than one answer holds."""
+
+    message = "By flow, at most 12 columns at a time: 12 months or 12 quarters."
+
+
 class MonthNotOver(QueryRefused):
     """The last month asked for is not over yet."""
 
@@ -79,7 +92,8 @@ def read_query(
     """Return the query asked for, with the defaults filled in, or refuse it.
 
     Defaults (for a missing or empty value): by month and home municipality,
-    from January of the horizon's year to the horizon.
+    from January of the horizon's year to the horizon. A view by flow holds
+    at most ``WIDEST_FLOW`` columns.
     """
     period = period or "month"
     by = by or "home_municipality"
@@ -97,4 +111,6 @@ def read_query(
             f"Only months that are over are counted: `to` at most {horizon}.", field="to"
         )
     check_range(first, last)
+    if by == "flow" and len(columns_within(months_between(first, last), period)) > WIDEST_FLOW:
+        raise FlowTooWide(field="to")
     return Query(period=period, first=first, last=last, by=by)

@@ -79,7 +79,7 @@ class _Row:
     cell: tuple[str, str]  # the home and centre parts of the cells of this row
 
 
-def _columns(months: Sequence[str], period: Period) -> list[str]:
+def columns_within(months: Sequence[str], period: Period) -> list[str]:
     """Return the columns of a period that lie wholly within the months asked for."""
     level = {"month": 0, "quarter": 1, "year": 2}[period]
     spans: dict[str, list[str]] = defaultdict(list)
@@ -277,7 +277,7 @@ def report(
     data = data if data is not None else stamp(session, query.first, query.last, horizon=horizon)
     centres = [_Centre(*row) for row in data.centres]
     rows, total = _rows(session, actor, query.by, centres)
-    columns = _columns(months_between(query.first, query.last), query.period)
+    columns = columns_within(months_between(query.first, query.last), query.period)
     digests = _digests(actor, query, data)
     kept = parts.load(session, digests.values())
     missing = {year: digest for year, digest in digests.items() if digest not in kept}
@@ -363,7 +363,7 @@ def _compute(
 ) -> parts.Part:
     """Compute the part of the year whose months counted are given, with its patterns."""
     year = months[0][:4]
-    columns = _columns(months, query.period)
+    columns = columns_within(months, query.period)
     cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
 
     def shown(metric: str) -> dict[str, dict[str, int | str]]:

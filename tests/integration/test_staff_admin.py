@@ -200,6 +200,7 @@ def test_an_administrator_sees_the_national_statistics_with_small_counts_marked(
         ("from=2099-01", "Fra-måneden ligger efter til-måneden."),
         ("to=2099-12", "Kun måneder, der er slut, tælles med."),
         ("from=2000-01&to=2015-01", "Højst ti år ad gangen."),
+        ("by=flow&from=2020-01&to=2021-01", "højst 12 kolonner ad gangen."),
         ("by=name", "Vælg hvordan rækkerne deles op."),
     ],
 )

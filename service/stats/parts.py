@@ -28,12 +28,18 @@ Part = dict[str, dict[str, dict[str, dict[str, Any]]]]
 _SAVE = inserts_if_absent(cast(Table, StatsPart.__table__))
 
 
-def load(session: Session, digests: Iterable[bytes]) -> dict[bytes, Part]:
-    """Return the parts kept under any of the digests, by digest."""
+def load(session: Session, digests: Iterable[bytes]) -> dict[bytes, bytes]:
+    """Return the parts kept under any of the digests, by digest, as kept: see ``decode``."""
     rows = session.execute(
         select(StatsPart.digest, StatsPart.body).where(StatsPart.digest.in_(list(digests)))
     )
-    return {digest: orjson.loads(zlib.decompress(body)) for digest, body in rows}
+    return {row.digest: row.body for row in rows}
+
+
+def decode(body: bytes) -> Part:
+    """Return a part as ``load`` found it kept."""
+    part: Part = orjson.loads(zlib.decompress(body))
+    return part
 
 
 def present(session: Session, digests: Iterable[bytes]) -> set[bytes]:

@@ -279,12 +279,23 @@ def report(
     rows, total = _rows(session, actor, query.by, centres)
     columns = columns_within(months_between(query.first, query.last), query.period)
     digests = _digests(actor, query, data)
-    kept = parts.load(session, digests.values())
-    missing = {year: digest for year, digest in digests.items() if digest not in kept}
+    stored = parts.load(session, digests.values())
+    missing = {year: digest for year, digest in digests.items() if digest not in stored}
+    made = {}
     if missing:
-        kept |= _kept(session, actor, query, data, missing, rows=rows, total=total, now=now)
+        made = _kept(session, actor, query, data, missing, rows=rows, total=total, now=now)
     keys = [*(row.key for row in rows), TOTAL]
-    taken = [_taken(kept[digest], set(columns)) for digest in digests.values()]
+    joined: parts.Part = {
+        "counts": {metric: {key: {} for key in keys} for metric in METRICS},
+        "waiting_days": {measure: {key: {} for key in keys} for measure in MEASURES},
+    }
+    # One year's part at a time, read and let go: ten decoded parts of a
+    # view by flow would hold ten times what the answer does.
+    wanted = set(columns)
+    for digest in digests.values():
+        part = made.pop(digest) if digest in made else parts.decode(stored.pop(digest))
+        _join(joined, part, wanted)
+        del part  # before the next is read
     return {
         "period": query.period,
         "from": query.first,
@@ -293,40 +304,25 @@ def report(
         "threshold": THRESHOLD,
         "columns": columns,
         "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
-        "counts": _joined(taken, "counts", METRICS, keys),
-        "waiting_days": _joined(taken, "waiting_days", MEASURES, keys),
+        **joined,
     }
 
 
-# A year's part, and the columns to take from it when not all of them.
-_Taken = tuple[parts.Part, set[str] | None]
-
-
-def _taken(part: parts.Part, wanted: set[str]) -> _Taken:
-    """Return a part and the columns to take from it, None for all of them.
+def _join(joined: parts.Part, part: parts.Part, wanted: set[str]) -> None:
+    """Add a year's columns that are wanted to each row of the report.
 
     A range that starts or ends within a year, or covers a quarter or a year
-    only partly, takes fewer columns than its first or last part holds.
+    only partly, takes fewer columns than its first or last part holds;
+    every row of a part holds every one of its columns.
     """
     held = part["counts"][METRICS[0]][TOTAL].keys()
-    return part, None if wanted.issuperset(held) else wanted.intersection(held)
-
-
-def _joined(
-    taken: Sequence[_Taken], section: str, names: Sequence[str], keys: Sequence[str]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Return a section of the report, each row's cells taken from the years' parts in turn."""
-    result: dict[str, dict[str, dict[str, Any]]] = {}
-    for name in names:
-        of_years = [(part[section][name], cut) for part, cut in taken]
-        result[name] = {}
-        for key in keys:
-            cells: dict[str, Any] = {}
-            for of_year, cut in of_years:
+    cut = None if wanted.issuperset(held) else [column for column in held if column in wanted]
+    for section, of_section in joined.items():
+        for name, rows in of_section.items():
+            of_year = part[section][name]
+            for key, cells in rows.items():
                 row = of_year[key]
-                cells.update(row if cut is None else {c: row[c] for c in row if c in cut})
-            result[name][key] = cells
-    return result
+                cells.update(row if cut is None else {column: row[column] for column in cut})
 
 
 def _digests(actor: Actor, query: Query, data: Data) -> dict[str, bytes]:

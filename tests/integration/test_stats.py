@@ -6,6 +6,7 @@ import csv
 import gc
 import io
 import uuid
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,8 +29,8 @@ from service.models import (
     Tally,
     WaitTally,
 )
+from service.stats import parts, suppression
 from service.stats import report as report_module
-from service.stats import suppression
 from service.stats.export import to_csv
 from service.stats.report import Period, Query, View, report
 from tests.support.calls import bearer, hold_intro, start_course
@@ -240,6 +241,10 @@ def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
     }
 
 
+class _Watched(dict[str, Any]):
+    """A year's part as read, which a weak reference can tell is let go."""
+
+
 def test_a_range_over_years_is_joined_from_each_years_kept_part(
     session: Session,
     reader: Session,
@@ -247,7 +252,11 @@ def test_a_range_over_years_is_joined_from_each_years_kept_part(
     now: datetime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A year's columns are computed once and kept; any range that touches the year takes them."""
+    """A year's columns are computed once and kept; any range that touches the year takes them.
+
+    The kept years are read one at a time: ten years of a view by flow held
+    at once would take ten times the answer's memory.
+    """
     for month, count in {"2022-11": 7, "2023-02": 9, "2023-08": 11, "2024-01": 13}.items():
         session.add(
             Tally(
@@ -273,7 +282,18 @@ def test_a_range_over_years_is_joined_from_each_years_kept_part(
         raise AssertionError("a kept year's tallies read again")
 
     monkeypatch.setattr(report_module, "_patterns", refuse)
+    decoded: list[weakref.ref[_Watched]] = []
+    decode = parts.decode
+
+    def one_at_a_time(body: bytes) -> parts.Part:
+        assert all(part() is None for part in decoded), "an earlier year's part is still held"
+        part = _Watched(decode(body))
+        decoded.append(weakref.ref(part))
+        return part
+
+    monkeypatch.setattr(parts, "decode", one_at_a_time)
     again = asked("2022-11")
+    read_again = len(decoded)
     within = asked("2023-01")
     shorter = asked("2023-04", "2023-12")
 
@@ -289,6 +309,7 @@ def test_a_range_over_years_is_joined_from_each_years_kept_part(
     # One part a year: those that are over for good, the horizon's year until it is.
     assert kept == [("2022-12", True), ("2023-12", True), ("2024-06", False)]
     assert again == computed
+    assert read_again == 3  # each kept year read, and let go before the next
     assert {**within, "from": "2022-11"} == computed
     assert shorter["columns"] == ["2023-Q2", "2023-Q3", "2023-Q4"]
     assert shorter["counts"]["requested"]["*"] == {"2023-Q2": 0, "2023-Q3": 11, "2023-Q4": 0}

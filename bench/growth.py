@@ -25,17 +25,20 @@ the figures are the app's and the database's and not the HTTP server's)
 - a centre's free intro and closing slots and its groups (every centre in turn);
 - the statistics, GET /api/v1/stats and /stats.csv with a national
   ``stats:read`` key, and the default view with a municipality's and a
-  centre's key, and ten years by year, by month and (a municipality's key)
-  by quarter: the first request of each (the suppression patterns, each
+  centre's key, ten years by year, by month and (a municipality's key)
+  by quarter, and the widest views by flow (twelve months, ten years by
+  year): the first request of each (the suppression patterns, each
   year's part of every view and every view of the running year for the
   keys' reaches are in the database, prepared beforehand as the daily purge
   does, and timed; nothing is in the process yet) apart from the rest;
 
-prints p50 and p99 of each, and EXPLAIN (ANALYZE, BUFFERS) of the statements
-one request of each route sends: a line per statement, and the plan of each
-that took a millisecond or more, with sequential scans on the big tables
-marked. ``--keep`` keeps the database and prints its URL; ``--url`` measures
-such a database again without filling it.
+prints p50 and p99 of each, then the most memory each statistics route's
+first request held (in a second round, as a new worker), and
+EXPLAIN (ANALYZE, BUFFERS) of the statements one request of each route
+sends: a line per statement, and the plan of each that took a millisecond
+or more, with sequential scans on the big tables marked. ``--keep`` keeps
+the database and prints its URL; ``--url`` measures such a database again
+without filling it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import base64
 import os
 import random
 import time
+import tracemalloc
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -78,6 +82,8 @@ GROUP_SESSIONS = 8
 # The routes whose statements are EXPLAINed: the others send the same ones.
 EXPLAINED = ("providers", "free intro slots", "groups of a centre", "stats, national, default")
 CONTRACTS_EACH = 4  # current contracts of a municipality, besides one that ended
+# A route measured: its name, the paths asked in turn, the API key sent.
+Route = tuple[str, list[str], str | None]
 
 
 @dataclass
@@ -576,7 +582,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
         session.commit()
     horizon = last_month_over(datetime.now(UTC))
     ten_years = f"from={_months_back(horizon, 119)}&to={horizon}"
-    routes: list[tuple[str, list[str], str | None]] = [
+    routes: list[Route] = [
         ("providers", [f"/api/v1/municipalities/{c}/providers" for c in codes], None),
         ("free intro slots", [f"/api/v1/centres/{c}/slots?kind=intro" for c in centre_ids], None),
         (
@@ -606,10 +612,24 @@ def _measure(args: argparse.Namespace, url: str) -> None:
             [f"/api/v1/stats?period=quarter&{ten_years}"],
             made["municipality"],
         ),
+        # The widest answers by flow allowed: twelve months over two years,
+        # ten years by year.
+        (
+            "stats, by flow, 12 months",
+            [f"/api/v1/stats?by=flow&from={_months_back(horizon, 11)}&to={horizon}"],
+            made["national"],
+        ),
+        (
+            "stats, by flow, 10 years by year",
+            [f"/api/v1/stats?by=flow&period=year&{ten_years}"],
+            made["national"],
+        ),
     ]
     routes = [route for route in routes if args.only in route[0]]
-    if any(name.startswith("stats") for name, _, _ in routes):
+    statistics = [route for route in routes if route[0].startswith("stats")]
+    if statistics:
         _prepare(app, horizon)
+    prepared = datetime.now(UTC)
     print(f"\n{'route':<36} {'first ms':>9} {'p50 ms':>8} {'p99 ms':>8}  answers")
     for name, paths, key in routes:
         timing = _time(app, name, paths, key, repeats=args.repeats, budget=args.budget)
@@ -618,6 +638,8 @@ def _measure(args: argparse.Namespace, url: str) -> None:
             f" {percentile(timing.times, 0.99):>8.1f}  {dict(timing.statuses)}",
             flush=True,
         )
+    if statistics:
+        _first_memory(app, statistics, since=prepared)
     if not args.no_plans:
         for name, paths, key in routes:
             if name in EXPLAINED:
@@ -659,6 +681,33 @@ def _prepare(app: Flask, horizon: str) -> None:
             )
     report.forget()
     app.extensions[stats_api.ANSWERS] = Answers()
+
+
+def _first_memory(app: Flask, routes: list[Route], *, since: datetime) -> None:
+    """Print the most memory each statistics route's first request held at once.
+
+    As a new worker asks: the answers the routes stored since the purge are
+    deleted (the purge's stay), and the process forgets what it keeps. The
+    peak is of what Python allocated during the request (``tracemalloc``,
+    which slows it, so it is not timed): the answer kept in the process
+    included, what the process held before it not.
+    """
+    with Session(engine_of(app)) as session:
+        session.execute(delete(StatsAnswer).where(StatsAnswer.computed_at >= since))
+        session.commit()
+    print(f"\n{'first request of':<36} {'peak MiB':>9}")
+    for name, paths, key in routes:
+        report.forget()
+        app.extensions[stats_api.ANSWERS] = Answers()
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        client = app.test_client()
+        tracemalloc.start()
+        try:
+            client.get(paths[0], headers=headers)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        print(f"{name:<36} {peak / 2**20:>9.1f}", flush=True)
 
 
 def _months_back(month: str, count: int) -> str:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/logins.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--workers 2] [--threads 2] [--concurrency 1] [--server-concurrency 1] [--wait-ms 0]
-        [--nice 10] [--profile staff] [--flooders 32] [--rate 40] [--seconds 20]
+        [--nice 19] [--profile staff] [--flooders 32] [--rate 40] [--seconds 20]
         [--flood-nice 0] [--verify-clients 8 32]
 
 Makes a scratch PostgreSQL database with staff accounts whose passwords are
@@ -346,7 +346,7 @@ def main() -> None:
         "--server-concurrency", type=int, default=1, help="PASSWORD_SERVER_CONCURRENCY"
     )
     parser.add_argument("--wait-ms", type=int, default=0, help="PASSWORD_WAIT_MS")
-    parser.add_argument("--nice", type=int, default=10, help="PASSWORD_NICE")
+    parser.add_argument("--nice", type=int, default=19, help="PASSWORD_NICE")
     parser.add_argument(
         "--profile",
         choices=sorted(PROFILES),

@@ -115,8 +115,10 @@ VARIABLES: tuple[Variable, ...] = (
     # so by default it does not wait at all.
     Variable("PASSWORD_WAIT_MS", _integer, 0),
     # The nice value (0-19, Linux) of the threads that compute those hashes:
-    # under load every other request of the worker gets the CPU first.
-    Variable("PASSWORD_NICE", _integer, 10),
+    # under load every other request of the worker gets the CPU first. At the
+    # lowest priority a sign-in flood kept the citizens' p99 within twice its
+    # unloaded value in every run (docs/performance.md, "Staff sign-in").
+    Variable("PASSWORD_NICE", _integer, 19),
     # Retention (SPEC P5): days after a course ended, after an unused request,
     # and for the audit trail; `diskret purge` deletes what is older.
     Variable("PURGE_AFTER_DAYS", _integer, 90),

@@ -18,7 +18,7 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 LONGEST_RANGE = 120  # months: ten years at a time keeps one report's work bounded
 # By flow, a national view has a row for every pair of home municipality and
 # centre (about 10,000): ten years of it by month would be 160 MB of JSON,
-# and building it held 1.8 GB in the worker. Twelve columns hold every view
+# and building it took a worker to 1.7 GiB. Twelve columns hold every view
 # of a year (and ten years by year), and bound the largest answer to about
 # what the running year's is.
 # (Statistics Denmark bounds its JSON and CSV answers too, by cells.)

@@ -49,44 +49,36 @@ def test_a_centres_name_is_written_as_itself() -> None:
 NOW = datetime(2031, 2, 1, tzinfo=UTC)
 
 
-def test_a_part_kept_in_the_standard_librarys_json_reads_back_the_same() -> None:
-    """Parts kept before the change, escaped ASCII, still load as what was kept."""
-    part = {"counts": {"requested": {"c": {"2031-01": "x", "2031-02": 7}}}, "waiting_days": {}}
+def _kept_in_json(
+    model: type[StatsPart | SuppressionMarks], body: object, **row: object
+) -> Session:
+    """Return a session on a new database holding a row kept as the standard library wrote it."""
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        session.execute(
-            insert(StatsPart).values(
-                digest=b"d" * 32,
-                through="2031-02",
-                final=False,
-                computed_at=NOW,
-                body=zlib.compress(json.dumps({**part, "name": "Ærø"}).encode()),
-            )
-        )
+    session = Session(engine)
+    compressed = zlib.compress(json.dumps(body).encode())
+    session.execute(insert(model).values(**row, final=True, computed_at=NOW, body=compressed))
+    return session
 
+
+def test_a_part_kept_in_the_standard_librarys_json_reads_back_the_same() -> None:
+    """Parts kept before the change, escaped ASCII, still load as what was kept."""
+    part = {"counts": {"requested": {"c": {"2031-01": "x", "2031-02": 7}}}, "name": "Ærø"}
+
+    with _kept_in_json(StatsPart, part, digest=b"d" * 32, through="2031-02") as session:
         kept = parts.load(session, [b"d" * 32])
 
-        assert parts.decode(kept[b"d" * 32]) == {**part, "name": "Ærø"}
+        assert parts.decode(kept[b"d" * 32]) == part
 
 
 def test_marks_kept_in_the_standard_librarys_json_read_back_the_same() -> None:
     """Suppression marks kept before the change load as the marks they were."""
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
     body = {"hidden": [["901", "c1", "2031-01"]], "widened": [], "unproven": [["*", "c1", "2031"]]}
-    with Session(engine) as session:
-        session.execute(
-            insert(SuppressionMarks).values(
-                fingerprint=b"f" * 32,
-                year="2031",
-                final=True,
-                computed_at=NOW,
-                body=zlib.compress(json.dumps(body).encode()),
-            )
-        )
 
-        assert DatabaseMarks(session, now=NOW).load(b"f" * 32) == Marks(
+    with _kept_in_json(SuppressionMarks, body, fingerprint=b"f" * 32, year="2031") as session:
+        marks = DatabaseMarks(session, now=NOW).load(b"f" * 32)
+
+        assert marks == Marks(
             hidden=frozenset({("901", "c1", "2031-01")}),
             widened=frozenset(),
             unproven=frozenset({("*", "c1", "2031")}),

@@ -426,12 +426,16 @@ class Timing:
     statuses: Counter[int] = field(default_factory=Counter)
 
 
+def _bearer(key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
 def _time(
     app: Flask, name: str, paths: list[str], key: str | None, *, repeats: int, budget: float
 ) -> Timing:
     """Ask a route ``repeats`` times after a first time, or fewer once ``budget`` s are spent."""
     client = app.test_client()
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    headers = _bearer(key)
     timing = Timing(name)
     deadline = time.perf_counter() + budget
     for n in range(repeats + 1):
@@ -458,8 +462,7 @@ def _statements(app: Flask, path: str, key: str | None) -> list[tuple[str, Any]]
     engine = engine_of(app)
     event.listen(engine, "before_cursor_execute", note)
     try:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        app.test_client().get(path, headers=headers)
+        app.test_client().get(path, headers=_bearer(key))
     finally:
         event.remove(engine, "before_cursor_execute", note)
     return [(s, p) for s, p in seen if s.lstrip().upper().startswith("SELECT")]
@@ -679,6 +682,11 @@ def _prepare(app: Flask, horizon: str) -> None:
                 f"decided {len(years)} years of suppression in {decided - counted:.1f} s, "
                 f"stored every view of each year for {reaches} reaches in {stored - decided:.1f} s"
             )
+    _as_a_new_worker(app)
+
+
+def _as_a_new_worker(app: Flask) -> None:
+    """Forget the patterns and answers the process keeps, as a worker that has asked nothing."""
     report.forget()
     app.extensions[stats_api.ANSWERS] = Answers()
 
@@ -697,13 +705,11 @@ def _first_memory(app: Flask, routes: list[Route], *, since: datetime) -> None:
         session.commit()
     print(f"\n{'first request of':<36} {'peak MiB':>9}")
     for name, paths, key in routes:
-        report.forget()
-        app.extensions[stats_api.ANSWERS] = Answers()
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        _as_a_new_worker(app)
         client = app.test_client()
         tracemalloc.start()
         try:
-            client.get(paths[0], headers=headers)
+            client.get(paths[0], headers=_bearer(key))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

@@ -8,7 +8,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Insert, Table, and_, bindparam, delete, insert, select
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Insert,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
@@ -33,7 +45,7 @@ from service.models import (
     SlotKind,
     WebSession,
 )
-from service.models.base import INSERTS
+from service.models.base import InsertOf
 
 TOKEN_PURPOSE = "token"  # noqa: S105 - a digest purpose label, not a secret
 
@@ -76,16 +88,47 @@ _COURSE_COLUMNS = tuple(column.name for column in _COURSES.columns)
 _COURSE_IF_RULES_HOLD = select(
     *(bindparam(column.name, type_=column.type) for column in _COURSES.columns)
 ).where(_RULES_HOLD)
-_INSERT_COURSE: dict[str, Insert] = {
-    dialect: insert_of(_COURSES)
-    .from_select(_COURSE_COLUMNS, _COURSE_IF_RULES_HOLD)
-    .on_conflict_do_nothing(index_elements=[_COURSES.c.reference])
-    .returning(_COURSES.c.id)
-    for dialect, insert_of in INSERTS.items()
-}
 _BOOKINGS = cast(Table, Booking.__table__)
 _BOOKING_COLUMNS = tuple(column.name for column in _BOOKINGS.columns)
 _INSERT_BOOKING = insert(_BOOKINGS)
+# The booking's parameters in the one statement below, apart from the course's.
+_BOOKING_PREFIX = "booking_"
+
+
+def _course_if_rules_hold(insert_of: InsertOf) -> Insert:
+    return (
+        insert_of(_COURSES)
+        .from_select(_COURSE_COLUMNS, _COURSE_IF_RULES_HOLD)
+        .on_conflict_do_nothing(index_elements=[_COURSES.c.reference])
+        .returning(_COURSES.c.id)
+    )
+
+
+def _course_and_booking() -> Select[tuple[uuid.UUID]]:
+    """The course and its intro booking as one PostgreSQL statement.
+
+    The booking is written from the course's RETURNING, as a data-modifying
+    CTE, so where a rule says no neither is. The count stays a statement of
+    its own, the last before COMMIT: every booking of a month counts on one
+    row, and here its lock would be held through the statement's foreign
+    key checks too (docs/performance.md).
+    """
+    course = _course_if_rules_hold(postgresql.insert).cte("new_course")
+    booking = select(
+        *(
+            course.c.id
+            if name == "course_id"
+            else bindparam(_BOOKING_PREFIX + name, type_=column.type)
+            for name, column in _BOOKINGS.columns.items()
+        )
+    )
+    booked = insert(_BOOKINGS).from_select(_BOOKING_COLUMNS, booking).cte("new_booking")
+    return select(course.c.id).add_cte(booked)
+
+
+_COURSE_AND_BOOKING = _course_and_booking()
+# SQLite has no data-modifying CTEs: there the booking follows apart.
+_COURSE_ALONE = _course_if_rules_hold(sqlite.insert)
 # 40 random bits: among a million courses a draw clashes about once in a million.
 _REFERENCE_DRAWS = 5
 
@@ -113,19 +156,30 @@ def _refuse_broken_rule(session: Session, parameters: dict[str, Any]) -> None:
     )
 
 
-def _insert(session: Session, course: Course, booking: Booking, rules: dict[str, Any]) -> None:
-    """Insert the course where every rule holds, under a fresh reference, then its booking."""
-    insert_course = _INSERT_COURSE[session.get_bind().dialect.name]
+def _insert_course(
+    session: Session, statement: Executable, course: Course, parameters: dict[str, Any]
+) -> None:
+    """Run ``statement`` under fresh references until it inserts the course or a rule says no."""
     for _ in range(_REFERENCE_DRAWS):
         course.reference = crypto.generate_reference()
-        parameters = _row(course, _COURSE_COLUMNS) | rules
-        if session.scalar(insert_course, parameters) is not None:
-            break
+        drawn = _row(course, _COURSE_COLUMNS) | parameters
+        if session.scalar(statement, drawn) is not None:
+            return
         # Nothing was inserted: a rule said no, or the reference was taken.
-        _refuse_broken_rule(session, parameters)
+        _refuse_broken_rule(session, drawn)
+    raise RuntimeError("no free course reference was drawn")
+
+
+def _insert(session: Session, course: Course, booking: Booking, rules: dict[str, Any]) -> None:
+    """Insert the course where every rule holds, under a fresh reference, and its booking."""
+    if session.get_bind().dialect.name == "postgresql":
+        booked = {
+            _BOOKING_PREFIX + name: value for name, value in _row(booking, _BOOKING_COLUMNS).items()
+        }
+        _insert_course(session, _COURSE_AND_BOOKING, course, rules | booked)
     else:
-        raise RuntimeError("no free course reference was drawn")
-    session.execute(_INSERT_BOOKING, _row(booking, _BOOKING_COLUMNS))
+        _insert_course(session, _COURSE_ALONE, course, rules)
+        session.execute(_INSERT_BOOKING, _row(booking, _BOOKING_COLUMNS))
     # The rows are in; the objects join the session as if just loaded, every
     # attribute known, so neither the flush nor the answer asks again.
     make_transient_to_detached(course)

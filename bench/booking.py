@@ -8,8 +8,11 @@ Makes a scratch database with one centre and many free intro slots, serves
 the app with `diskret serve` (gunicorn), and drives POST /api/v1/courses
 (a new course and its intro booking, every rule included) with wrk from
 loopback, each request booking a different slot. Then runs the same
-transaction as SQL under pgbench at 32 clients, and prints bookings per
-second, p50 and p99 for each, and the ratio. Needs wrk and pgbench.
+transaction as SQL under pgbench at 32 clients, twice: once with each rule
+and write a statement of its own, once as the service sends it on
+PostgreSQL (the locking read, one statement for the rules, the course and
+its booking, then the count). Prints bookings per second, p50 and p99
+for each, and the ratio of the service to each. Needs wrk and pgbench.
 
 First it books one slot in-process and prints the statements that booking
 sent. With --redis-url the rate limits count in Redis, as in production
@@ -87,7 +90,9 @@ function request()
   return wrk.format("POST", "/api/v1/courses", {["Content-Type"] = "application/json"}, body)
 end
 """
-PGBENCH = """
+# The same work under pgbench: each rule and write a statement of its own, and
+# as the service sends it on PostgreSQL.
+PGBENCH_APART = """
 BEGIN;
 SELECT s.id AS slot FROM slots s JOIN bench_slots b ON b.id = s.id
   WHERE b.n = (SELECT nextval('bench_seq')) FOR UPDATE OF s \\gset
@@ -108,6 +113,37 @@ INSERT INTO tallies (month, home_municipality, centre_id, metric, count)
   DO UPDATE SET count = tallies.count + 1;
 COMMIT;
 """
+PGBENCH_AS_SENT = """
+BEGIN;
+SELECT s.id AS slot, s.starts_at AS starts FROM slots s JOIN bench_slots b ON b.id = s.id
+  WHERE b.n = (SELECT nextval('bench_seq')) FOR UPDATE OF s \\gset
+WITH new_course AS (
+  INSERT INTO courses (id, reference, token_digest, token_key_version, centre_id,
+    home_municipality, language, status, requested_at)
+  SELECT gen_random_uuid(), substr(md5(random()::text), 1, 9),
+    decode(md5(random()::text) || md5(random()::text), 'hex'), 1, :centre::uuid, '101', 'da',
+    'requested', now()
+  WHERE EXISTS (SELECT FROM municipalities WHERE code = '101')
+    AND NOT EXISTS (SELECT FROM bookings WHERE slot_id = :slot::uuid
+      AND status IN ('booked', 'attended', 'no_show'))
+    AND EXISTS (SELECT FROM contracts WHERE municipality_code = '101'
+      AND centre_id = :centre::uuid AND valid_from <= current_date
+      AND (valid_to IS NULL OR valid_to >= current_date))
+    AND EXISTS (SELECT FROM contracts WHERE municipality_code = '101'
+      AND centre_id = :centre::uuid AND valid_from <= :starts::date
+      AND (valid_to IS NULL OR valid_to >= :starts::date))
+  ON CONFLICT (reference) DO NOTHING
+  RETURNING id
+)
+INSERT INTO bookings (id, course_id, kind, slot_id, status, created_at)
+  SELECT gen_random_uuid(), id, 'intro', :slot::uuid, 'booked', now() FROM new_course;
+INSERT INTO tallies (month, home_municipality, centre_id, metric, count)
+  VALUES (to_char(now(), 'YYYY-MM'), '101', :centre, 'requested', 1)
+  ON CONFLICT (month, home_municipality, centre_id, metric)
+  DO UPDATE SET count = tallies.count + 1;
+COMMIT;
+"""
+PGBENCH = {"pgbench, apart": PGBENCH_APART, "pgbench, as sent": PGBENCH_AS_SENT}
 
 
 # Where a booking's Python time goes, as frames to look for in py-spy's stacks;
@@ -416,11 +452,10 @@ def _shares(stacks: Path) -> list[tuple[str, float]]:
 
 def _pgbench(
     url: str, centre: uuid.UUID, *, clients: int, seconds: int, folder: Path
-) -> dict[str, float]:
+) -> dict[str, dict[str, float]]:
+    """Run each pgbench script from every slot free again; return its figures by name."""
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DELETE FROM bookings"))
-        connection.execute(text("DELETE FROM courses"))
         connection.execute(
             text("CREATE TABLE bench_slots (n bigint PRIMARY KEY, id uuid NOT NULL)")
         )
@@ -428,9 +463,24 @@ def _pgbench(
             text("INSERT INTO bench_slots SELECT row_number() OVER (), id FROM slots")
         )
         connection.execute(text("CREATE SEQUENCE bench_seq"))
+    results = {}
+    for number, (name, sql) in enumerate(PGBENCH.items()):
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM bookings"))
+            connection.execute(text("DELETE FROM courses"))
+            connection.execute(text("ALTER SEQUENCE bench_seq RESTART"))
+        script = folder / f"booking-{number}.sql"
+        script.write_text(sql, encoding="utf-8")
+        results[f"{name}, {clients} clients"] = _pgbench_run(
+            url, centre, script, clients=clients, seconds=seconds, logs=folder / f"pgbench-{number}"
+        )
     engine.dispose()
-    script = folder / "booking.sql"
-    script.write_text(PGBENCH, encoding="utf-8")
+    return results
+
+
+def _pgbench_run(
+    url: str, centre: uuid.UUID, script: Path, *, clients: int, seconds: int, logs: Path
+) -> dict[str, float]:
     parsed = make_url(url)
     finished = subprocess.run(
         [
@@ -457,7 +507,7 @@ def _pgbench(
             parsed.username or "postgres",
             "-l",
             "--log-prefix",
-            str(folder / "pgbench"),
+            str(logs),
             parsed.database or "",
         ],
         capture_output=True,
@@ -470,7 +520,7 @@ def _pgbench(
     rate = float(re.search(r"tps = ([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latencies = sorted(
         int(line.split()[2]) / 1000
-        for log in folder.glob("pgbench*")
+        for log in logs.parent.glob(logs.name + ".*")
         for line in log.read_text().splitlines()
     )
     return {
@@ -605,8 +655,9 @@ def _report(
         print(f"  {line}")
     service = results.get("service, 32 clients")
     if service:
-        ratio = service["rate"] / results["pgbench, 32 clients"]["rate"]
-        print(f"ratio of the service to pgbench at 32 clients: {ratio:.3f}")
+        for name in PGBENCH:
+            ratio = service["rate"] / results[f"{name}, 32 clients"]["rate"]
+            print(f"ratio of the service to {name} at 32 clients: {ratio:.3f}")
     print(json.dumps({"workers": args.workers, "threads": args.threads, "cpus": os.cpu_count()}))
 
 
@@ -635,9 +686,7 @@ def main() -> None:
         statements = _statements(url, centre, ids.pop())
         with gc_watched() as (watch, collections):
             results = _drive(args, url, centre, ids, folder, watch=watch)
-        results["pgbench, 32 clients"] = _pgbench(
-            url, centre, clients=32, seconds=args.seconds, folder=folder
-        )
+        results |= _pgbench(url, centre, clients=32, seconds=args.seconds, folder=folder)
         troubles = _troubles(folder / "server.log")
     finally:
         _drop(args.admin_url, url)

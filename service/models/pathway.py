@@ -135,9 +135,16 @@ class Booking(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    # Indexed whatever the status: a course's bookings are read on every
+    # request of its code and deleted with it, and a slot's are read before
+    # it is removed. The partial unique indexes serve only their statuses,
+    # and a prepared statement's generic plan not even those
+    # (tests/integration/test_query_plans.py).
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[BookingKind] = mapped_column(enum_column(BookingKind))
-    slot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("slots.id"))
+    slot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("slots.id"), index=True)
     group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("groups.id"))
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
     queue_no: Mapped[int | None]

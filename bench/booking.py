@@ -24,8 +24,10 @@ and the longest pause of each generation (a collection holds the GIL).
 
 Each run also prints how many of wrk's connections each worker held (a
 worker serves every request of a connection it accepted, so the split
-decides how long each queue is), and any answer other than 201 Created by
-status, with the server's log lines about errors and refusals.
+decides how long each queue is), the time its bookings spent in the app
+by the request log (wrk's latency less the wait for a thread), and any
+answer other than 201 Created by status, with the server's log lines about
+errors and refusals.
 """
 
 from __future__ import annotations
@@ -577,7 +579,9 @@ def _drive(
                 min(2, seconds / 2), _count_connections, args=(split, server.pid, port)
             )
             sample.start()
+            started = time.time()
             figures = _wrk(port, clients, seconds, script)
+            figures.update({"from": started, "to": time.time()})
             sample.join()
             figures.update({f"connections {n}": float(held) for n, held in enumerate(split)})
             app, db = processes()
@@ -599,6 +603,26 @@ def _drive(
     return results
 
 
+def _time_in_app(log: Path, results: dict[str, dict[str, float]]) -> None:
+    """Add each run's p50, p99 and longest time spent in the app, from the request log.
+
+    wrk's latency adds the wait for a thread (32 connections share four) to
+    this; a longest time far above the p99 is a moment when every request in
+    the app waited at once.
+    """
+    finished = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        record = json.loads(line) if line.startswith("{") else {}
+        if record.get("path") == "/api/v1/courses":
+            at = datetime.fromisoformat(record["time"]).timestamp()
+            finished.append((at, float(record["duration_ms"])))
+    for row in results.values():
+        times = sorted(ms for at, ms in finished if row["from"] <= at <= row["to"])
+        if times:
+            row["app_p50"], row["app_p99"] = times[len(times) // 2], times[int(len(times) * 0.99)]
+            row["app_max"] = times[-1]
+
+
 def _troubles(log: Path) -> list[str]:
     """Return the server's log lines about an error or a refusal (none carries personal data)."""
     troubles = []
@@ -614,6 +638,25 @@ def _troubles(log: Path) -> list[str]:
         ):
             troubles.append(line)
     return troubles
+
+
+def _details(row: dict[str, float]) -> list[str]:
+    """Return what else a run of the service showed, a line each."""
+    lines = []
+    split = [f"{count:.0f}" for key, count in row.items() if key.startswith("connections ")]
+    if split:
+        lines.append(f"client connections held by each worker: {' / '.join(split)}")
+    if "app_p99" in row:
+        lines.append(
+            f"time in the app (request log): p50 {row['app_p50']:.1f} ms,"
+            f" p99 {row['app_p99']:.1f} ms, longest {row['app_max']:.1f} ms"
+        )
+    lines += [
+        f"answered {count:.0f} times with {key}"
+        for key, count in row.items()
+        if key.startswith("status ")
+    ]
+    return lines
 
 
 def _report(
@@ -639,12 +682,8 @@ def _report(
         figures = f"{row['rate']:>11.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
         cpu = f" {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}" if "app_ms" in row else ""
         print(f"{name:<24} {figures} {row['non_2xx']:>8.0f}{cpu}")
-        split = [f"{count:.0f}" for key, count in row.items() if key.startswith("connections ")]
-        if split:
-            print(f"  client connections held by each worker: {' / '.join(split)}")
-        for key, count in row.items():
-            if key.startswith("status "):
-                print(f"  answered {count:.0f} times with {key}")
+        for line in _details(row):
+            print(f"  {line}")
     if troubles:
         print(f"the server logged {len(troubles)} errors or refusals; the last ten:")
         for line in troubles[-10:]:
@@ -686,6 +725,7 @@ def main() -> None:
         statements = _statements(url, centre, ids.pop())
         with gc_watched() as (watch, collections):
             results = _drive(args, url, centre, ids, folder, watch=watch)
+        _time_in_app(folder / "server.log", results)
         results |= _pgbench(url, centre, clients=32, seconds=args.seconds, folder=folder)
         troubles = _troubles(folder / "server.log")
     finally:

@@ -1,8 +1,8 @@
 """What a citizen's requests ask of ``bookings`` is answered from an index in every plan.
 
-psycopg prepares a statement on its fifth execution on a connection, and
-PostgreSQL may then keep one generic plan for it, made without the values
-of its parameters. A condition that only the values make fit a partial
+psycopg prepares a statement once a connection has run it five times,
+and five runs later PostgreSQL may keep one generic plan for it, made
+without the values of its parameters. A condition that only the values make fit a partial
 index (``status IN (%s, ...)``) then fits none, and without an index of
 its own the plan reads all of ``bookings``: at ten years of national data
 a million rows a request. These tests record the statements the requests

@@ -43,8 +43,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from harness import gc_watched, start_serving
@@ -603,6 +605,16 @@ def _drive(
     return results
 
 
+def _records(log: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield each line of the server's JSON log with its record, empty if it is not JSON."""
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = {}
+        yield line, record if isinstance(record, dict) else {}
+
+
 def _time_in_app(log: Path, results: dict[str, dict[str, float]]) -> None:
     """Add each run's p50, p99 and longest time spent in the app, from the request log.
 
@@ -611,8 +623,7 @@ def _time_in_app(log: Path, results: dict[str, dict[str, float]]) -> None:
     the app waited at once.
     """
     finished = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        record = json.loads(line) if line.startswith("{") else {}
+    for _, record in _records(log):
         if record.get("path") == "/api/v1/courses":
             at = datetime.fromisoformat(record["time"]).timestamp()
             finished.append((at, float(record["duration_ms"])))
@@ -625,19 +636,13 @@ def _time_in_app(log: Path, results: dict[str, dict[str, float]]) -> None:
 
 def _troubles(log: Path) -> list[str]:
     """Return the server's log lines about an error or a refusal (none carries personal data)."""
-    troubles = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            troubles.append(line)
-            continue
-        if (
-            record.get("level") in {"WARNING", "ERROR", "CRITICAL"}
-            or record.get("status", 0) >= 400
-        ):
-            troubles.append(line)
-    return troubles
+    return [
+        line
+        for line, record in _records(log)
+        if not record
+        or record.get("level") in {"WARNING", "ERROR", "CRITICAL"}
+        or record.get("status", 0) >= 400
+    ]
 
 
 def _details(row: dict[str, float]) -> list[str]:

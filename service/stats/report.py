@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from cachetools import LRUCache
 from sqlalchemy import (
     ColumnElement,
     String,
@@ -417,8 +418,7 @@ def _kept(
 # they serve only the data a part of that digest is computed from. The purge
 # goes a year at a time; the patterns themselves are those ``suppression``
 # keeps in the process anyway.
-_LATEST: dict[Hashable, dict[tuple[str, str], Pattern]] = {}
-_LATEST_SIZE = 2
+_LATEST: LRUCache[Hashable, dict[tuple[str, str], Pattern]] = LRUCache(maxsize=2)
 _LATEST_LOCK = threading.Lock()
 
 
@@ -443,8 +443,6 @@ def _year_patterns(
     if patterns is None:
         patterns = _patterns(session, months, months[-1], located, now=now)
         with _LATEST_LOCK:
-            if len(_LATEST) >= _LATEST_SIZE:
-                _LATEST.pop(next(iter(_LATEST)))
             _LATEST[key] = patterns
     return patterns
 

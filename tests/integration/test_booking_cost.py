@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import crypto
 from service.models import Booking, Course, Tally
 from tests.support.calls import start_course
+from tests.support.sql import Sent, sent_to
 from tests.support.world import ELSEWHERE, HOME, World
 
 UNKNOWN_MUNICIPALITY = "999"  # Three digits, as the schema asks, but no municipality has it.
@@ -38,17 +39,19 @@ def _request(world: World, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """Yield the SQL the app sends from now on, transaction control left out."""
-    sent: list[str] = []
+def sent(engine: Engine) -> Iterator[list[Sent]]:
+    """Yield what the app sends to the database from now on."""
+    with sent_to(engine) as sent:
+        yield sent
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if statement.split(maxsplit=1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
-            sent.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine, "before_cursor_execute", record)
+def _statements(sent: list[Sent]) -> list[str]:
+    """Return the SQL sent, transaction control left out, on one line each."""
+    return [
+        " ".join(statement.split())
+        for statement, _ in sent
+        if statement.split(maxsplit=1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}
+    ]
 
 
 def _written(session: Session) -> tuple[int | None, ...]:
@@ -67,12 +70,13 @@ def _written(session: Session) -> tuple[int | None, ...]:
 
 
 def test_a_new_course_sends_a_locking_read_and_its_writes_and_reads_nothing_again(
-    client: FlaskClient, world: World, statements: list[str], engine: Engine
+    client: FlaskClient, world: World, sent: list[Sent], engine: Engine
 ) -> None:
     """The rules ride on the course's insert (with its booking, on PostgreSQL), then the count."""
 
     response = client.post("/api/v1/courses", json=_request(world))
 
+    statements = _statements(sent)
     assert response.status_code == 201
     assert "FROM slots JOIN centres" in statements[0]
     writes = statements[1:]

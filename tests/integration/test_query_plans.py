@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, text
 
 from tests.support.calls import bearer, start_course
+from tests.support.sql import Sent, sent_to
 from tests.support.world import World
 
 _NAMED = re.compile(r"%\((\w+)\)s")
@@ -37,7 +38,6 @@ _TYPES: dict[type, str] = {
     bool: "boolean",
     int: "bigint",
 }
-Sent = tuple[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +48,9 @@ def database_url(postgres_url: str) -> str:
 
 @pytest.fixture
 def sent(engine: Engine) -> Iterator[list[Sent]]:
-    """Yield the statements that read or write ``bookings``, with their parameters."""
-    recorded: list[Sent] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        if "bookings" in statement and isinstance(parameters, dict):
-            recorded.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield recorded
-    event.remove(engine, "before_cursor_execute", record)
+    """Yield what the app sends to the database from now on, with its parameters."""
+    with sent_to(engine) as sent:
+        yield sent
 
 
 def _generic_plan(
@@ -109,7 +102,11 @@ def test_booking_reads_bookings_through_an_index_in_every_plan(
     centre = world.centre_a
     assert client.get(f"/api/v1/centres/{centre}/slots?kind=intro").status_code == 200
     assert client.get(f"/api/v1/centres/{centre}/groups").status_code == 200
-    reads = [(statement, values) for statement, values in sent if "FROM bookings" in statement]
+    reads = [
+        (statement, values)
+        for statement, values in sent
+        if "FROM bookings" in statement and isinstance(values, dict)
+    ]
     assert len(reads) >= 4
 
     with engine.connect() as connection:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/booking.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--clients 8 32 128] [--seconds 15] [--workers 2] [--threads 2]
-        [--redis-url redis://127.0.0.1:6379/14] [--profile stacks.txt]
+        [--redis-url redis://127.0.0.1:6379/14] [--profile stacks.txt] [--homes one|all]
 
 Makes a scratch database with one centre and many free intro slots, serves
 the app with `diskret serve` (gunicorn), and drives POST /api/v1/courses
@@ -21,6 +21,12 @@ samples one worker during the 32-client run (the thread holding the GIL:
 where the Python CPU goes), writes the stacks to the file and prints the
 share of the main costs. Last, how many garbage collections each worker ran
 and the longest pause of each generation (a collection holds the GIL).
+
+Every booking comes from one home municipality (101) by default, so each
+one adds to the same row of the statistics' tally, and a booking waits for
+the one before it to commit; with --homes all they come from all 98 in
+turn, each contracting the centre, as real bookings spread. The service and
+pgbench run the same shape.
 
 Each run also prints how many of wrk's connections each worker held (a
 worker serves every request of a connection it accepted, so the split
@@ -50,7 +56,7 @@ from typing import Any
 
 import httpx
 from harness import gc_watched, start_serving
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -58,7 +64,7 @@ import crypto
 from service import create_app, migrate
 from service.booking.directory import load_municipalities
 from service.db import engine_of, make_engine
-from service.models import Centre, Contract, Slot, SlotKind
+from service.models import Centre, Contract, Municipality, Slot, SlotKind
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = """
@@ -73,6 +79,7 @@ function setup(thread)
 end
 function init(args)
   counter = offset
+  homes = {%(homes)s}
   step = %(threads)d
   answered = {}
 end
@@ -89,51 +96,58 @@ end
 function request()
   counter = counter + step
   local id = ids[(counter %% #ids) + 1]
-  local body = '{"home_municipality":"101","centre_id":"%(centre)s",'
+  local home = homes[(counter %% #homes) + 1]
+  local body = '{"home_municipality":"' .. home .. '","centre_id":"%(centre)s",'
     .. '"intro_slot_id":"' .. id .. '","confirm_adult":true}'
   return wrk.format("POST", "/api/v1/courses", {["Content-Type"] = "application/json"}, body)
 end
 """
 # The same work under pgbench: each rule and write a statement of its own, and
-# as the service sends it on PostgreSQL.
+# as the service sends it on PostgreSQL. The home municipality is drawn from
+# those of the run, read in the locking read (the service has it from the
+# request) and from there on a parameter, as the service sends it.
 PGBENCH_APART = """
+\\set m random(1, :homes)
 BEGIN;
-SELECT s.id AS slot FROM slots s JOIN bench_slots b ON b.id = s.id
+SELECT s.id AS slot, (SELECT code FROM bench_homes WHERE n = :m) AS home
+  FROM slots s JOIN bench_slots b ON b.id = s.id
   WHERE b.n = (SELECT nextval('bench_seq')) FOR UPDATE OF s \\gset
 SELECT count(*) AS held FROM bookings
   WHERE slot_id = :slot AND status IN ('booked', 'attended', 'no_show') \\gset
 SELECT count(*) AS contracted FROM contracts
-  WHERE municipality_code = '101' AND centre_id = :centre \\gset
+  WHERE municipality_code = :home AND centre_id = :centre \\gset
 INSERT INTO courses (id, reference, token_digest, token_key_version, centre_id,
   home_municipality, language, status, requested_at)
   VALUES (gen_random_uuid(), substr(md5(random()::text), 1, 9),
-  decode(md5(random()::text) || md5(random()::text), 'hex'), 1, :centre, '101', 'da',
+  decode(md5(random()::text) || md5(random()::text), 'hex'), 1, :centre, :home, 'da',
   'requested', now()) RETURNING id AS course \\gset
 INSERT INTO bookings (id, course_id, kind, slot_id, status, created_at)
   VALUES (gen_random_uuid(), :course, 'intro', :slot, 'booked', now());
 INSERT INTO tallies (month, home_municipality, centre_id, metric, count)
-  VALUES (to_char(now(), 'YYYY-MM'), '101', :centre, 'requested', 1)
+  VALUES (to_char(now(), 'YYYY-MM'), :home, :centre, 'requested', 1)
   ON CONFLICT (month, home_municipality, centre_id, metric)
   DO UPDATE SET count = tallies.count + 1;
 COMMIT;
 """
 PGBENCH_AS_SENT = """
+\\set m random(1, :homes)
 BEGIN;
-SELECT s.id AS slot, s.starts_at AS starts FROM slots s JOIN bench_slots b ON b.id = s.id
+SELECT s.id AS slot, s.starts_at AS starts, (SELECT code FROM bench_homes WHERE n = :m) AS home
+  FROM slots s JOIN bench_slots b ON b.id = s.id
   WHERE b.n = (SELECT nextval('bench_seq')) FOR UPDATE OF s \\gset
 WITH new_course AS (
   INSERT INTO courses (id, reference, token_digest, token_key_version, centre_id,
     home_municipality, language, status, requested_at)
   SELECT gen_random_uuid(), substr(md5(random()::text), 1, 9),
-    decode(md5(random()::text) || md5(random()::text), 'hex'), 1, :centre::uuid, '101', 'da',
-    'requested', now()
-  WHERE EXISTS (SELECT FROM municipalities WHERE code = '101')
+    decode(md5(random()::text) || md5(random()::text), 'hex'), 1, :centre::uuid,
+    :home::varchar, 'da', 'requested', now()
+  WHERE EXISTS (SELECT FROM municipalities WHERE code = :home)
     AND NOT EXISTS (SELECT FROM bookings WHERE slot_id = :slot::uuid
       AND status IN ('booked', 'attended', 'no_show'))
-    AND EXISTS (SELECT FROM contracts WHERE municipality_code = '101'
+    AND EXISTS (SELECT FROM contracts WHERE municipality_code = :home
       AND centre_id = :centre::uuid AND valid_from <= current_date
       AND (valid_to IS NULL OR valid_to >= current_date))
-    AND EXISTS (SELECT FROM contracts WHERE municipality_code = '101'
+    AND EXISTS (SELECT FROM contracts WHERE municipality_code = :home
       AND centre_id = :centre::uuid AND valid_from <= :starts::date
       AND (valid_to IS NULL OR valid_to >= :starts::date))
   ON CONFLICT (reference) DO NOTHING
@@ -142,7 +156,7 @@ WITH new_course AS (
 INSERT INTO bookings (id, course_id, kind, slot_id, status, created_at)
   SELECT gen_random_uuid(), id, 'intro', :slot::uuid, 'booked', now() FROM new_course;
 INSERT INTO tallies (month, home_municipality, centre_id, metric, count)
-  VALUES (to_char(now(), 'YYYY-MM'), '101', :centre, 'requested', 1)
+  VALUES (to_char(now(), 'YYYY-MM'), :home, :centre, 'requested', 1)
   ON CONFLICT (month, home_municipality, centre_id, metric)
   DO UPDATE SET count = tallies.count + 1;
 COMMIT;
@@ -188,12 +202,14 @@ def _drop(admin_url: str, url: str) -> None:
     admin.dispose()
 
 
-def _seed(url: str, slots: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
+def _seed(url: str, slots: int, homes: str) -> tuple[uuid.UUID, list[uuid.UUID], list[str]]:
+    """Make the centre, its free intro slots and its contracts; return them with the homes."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = datetime.now(UTC)
     with Session(engine) as session:
         load_municipalities(session)
+        codes = ["101"] if homes == "one" else list(session.scalars(select(Municipality.code)))
         centre = Centre(
             municipality_code="101",
             name="Bench",
@@ -205,8 +221,9 @@ def _seed(url: str, slots: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
         )
         session.add(centre)
         session.flush()
-        session.add(
-            Contract(municipality_code="101", centre_id=centre.id, valid_from=date(2020, 1, 1))
+        session.add_all(
+            Contract(municipality_code=code, centre_id=centre.id, valid_from=date(2020, 1, 1))
+            for code in codes
         )
         ids = [uuid.uuid4() for _ in range(slots)]
         start = now + timedelta(days=1)
@@ -227,7 +244,7 @@ def _seed(url: str, slots: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
         session.commit()
         centre_id = centre.id
     engine.dispose()
-    return centre_id, ids
+    return centre_id, ids, codes
 
 
 def _booking(centre: uuid.UUID, slot: uuid.UUID) -> dict[str, object]:
@@ -455,7 +472,7 @@ def _shares(stacks: Path) -> list[tuple[str, float]]:
 
 
 def _pgbench(
-    url: str, centre: uuid.UUID, *, clients: int, seconds: int, folder: Path
+    url: str, centre: uuid.UUID, homes: list[str], *, clients: int, seconds: int, folder: Path
 ) -> dict[str, dict[str, float]]:
     """Run each pgbench script from every slot free again; return its figures by name."""
     engine = make_engine(url)
@@ -467,6 +484,12 @@ def _pgbench(
             text("INSERT INTO bench_slots SELECT row_number() OVER (), id FROM slots")
         )
         connection.execute(text("CREATE SEQUENCE bench_seq"))
+        connection.execute(text("CREATE TABLE bench_homes (n int PRIMARY KEY, code text NOT NULL)"))
+        connection.execute(
+            text("INSERT INTO bench_homes (n, code) VALUES (:n, :code)"),
+            [{"n": n, "code": code} for n, code in enumerate(homes, start=1)],
+        )
+    variables = {"centre": centre, "homes": len(homes)}
     results = {}
     for number, (name, sql) in enumerate(PGBENCH.items()):
         with engine.begin() as connection:
@@ -475,15 +498,16 @@ def _pgbench(
             connection.execute(text("ALTER SEQUENCE bench_seq RESTART"))
         script = folder / f"booking-{number}.sql"
         script.write_text(sql, encoding="utf-8")
+        logs = folder / f"pgbench-{number}"
         results[f"{name}, {clients} clients"] = _pgbench_run(
-            url, centre, script, clients=clients, seconds=seconds, logs=folder / f"pgbench-{number}"
+            url, variables, script, clients=clients, seconds=seconds, logs=logs
         )
     engine.dispose()
     return results
 
 
 def _pgbench_run(
-    url: str, centre: uuid.UUID, script: Path, *, clients: int, seconds: int, logs: Path
+    url: str, variables: dict[str, object], script: Path, *, clients: int, seconds: int, logs: Path
 ) -> dict[str, float]:
     parsed = make_url(url)
     finished = subprocess.run(
@@ -499,8 +523,7 @@ def _pgbench_run(
             "-T",
             str(seconds),
             "-r",
-            "-D",
-            f"centre={centre}",
+            *(f"--define={name}={value}" for name, value in variables.items()),
             "-f",
             str(script),
             "-h",
@@ -542,6 +565,7 @@ def _drive(
     ids: list[uuid.UUID],
     folder: Path,
     *,
+    homes: list[str],
     watch: dict[str, str],
 ) -> dict[str, dict[str, float]]:
     """Serve the app and run wrk: a warm-up, then each number of clients."""
@@ -568,7 +592,12 @@ def _drive(
             mine = folder / f"slots-{run}.txt"
             mine.write_text("\n".join(map(str, ids[run :: len(runs)])) + "\n")
             script = folder / f"wrk-{run}.lua"
-            values = {"ids": mine, "threads": min(clients, 4), "centre": centre}
+            values = {
+                "ids": mine,
+                "threads": min(clients, 4),
+                "centre": centre,
+                "homes": ", ".join(f'"{home}"' for home in homes),
+            }
             script.write_text(LUA % values, encoding="utf-8")
             spy = None
             if args.profile and run > 0 and clients == 32:
@@ -679,6 +708,10 @@ def _report(
         for name, share in _shares(args.profile):
             print(f"  {share:5.1f} %  {name}")
     print(f"rate limits counted in {f'Redis {args.redis_url}' if args.redis_url else 'memory'}")
+    if args.homes == "one":
+        print("every booking from one home municipality: each adds to the same tally row")
+    else:
+        print("bookings from all 98 home municipalities in turn: their tally rows spread")
     print(
         f"{'run':<24} {'bookings/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
         f" {'app CPU ms':>11} {'db CPU ms':>10}"
@@ -716,6 +749,12 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=5, help="seconds at 8 clients, unmeasured")
     parser.add_argument("--redis-url", help="count rate limits in this Redis, as in production")
     parser.add_argument("--profile", type=Path, help="py-spy the 32-client run into this file")
+    parser.add_argument(
+        "--homes",
+        choices=["one", "all"],
+        default="one",
+        help="book from one home municipality (one tally row for all) or from all 98 in turn",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
@@ -726,12 +765,12 @@ def main() -> None:
     url = _database(args.admin_url)
     folder = Path(tempfile.mkdtemp(prefix="diskret-bench-"))
     try:
-        centre, ids = _seed(url, args.slots)
+        centre, ids, homes = _seed(url, args.slots, args.homes)
         statements = _statements(url, centre, ids.pop())
         with gc_watched() as (watch, collections):
-            results = _drive(args, url, centre, ids, folder, watch=watch)
+            results = _drive(args, url, centre, ids, folder, homes=homes, watch=watch)
         _time_in_app(folder / "server.log", results)
-        results |= _pgbench(url, centre, clients=32, seconds=args.seconds, folder=folder)
+        results |= _pgbench(url, centre, homes, clients=32, seconds=args.seconds, folder=folder)
         troubles = _troubles(folder / "server.log")
     finally:
         _drop(args.admin_url, url)

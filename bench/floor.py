@@ -1,0 +1,157 @@
+"""What a booking costs on this stack before the service's own work.
+
+    .venv/bin/python bench/floor.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+        [--homes one|all] [--seconds 15] [--clients 32]
+
+Serves bench/floor_app.py under gunicorn the way `diskret serve` runs the
+service (2 workers x 2 threads, a socket per worker) on a scratch database
+seeded as bench/booking.py seeds it, and drives POST /api/v1/courses with
+that benchmark's wrk script: first answering a constant body (gunicorn,
+Flask and the JSON body alone), then sending the booking's statements
+through psycopg as the service sends them on PostgreSQL, without
+SQLAlchemy, rules in Python, limits, tokens or a log. Then pgbench runs the
+same statements, as bench/booking.py does. Prints requests per second, p50,
+p99 and the CPU of the gunicorn processes per request, and the ratio of the
+psycopg endpoint to pgbench: the most any service on Flask and psycopg
+could reach here. Needs wrk and pgbench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from booking import (
+    LUA,
+    _backends,
+    _children,
+    _cpu_seconds,
+    _database,
+    _drop,
+    _pgbench,
+    _seed,
+    _wrk,
+)
+from sqlalchemy.engine import make_url
+
+BENCH = Path(__file__).resolve().parent
+MODES = ("constant", "booking")
+
+
+def _serve(url: str, mode: str, port: int) -> subprocess.Popen[bytes]:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--reuse-port",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(BENCH),
+            "floor_app:create()",
+        ],
+        env={**os.environ, "FLOOR_DATABASE_URL": url, "FLOOR_MODE": mode},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/")
+            return child
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    child.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def _run(
+    url: str, mode: str, slots: list[uuid.UUID], *, homes: list[str], args: argparse.Namespace
+) -> dict[str, float]:
+    """Serve the floor app in one mode; warm it up at 8 clients, then measure."""
+    port = 19000 + os.getpid() % 1000
+    database = make_url(url).database or ""
+    folder = Path(tempfile.mkdtemp(prefix="diskret-floor-"))
+    server = _serve(url, mode, port)
+    try:
+        figures: dict[str, float] = {}
+        for run, (clients, seconds) in enumerate(((8, 5), (args.clients, args.seconds))):
+            mine = folder / f"slots-{run}.txt"
+            mine.write_text("\n".join(map(str, slots[run::2])) + "\n")
+            script = folder / f"wrk-{run}.lua"
+            values = {
+                "ids": mine,
+                "threads": min(clients, 4),
+                "centre": args.centre,
+                "homes": ", ".join(f'"{home}"' for home in homes),
+            }
+            script.write_text(LUA % values, encoding="utf-8")
+            app, db = [server.pid, *_children(server.pid)], _backends(database)
+            app_before, db_before = _cpu_seconds(app), _cpu_seconds(db)
+            figures = _wrk(port, clients, seconds, script)
+            for key, before, after in (
+                ("app_ms", app_before, _cpu_seconds(app)),
+                ("db_ms", db_before, _cpu_seconds(_backends(database))),
+            ):
+                used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
+                figures[key] = 1000 * used / max(figures["requests"], 1)
+        return figures
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--slots", type=int, default=200000)
+    parser.add_argument("--homes", choices=["one", "all"], default="one")
+    args = parser.parse_args()
+    for tool in ("wrk", "pgbench"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")
+    url = _database(args.admin_url)
+    folder = Path(tempfile.mkdtemp(prefix="diskret-floor-"))
+    try:
+        args.centre, ids, homes = _seed(url, args.slots, args.homes)
+        results = {
+            mode: _run(url, mode, ids[number::2], homes=homes, args=args)
+            for number, mode in enumerate(MODES)
+        }
+        pgbench = _pgbench(url, args.centre, homes, clients=32, seconds=args.seconds, folder=folder)
+    finally:
+        _drop(args.admin_url, url)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"homes: {args.homes}; gunicorn 2 workers x 2 threads; {args.clients} clients")
+    print(
+        f"{'run':<32} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        f" {'app CPU ms':>11} {'db CPU ms':>10}"
+    )
+    for mode, row in results.items():
+        print(
+            f"{'Flask, ' + mode:<32} {row['rate']:>9.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
+            f" {row['non_2xx']:>8.0f} {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}"
+        )
+    for name, row in pgbench.items():
+        print(f"{name:<32} {row['rate']:>9.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}")
+    ratio = results["booking"]["rate"] / pgbench["pgbench, as sent, 32 clients"]["rate"]
+    print(f"ratio of the psycopg endpoint to pgbench as sent: {ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -457,6 +457,30 @@ def _cpu_seconds(pids: list[int]) -> dict[int, float]:
     return used
 
 
+def cpu_per_request(
+    before: dict[int, float], after: dict[int, float], figures: dict[str, float]
+) -> float:
+    """Return the CPU milliseconds the processes used per request of a wrk run between readings."""
+    used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
+    return 1000 * used / max(figures["requests"], 1)
+
+
+def wrk_script(
+    stem: Path, slots: list[uuid.UUID], clients: int, *, centre: uuid.UUID, homes: list[str]
+) -> Path:
+    """Write wrk's script for one run: each request a slot of these, from these homes in turn."""
+    stem.with_suffix(".txt").write_text("\n".join(map(str, slots)) + "\n")
+    values = {
+        "ids": stem.with_suffix(".txt"),
+        "threads": min(clients, 4),
+        "centre": centre,
+        "homes": ", ".join(f'"{home}"' for home in homes),
+    }
+    script = stem.with_suffix(".lua")
+    script.write_text(LUA % values, encoding="utf-8")
+    return script
+
+
 def _shares(stacks: Path) -> list[tuple[str, float]]:
     samples: list[tuple[str, int]] = []
     for line in stacks.read_text(encoding="utf-8").splitlines():
@@ -589,16 +613,9 @@ def _drive(
     try:
         for run, (clients, seconds) in enumerate(runs):
             # Each run books its own slots: a slot booked in one run stays booked.
-            mine = folder / f"slots-{run}.txt"
-            mine.write_text("\n".join(map(str, ids[run :: len(runs)])) + "\n")
-            script = folder / f"wrk-{run}.lua"
-            values = {
-                "ids": mine,
-                "threads": min(clients, 4),
-                "centre": centre,
-                "homes": ", ".join(f'"{home}"' for home in homes),
-            }
-            script.write_text(LUA % values, encoding="utf-8")
+            script = wrk_script(
+                folder / f"wrk-{run}", ids[run :: len(runs)], clients, centre=centre, homes=homes
+            )
             spy = None
             if args.profile and run > 0 and clients == 32:
                 spy = _profile(min(_children(server.pid)), seconds, args.profile)
@@ -618,12 +635,8 @@ def _drive(
             app, db = processes()
             # CPU per booking holds up better than bookings per second on a
             # machine that others share: it does not count the time waited.
-            for key, before, after in (
-                ("app_ms", app_before, _cpu_seconds(app)),
-                ("db_ms", db_before, _cpu_seconds(db)),
-            ):
-                used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
-                figures[key] = 1000 * used / max(figures["requests"], 1)
+            figures["app_ms"] = cpu_per_request(app_before, _cpu_seconds(app), figures)
+            figures["db_ms"] = cpu_per_request(db_before, _cpu_seconds(db), figures)
             if spy is not None:
                 spy.wait(timeout=seconds + 30)
             if run > 0:

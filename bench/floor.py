@@ -30,7 +30,6 @@ from pathlib import Path
 
 import httpx
 from booking import (
-    LUA,
     _backends,
     _children,
     _cpu_seconds,
@@ -39,6 +38,8 @@ from booking import (
     _pgbench,
     _seed,
     _wrk,
+    cpu_per_request,
+    wrk_script,
 )
 from sqlalchemy.engine import make_url
 
@@ -88,25 +89,15 @@ def _run(
     try:
         figures: dict[str, float] = {}
         for run, (clients, seconds) in enumerate(((8, 5), (args.clients, args.seconds))):
-            mine = folder / f"slots-{run}.txt"
-            mine.write_text("\n".join(map(str, slots[run::2])) + "\n")
-            script = folder / f"wrk-{run}.lua"
-            values = {
-                "ids": mine,
-                "threads": min(clients, 4),
-                "centre": args.centre,
-                "homes": ", ".join(f'"{home}"' for home in homes),
-            }
-            script.write_text(LUA % values, encoding="utf-8")
+            script = wrk_script(
+                folder / f"wrk-{run}", slots[run::2], clients, centre=args.centre, homes=homes
+            )
             app, db = [server.pid, *_children(server.pid)], _backends(database)
             app_before, db_before = _cpu_seconds(app), _cpu_seconds(db)
             figures = _wrk(port, clients, seconds, script)
-            for key, before, after in (
-                ("app_ms", app_before, _cpu_seconds(app)),
-                ("db_ms", db_before, _cpu_seconds(_backends(database))),
-            ):
-                used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
-                figures[key] = 1000 * used / max(figures["requests"], 1)
+            app_after, db_after = _cpu_seconds(app), _cpu_seconds(_backends(database))
+            figures["app_ms"] = cpu_per_request(app_before, app_after, figures)
+            figures["db_ms"] = cpu_per_request(db_before, db_after, figures)
         return figures
     finally:
         server.terminate()

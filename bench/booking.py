@@ -55,8 +55,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import gc_watched, start_serving
-from sqlalchemy import create_engine, event, insert, select, text
+from harness import (
+    ADMIN_URL,
+    backends,
+    children,
+    cpu_per_request,
+    cpu_seconds,
+    free_port,
+    gc_watched,
+    percentile,
+    scratch_database,
+    start_serving,
+)
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -182,27 +193,7 @@ COSTS = (
 )
 
 
-def _database(admin_url: str) -> str:
-    name = f"diskret_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(admin_url: str, url: str) -> None:
-    admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _seed(url: str, slots: int, homes: str) -> tuple[uuid.UUID, list[uuid.UUID], list[str]]:
+def seed(url: str, slots: int, homes: str) -> tuple[uuid.UUID, list[uuid.UUID], list[str]]:
     """Make the centre, its free intro slots and its contracts; return them with the homes."""
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -322,7 +313,7 @@ def _milliseconds(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def _wrk(port: int, clients: int, seconds: int, script: Path) -> dict[str, float]:
+def wrk(port: int, clients: int, seconds: int, script: Path) -> dict[str, float]:
     threads = min(clients, 4)
     output = subprocess.run(
         [
@@ -391,19 +382,6 @@ def _profile(worker: int, seconds: int, output: Path) -> subprocess.Popen[bytes]
     )
 
 
-def _children(pid: int) -> list[int]:
-    """Return the processes whose parent is ``pid`` (gunicorn's workers), from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rpartition(")")[2].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _connections(workers: list[int], port: int) -> list[int]:
     """Return how many client connections to ``port`` each worker holds, most first.
 
@@ -428,41 +406,7 @@ def _connections(workers: list[int], port: int) -> list[int]:
 
 
 def _count_connections(into: list[int], server: int, port: int) -> None:
-    into.extend(_connections(_children(server), port))
-
-
-def _backends(database: str) -> list[int]:
-    """Return the PostgreSQL backends serving ``database``, by their process titles."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            title = cmdline.read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if title.startswith("postgres:") and f" {database} " in title:
-            found.append(int(cmdline.parent.name))
-    return found
-
-
-def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """Return the CPU time (user and system, all threads) each process has used so far."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / tick
-    return used
-
-
-def cpu_per_request(
-    before: dict[int, float], after: dict[int, float], figures: dict[str, float]
-) -> float:
-    """Return the CPU milliseconds the processes used per request of a wrk run between readings."""
-    used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
-    return 1000 * used / max(figures["requests"], 1)
+    into.extend(_connections(children(server), port))
 
 
 def wrk_script(
@@ -495,7 +439,7 @@ def _shares(stacks: Path) -> list[tuple[str, float]]:
     ]
 
 
-def _pgbench(
+def pgbench(
     url: str, centre: uuid.UUID, homes: list[str], *, clients: int, seconds: int, folder: Path
 ) -> dict[str, dict[str, float]]:
     """Run each pgbench script from every slot free again; return its figures by name."""
@@ -569,15 +513,15 @@ def _pgbench_run(
         raise SystemExit("pgbench failed:\n" + finished.stderr[-2000:])
     output = finished.stdout
     rate = float(re.search(r"tps = ([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    latencies = sorted(
+    latencies = [
         int(line.split()[2]) / 1000
         for log in logs.parent.glob(logs.name + ".*")
         for line in log.read_text().splitlines()
-    )
+    ]
     return {
         "rate": rate,
-        "p50": latencies[len(latencies) // 2],
-        "p99": latencies[int(len(latencies) * 0.99)],
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
         "non_2xx": 0.0,
     }
 
@@ -594,7 +538,7 @@ def _drive(
 ) -> dict[str, dict[str, float]]:
     """Serve the app and run wrk: a warm-up, then each number of clients."""
     results: dict[str, dict[str, float]] = {}
-    port = 18000 + os.getpid() % 1000
+    port = free_port()
     server = _serve(
         url,
         workers=args.workers,
@@ -608,7 +552,7 @@ def _drive(
     database = make_url(url).database or ""
 
     def processes() -> tuple[list[int], list[int]]:
-        return [server.pid, *_children(server.pid)], _backends(database)
+        return [server.pid, *children(server.pid)], backends(database)
 
     try:
         for run, (clients, seconds) in enumerate(runs):
@@ -618,9 +562,9 @@ def _drive(
             )
             spy = None
             if args.profile and run > 0 and clients == 32:
-                spy = _profile(min(_children(server.pid)), seconds, args.profile)
+                spy = _profile(min(children(server.pid)), seconds, args.profile)
             app, db = processes()
-            app_before, db_before = _cpu_seconds(app), _cpu_seconds(db)
+            app_before, db_before = cpu_seconds(app), cpu_seconds(db)
             # Sampled once wrk has opened its connections; they stay open.
             split: list[int] = []
             sample = threading.Timer(
@@ -628,15 +572,13 @@ def _drive(
             )
             sample.start()
             started = time.time()
-            figures = _wrk(port, clients, seconds, script)
+            figures = wrk(port, clients, seconds, script)
             figures.update({"from": started, "to": time.time()})
             sample.join()
             figures.update({f"connections {n}": float(held) for n, held in enumerate(split)})
             app, db = processes()
-            # CPU per booking holds up better than bookings per second on a
-            # machine that others share: it does not count the time waited.
-            figures["app_ms"] = cpu_per_request(app_before, _cpu_seconds(app), figures)
-            figures["db_ms"] = cpu_per_request(db_before, _cpu_seconds(db), figures)
+            figures["app_ms"] = cpu_per_request(app_before, cpu_seconds(app), figures["requests"])
+            figures["db_ms"] = cpu_per_request(db_before, cpu_seconds(db), figures["requests"])
             if spy is not None:
                 spy.wait(timeout=seconds + 30)
             if run > 0:
@@ -670,10 +612,10 @@ def _time_in_app(log: Path, results: dict[str, dict[str, float]]) -> None:
             at = datetime.fromisoformat(record["time"]).timestamp()
             finished.append((at, float(record["duration_ms"])))
     for row in results.values():
-        times = sorted(ms for at, ms in finished if row["from"] <= at <= row["to"])
+        times = [ms for at, ms in finished if row["from"] <= at <= row["to"]]
         if times:
-            row["app_p50"], row["app_p99"] = times[len(times) // 2], times[int(len(times) * 0.99)]
-            row["app_max"] = times[-1]
+            row["app_p50"], row["app_p99"] = percentile(times, 0.5), percentile(times, 0.99)
+            row["app_max"] = max(times)
 
 
 def _troubles(log: Path) -> list[str]:
@@ -753,7 +695,7 @@ def _report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32, 128])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
@@ -775,19 +717,18 @@ def main() -> None:
                 f"{tool} is needed (Debian: apt-get install {tool} / postgresql-client)"
             )
 
-    url = _database(args.admin_url)
-    folder = Path(tempfile.mkdtemp(prefix="diskret-bench-"))
-    try:
-        centre, ids, homes = _seed(url, args.slots, args.homes)
+    with (
+        tempfile.TemporaryDirectory(prefix="diskret-bench-") as scratch,
+        scratch_database(args.admin_url) as url,
+    ):
+        folder = Path(scratch)
+        centre, ids, homes = seed(url, args.slots, args.homes)
         statements = _statements(url, centre, ids.pop())
         with gc_watched() as (watch, collections):
             results = _drive(args, url, centre, ids, folder, homes=homes, watch=watch)
         _time_in_app(folder / "server.log", results)
-        results |= _pgbench(url, centre, homes, clients=32, seconds=args.seconds, folder=folder)
+        results |= pgbench(url, centre, homes, clients=32, seconds=args.seconds, folder=folder)
         troubles = _troubles(folder / "server.log")
-    finally:
-        _drop(args.admin_url, url)
-        shutil.rmtree(folder, ignore_errors=True)
     _report(args, statements, results, collections, troubles)
 
 

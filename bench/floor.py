@@ -29,17 +29,15 @@ import uuid
 from pathlib import Path
 
 import httpx
-from booking import (
-    _backends,
-    _children,
-    _cpu_seconds,
-    _database,
-    _drop,
-    _pgbench,
-    _seed,
-    _wrk,
+from booking import pgbench, seed, wrk, wrk_script
+from harness import (
+    ADMIN_URL,
+    backends,
+    children,
     cpu_per_request,
-    wrk_script,
+    cpu_seconds,
+    free_port,
+    scratch_database,
 )
 from sqlalchemy.engine import make_url
 
@@ -79,35 +77,42 @@ def _serve(url: str, mode: str, port: int) -> subprocess.Popen[bytes]:
 
 
 def _run(
-    url: str, mode: str, slots: list[uuid.UUID], *, homes: list[str], args: argparse.Namespace
+    url: str,
+    mode: str,
+    slots: list[uuid.UUID],
+    *,
+    centre: uuid.UUID,
+    homes: list[str],
+    args: argparse.Namespace,
 ) -> dict[str, float]:
     """Serve the floor app in one mode; warm it up at 8 clients, then measure."""
-    port = 19000 + os.getpid() % 1000
+    port = free_port()
     database = make_url(url).database or ""
-    folder = Path(tempfile.mkdtemp(prefix="diskret-floor-"))
     server = _serve(url, mode, port)
     try:
-        figures: dict[str, float] = {}
-        for run, (clients, seconds) in enumerate(((8, 5), (args.clients, args.seconds))):
-            script = wrk_script(
-                folder / f"wrk-{run}", slots[run::2], clients, centre=args.centre, homes=homes
-            )
-            app, db = [server.pid, *_children(server.pid)], _backends(database)
-            app_before, db_before = _cpu_seconds(app), _cpu_seconds(db)
-            figures = _wrk(port, clients, seconds, script)
-            app_after, db_after = _cpu_seconds(app), _cpu_seconds(_backends(database))
-            figures["app_ms"] = cpu_per_request(app_before, app_after, figures)
-            figures["db_ms"] = cpu_per_request(db_before, db_after, figures)
-        return figures
+        with tempfile.TemporaryDirectory(prefix="diskret-floor-") as scratch:
+            figures: dict[str, float] = {}
+            for run, (clients, seconds) in enumerate(((8, 5), (args.clients, args.seconds))):
+                script = wrk_script(
+                    Path(scratch) / f"wrk-{run}", slots[run::2], clients, centre=centre, homes=homes
+                )
+                app, db = [server.pid, *children(server.pid)], backends(database)
+                app_before, db_before = cpu_seconds(app), cpu_seconds(db)
+                figures = wrk(port, clients, seconds, script)
+                requests = figures["requests"]
+                figures["app_ms"] = cpu_per_request(app_before, cpu_seconds(app), requests)
+                figures["db_ms"] = cpu_per_request(
+                    db_before, cpu_seconds(backends(database)), requests
+                )
+            return figures
     finally:
         server.terminate()
         server.wait(timeout=30)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--slots", type=int, default=200000)
@@ -116,18 +121,18 @@ def main() -> None:
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")
-    url = _database(args.admin_url)
-    folder = Path(tempfile.mkdtemp(prefix="diskret-floor-"))
-    try:
-        args.centre, ids, homes = _seed(url, args.slots, args.homes)
+    with (
+        tempfile.TemporaryDirectory(prefix="diskret-floor-") as scratch,
+        scratch_database(args.admin_url) as url,
+    ):
+        centre, ids, homes = seed(url, args.slots, args.homes)
         results = {
-            mode: _run(url, mode, ids[number::2], homes=homes, args=args)
+            mode: _run(url, mode, ids[number::2], centre=centre, homes=homes, args=args)
             for number, mode in enumerate(MODES)
         }
-        pgbench = _pgbench(url, args.centre, homes, clients=32, seconds=args.seconds, folder=folder)
-    finally:
-        _drop(args.admin_url, url)
-        shutil.rmtree(folder, ignore_errors=True)
+        database = pgbench(
+            url, centre, homes, clients=32, seconds=args.seconds, folder=Path(scratch)
+        )
     print(f"homes: {args.homes}; gunicorn 2 workers x 2 threads; {args.clients} clients")
     print(
         f"{'run':<32} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
@@ -138,9 +143,9 @@ def main() -> None:
             f"{'Flask, ' + mode:<32} {row['rate']:>9.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}"
             f" {row['non_2xx']:>8.0f} {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}"
         )
-    for name, row in pgbench.items():
+    for name, row in database.items():
         print(f"{name:<32} {row['rate']:>9.1f} {row['p50']:>8.1f} {row['p99']:>8.1f}")
-    ratio = results["booking"]["rate"] / pgbench["pgbench, as sent, 32 clients"]["rate"]
+    ratio = results["booking"]["rate"] / database["pgbench, as sent, 32 clients"]["rate"]
     print(f"ratio of the psycopg endpoint to pgbench as sent: {ratio:.3f}")
 
 

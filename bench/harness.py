@@ -86,18 +86,57 @@ class Server:
 
     def workers(self) -> list[int]:
         """Return the process ids of the gunicorn workers (the master's children)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
+        return children(self.process.pid)
+
+
+def children(pid: int) -> list[int]:
+    """Return the processes whose parent is ``pid`` (a gunicorn master's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
             # The parent id is the second field after the parenthesised name.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                found.append(int(entry.name))
-        return sorted(found)
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def backends(database: str) -> list[int]:
+    """Return the PostgreSQL backends serving ``database``, by their process titles."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """Return the CPU time (user and system, all threads) each process has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def cpu_per_request(before: dict[int, float], after: dict[int, float], requests: float) -> float:
+    """Return the CPU milliseconds used per request between two readings of ``cpu_seconds``.
+
+    CPU per request holds up better than requests per second on a machine
+    that others share: it does not count the time waited.
+    """
+    used = sum(total - before.get(pid, 0.0) for pid, total in after.items())
+    return 1000 * used / max(requests, 1)
 
 
 def memory_kib(pid: int, field: str) -> int:

@@ -10,17 +10,25 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crypto.exceptions import KeyringError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from crypto.exceptions import KeyringError, SealError
 
 MIN_KEY_BYTES = 32
 
 
 @dataclass(frozen=True)
 class Digest:
-    """A keyed digest and the version of the key that made it."""
+    """A keyed digest and the version of the key that made it.
+
+    A wrapped digest (``Keyring.wrap``) names the key that wrapped it as
+    ``version`` and the key of the digest inside as ``inner``.
+    """
 
     version: int
     value: bytes
+    inner: int | None = None
 
 
 def constant_time_equal(a: bytes, b: bytes) -> bool:
@@ -107,8 +115,66 @@ class Keyring:
         return Digest(chosen, hmac.new(subkey, _as_bytes(message), hashlib.sha256).digest())
 
     def candidates(self, message: bytes | str, *, purpose: str) -> list[Digest]:
-        """Return the message's digest under every key version, current first (for lookups)."""
-        return [self.digest(message, purpose=purpose, version=v) for v in self.versions]
+        """Return every form the message's digest may be stored in, current first (for lookups).
+
+        That is its digest under every key version, then that digest wrapped
+        under every other version (``wrap``): a wrapped digest is found only
+        while both of its keys are in the keyring.
+        """
+        plain = [self.digest(message, purpose=purpose, version=v) for v in self.versions]
+        wrapped = [
+            self.wrap(inner, purpose=purpose, version=outer)
+            for inner in plain
+            for outer in self.versions
+            if outer != inner.version
+        ]
+        return plain + wrapped
+
+    def _wrapping_key(self, purpose: str, version: int | None) -> tuple[int, bytes]:
+        chosen = self.current_version if version is None else version
+        if chosen not in self._keys:
+            raise KeyringError(f"no key has version {chosen}")
+        label = b"diskret/wrap/" + purpose.encode()
+        # AES-SIV takes two AES-256 keys: 64 bytes from one HMAC-SHA512.
+        return chosen, hmac.new(self._keys[chosen], label, hashlib.sha512).digest()
+
+    def wrap(self, inner: Digest, *, purpose: str, version: int | None = None) -> Digest:
+        """Wrap a stored digest under another key, so that its own key alone no longer matches it.
+
+        The wrapping is deterministic encryption (AES-SIV, RFC 5297): the same
+        digest always wraps to the same bytes, so a lookup can compute it, and
+        the holder of the wrapping key can unwrap it to wrap it under a newer key.
+        """
+        chosen, key = self._wrapping_key(purpose, version)
+        if inner.inner is not None or inner.version == chosen:
+            raise KeyringError("a digest is wrapped once, under another version than its own")
+        associated = [purpose.encode(), inner.version.to_bytes(2, "big")]
+        value = AESSIV(key).encrypt(inner.value, associated)
+        return Digest(chosen, value, inner=inner.version)
+
+    def unwrap(self, wrapped: Digest, *, purpose: str) -> Digest:
+        """Return the digest inside a wrapped one; raise SealError if it was not wrapped so."""
+        if wrapped.inner is None:
+            raise KeyringError("the digest is not wrapped")
+        _, key = self._wrapping_key(purpose, wrapped.version)
+        associated = [purpose.encode(), wrapped.inner.to_bytes(2, "big")]
+        try:
+            value = AESSIV(key).decrypt(wrapped.value, associated)
+        except InvalidTag:
+            raise SealError("wrapped digest failed authentication") from None
+        return Digest(wrapped.inner, value)
+
+    def rewrap(self, stored: Digest, *, purpose: str) -> Digest:
+        """Return a stored digest in a form that needs no key older than the current one but its own.
+
+        A plain digest under an older key is wrapped under the current key; a
+        wrapped one is unwrapped and wrapped again under the current key (or
+        left plain when its inner key is the current one).
+        """
+        inner = self.unwrap(stored, purpose=purpose) if stored.inner is not None else stored
+        if inner.version == self.current_version:
+            return inner
+        return self.wrap(inner, purpose=purpose)
 
     def derive_key(
         self, context: bytes | str, *, purpose: str, version: int | None = None

@@ -129,3 +129,78 @@ def test_constant_time_equal_compares_bytes() -> None:
 
     assert crypto.constant_time_equal(b"abc", b"abc")
     assert not crypto.constant_time_equal(b"abc", b"abd")
+
+
+def test_a_wrapped_digest_is_found_with_both_keys_and_not_with_the_old_one_alone() -> None:
+    """A digest under key 1 wrapped under key 2 is a candidate only while both keys are there."""
+    old = crypto.Keyring.parse(f"1:{KEY_ONE}")
+    rotated = crypto.Keyring.parse(f"1:{KEY_ONE},2:{KEY_TWO}")
+    newest = crypto.Keyring.parse(f"2:{KEY_TWO}")
+    stored = rotated.rewrap(old.digest("message", purpose="token"), purpose="token")
+
+    found = [d.value for d in rotated.candidates("message", purpose="token")]
+    old_alone = [d.value for d in old.candidates("message", purpose="token")]
+    new_alone = [d.value for d in newest.candidates("message", purpose="token")]
+
+    assert (stored.version, stored.inner) == (2, 1)
+    assert stored.value in found
+    assert stored.value not in old_alone
+    assert stored.value not in new_alone
+
+
+def test_wrapping_is_deterministic_and_bound_to_purpose_and_inner_version() -> None:
+    """The same digest wraps alike every time; another purpose or inner version cannot unwrap it."""
+    ring = crypto.Keyring.parse(f"1:{KEY_ONE},2:{KEY_TWO}")
+    inner = ring.digest("message", purpose="token", version=1)
+    wrapped = ring.wrap(inner, purpose="token")
+
+    again = ring.wrap(inner, purpose="token")
+
+    assert again == wrapped
+    assert ring.unwrap(wrapped, purpose="token") == inner
+    with pytest.raises(crypto.SealError):
+        ring.unwrap(wrapped, purpose="api-key")
+    with pytest.raises(crypto.SealError):
+        ring.unwrap(crypto.Digest(2, wrapped.value, inner=3), purpose="token")
+
+
+def test_rewrapping_moves_a_wrapped_digest_to_the_newest_key() -> None:
+    """A digest wrapped under key 2 is wrapped under key 3 instead, keeping its inner key 1."""
+    ring = crypto.Keyring.parse(f"1:{KEY_ONE},2:{KEY_TWO}")
+    three = crypto.Keyring.parse(f"1:{KEY_ONE},2:{KEY_TWO},3:{'33' * 32}")
+    wrapped = ring.wrap(ring.digest("m", purpose="p", version=1), purpose="p")
+
+    moved = three.rewrap(wrapped, purpose="p")
+
+    assert (moved.version, moved.inner) == (3, 1)
+    assert three.unwrap(moved, purpose="p") == ring.digest("m", purpose="p", version=1)
+    assert moved.value in [
+        d.value
+        for d in crypto.Keyring.parse(f"1:{KEY_ONE},3:{'33' * 32}").candidates("m", purpose="p")
+    ]
+
+
+def test_rewrapping_a_digest_whose_inner_key_is_current_unwraps_it() -> None:
+    """A wrapped digest whose inner key became current is stored plain again."""
+    ring = crypto.Keyring.parse(f"1:{KEY_ONE},2:{KEY_TWO}")
+    wrapped = ring.wrap(ring.digest("m", purpose="p", version=2), purpose="p", version=1)
+
+    plain = ring.rewrap(wrapped, purpose="p")
+
+    assert plain == ring.digest("m", purpose="p", version=2)
+
+
+def test_wrapping_twice_or_under_its_own_key_and_unwrapping_a_plain_digest_are_refused() -> None:
+    """Only a plain digest wraps, under another version; only a wrapped one unwraps."""
+    ring = crypto.Keyring.parse(f"1:{KEY_ONE},2:{KEY_TWO}")
+    plain = ring.digest("m", purpose="p", version=1)
+    wrapped = ring.wrap(plain, purpose="p")
+
+    with pytest.raises(crypto.KeyringError):
+        ring.wrap(wrapped, purpose="p", version=1)
+    with pytest.raises(crypto.KeyringError):
+        ring.wrap(plain, purpose="p", version=1)
+    with pytest.raises(crypto.KeyringError):
+        ring.unwrap(plain, purpose="p")
+    with pytest.raises(crypto.KeyringError):
+        ring.wrap(plain, purpose="p", version=5)

@@ -21,8 +21,11 @@ class ApiKey(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(80))
-    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # 32 bytes of HMAC, or 48 once wrapped under a newer key (crypto.Keyring.wrap).
+    digest: Mapped[bytes] = mapped_column(LargeBinary(48), unique=True)
     key_version: Mapped[int] = mapped_column(SmallInteger)
+    # The key of the digest inside a wrapped one; None for a plain digest.
+    inner_version: Mapped[int | None] = mapped_column(SmallInteger)
     # Space-separated scope names, e.g. "centre:manage tokens:verify".
     scopes: Mapped[str] = mapped_column(String(200))
     centre_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("centres.id"))

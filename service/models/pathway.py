@@ -71,8 +71,11 @@ class Course(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     reference: Mapped[str] = mapped_column(String(9), unique=True)
-    token_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # 32 bytes of HMAC, or 48 once wrapped under a newer key (crypto.Keyring.wrap).
+    token_digest: Mapped[bytes] = mapped_column(LargeBinary(48), unique=True)
     token_key_version: Mapped[int] = mapped_column(SmallInteger)
+    # The key of the digest inside a wrapped one; None for a plain digest.
+    token_inner_version: Mapped[int | None] = mapped_column(SmallInteger)
     centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
     home_municipality: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="da")

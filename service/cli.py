@@ -25,6 +25,7 @@ from service.booking.clock import utcnow
 from service.booking.errors import DomainError
 from service.booking.events import EVENTS
 from service.config import ConfigError
+from service.key_commands import keys_group, refuse_missing_keys
 from service.serve import CannotListen, serve
 
 SCOPES = keys.SCOPES
@@ -42,6 +43,7 @@ cli = FlaskGroup(
 
 for command in ops.COMMANDS:
     cli.add_command(command)
+cli.add_command(keys_group)
 
 
 def main() -> None:
@@ -115,6 +117,7 @@ def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool
         app = create_app()
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+    refuse_missing_keys(app)
     sqlite = app.config["DATABASE_URL"].startswith("sqlite")
     if sqlite and (not single_process_sqlite or workers != 1):
         raise click.ClickException(
@@ -244,6 +247,8 @@ def run_demo(port: int, instance: Path) -> None:
     app = create_app(settings)
     with app.app_context():
         migrate.upgrade(db.engine_of(app))
+    refuse_missing_keys(app)
+    with app.app_context():
         session = db.session()
         demo.seed(session, keyring(), now=utcnow())
         made = demo.seed_staff(session, now=utcnow())

@@ -9,6 +9,7 @@ worker holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ MAX_ATTEMPTS = 10
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 5.0
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+_LOG = logging.getLogger(__name__)
 
 
 def _check_url(url: str) -> str:
@@ -112,9 +114,15 @@ def claim_due(
     for delivery in due:
         delivery.next_attempt_at = now + LEASE
         hook = delivery.webhook
-        claims.append(
-            Claim(delivery.id, hook.url, _secret(keyring, hook), delivery.payload.encode())
-        )
+        try:
+            secret = _secret(keyring, hook)
+        except crypto.CryptoError:
+            # Sealed under a key version the configuration lacks: the delivery
+            # fails this time and is retried with backoff once the key is back.
+            _LOG.warning("webhook %s: its secret cannot be unsealed; delivery retried", hook.id)
+            _failed(delivery, None, now=now)
+            continue
+        claims.append(Claim(delivery.id, hook.url, secret, delivery.payload.encode()))
     session.commit()
     return claims
 
@@ -145,11 +153,13 @@ def backoff(attempts: int) -> timedelta:
 def record(session: Session, delivery_id: uuid.UUID, status: int | None, *, now: datetime) -> None:
     """Record one attempt: delivered, retried later, given up, or the hook switched off on 410."""
     delivery = session.get_one(Delivery, delivery_id)
-    delivery.attempts += 1
-    delivery.last_status = status
     if status is not None and 200 <= status < 300:
+        delivery.attempts += 1
+        delivery.last_status = status
         delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
     elif status == 410:
+        delivery.attempts += 1
+        delivery.last_status = status
         hook = delivery.webhook
         hook.active, hook.disabled_at = False, now
         session.execute(
@@ -158,11 +168,18 @@ def record(session: Session, delivery_id: uuid.UUID, status: int | None, *, now:
             .values(status=DeliveryStatus.DISABLED)
         )
         delivery.status = DeliveryStatus.DISABLED
-    elif delivery.attempts >= MAX_ATTEMPTS:
+    else:
+        _failed(delivery, status, now=now)
+    session.commit()
+
+
+def _failed(delivery: Delivery, status: int | None, *, now: datetime) -> None:
+    delivery.attempts += 1
+    delivery.last_status = status
+    if delivery.attempts >= MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
-    session.commit()
 
 
 def run_once(

@@ -19,7 +19,7 @@ from service.booking import keys
 from service.booking.actors import Actor
 from service.booking.clock import local_today, utcnow
 from service.booking.errors import DomainError, TokenRejected
-from service.booking.pathway import course_for_token, refresh_token_digest
+from service.booking.pathway import course_for_token, needs_rekey, refresh_token_digest
 from service.db import SAFE_METHODS
 from service.models import ApiKey, Course
 
@@ -68,13 +68,14 @@ def api_actor(scope: str) -> Actor:
     credential = bearer()
     if not crypto.is_api_key_shaped(credential):
         raise TokenRejected()
-    digests = [d.value for d in keyring().candidates(credential, purpose=API_KEY_PURPOSE)]
+    ring = keyring()
+    digests = [d.value for d in ring.candidates(credential, purpose=API_KEY_PURPOSE)]
     key = db.session().scalar(select(ApiKey).where(ApiKey.digest.in_(digests)))
     if key is None or key.revoked_at is not None:
         raise TokenRejected()
     if scope not in key.scope_set:
         raise ScopeMissing(scope=scope)
-    _note_use(key)
+    _note_use(key, keys.rekeyed(key, ring, credential))
     return Actor(
         kind="api_key",
         id=key.id,
@@ -84,19 +85,28 @@ def api_actor(scope: str) -> Actor:
     )
 
 
-def _note_use(key: ApiKey) -> None:
-    # The day of last use, written at most once a day per key. A write request
-    # carries it in its own transaction; a read request, which must stay
-    # read-only, writes it in a short transaction of its own.
+def _note_use(key: ApiKey, rekeyed: dict[str, Any]) -> None:
+    # The day of last use, written at most once a day per key, and the digest
+    # under the current key when it was older or wrapped (so keys can be
+    # retired). A write request carries them in its own transaction; a read
+    # request, which must stay read-only, writes them in a short transaction
+    # of its own. Only the row whose digest is still the one read changes.
     today = local_today(utcnow())
-    if key.last_used_on == today:
+    if key.last_used_on == today and not rekeyed:
         return
+    values = {"last_used_on": today, **rekeyed}
+    statement = (
+        update(ApiKey)
+        .where(ApiKey.id == key.id, ApiKey.digest == key.digest)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
     if request.method not in SAFE_METHODS:
-        key.last_used_on = today
+        db.session().execute(statement)
         return
     factory: sessionmaker[Session] = current_app.extensions[db.EXTENSION]
     with factory() as own:
-        own.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_on=today))
+        own.execute(statement)
         own.commit()
 
 
@@ -131,15 +141,21 @@ def current_actor() -> Actor:
 def requires_token(view: View) -> View:
     """Resolve the citizen's token before anything else and keep its course for the view.
 
-    On a write, a digest made under an older key is re-keyed under the current
-    one, inside the view's transaction, so old keys can be retired.
+    A digest made under an older key, or wrapped, is re-keyed under the
+    current one: on a write inside the view's transaction, on a read in a
+    short transaction of its own, so old keys can be retired.
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.course = citizen_course()
         if request.method not in SAFE_METHODS:
-            refresh_token_digest(g.course, keyring(), bearer())
+            refresh_token_digest(db.session(), g.course, keyring(), bearer())
+        elif needs_rekey(g.course, keyring()):
+            factory: sessionmaker[Session] = current_app.extensions[db.EXTENSION]
+            with factory() as own:
+                refresh_token_digest(own, g.course, keyring(), bearer())
+                own.commit()
         return view(*args, **kwargs)
 
     return cast(View, wrapper)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,6 +93,17 @@ def create(
         now=now,
     )
     return NewKey(row, key)
+
+
+def rekeyed(row: ApiKey, ring: crypto.Keyring, key: str) -> dict[str, Any]:
+    """Return the columns that store a key's plain digest under the current key, if it needs it.
+
+    Empty when the stored digest is already plain under the current key.
+    """
+    if row.key_version == ring.current_version and row.inner_version is None:
+        return {}
+    digest = ring.digest(key, purpose=PURPOSE)
+    return {"digest": digest.value, "key_version": digest.version, "inner_version": None}
 
 
 def listing(session: Session) -> Sequence[ApiKey]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -274,11 +275,34 @@ def course_for_token(session: Session, keyring: crypto.Keyring, token: str) -> C
     return course
 
 
-def refresh_token_digest(course: Course, keyring: crypto.Keyring, token: str) -> None:
-    """Re-key the stored digest under the current key after a rotation (on a write path)."""
-    if course.token_key_version != keyring.current_version:
-        digest = keyring.digest(crypto.normalize_token(token), purpose=TOKEN_PURPOSE)
-        course.token_digest, course.token_key_version = digest.value, digest.version
+def needs_rekey(course: Course, keyring: crypto.Keyring) -> bool:
+    """Tell whether the stored digest is under an older key or wrapped."""
+    return (
+        course.token_key_version != keyring.current_version
+        or course.token_inner_version is not None
+    )
+
+
+def refresh_token_digest(
+    session: Session, course: Course, keyring: crypto.Keyring, token: str
+) -> None:
+    """Store the token's plain digest under the current key, if the stored one is older or wrapped.
+
+    Only the row whose digest is still the one read is changed, so a retire
+    that wrapped it meanwhile, or another request that re-keyed it, wins
+    without a clash; the next use re-keys it then.
+    """
+    if not needs_rekey(course, keyring):
+        return
+    digest = keyring.digest(crypto.normalize_token(token), purpose=TOKEN_PURPOSE)
+    session.execute(
+        update(Course)
+        .where(Course.id == course.id, Course.token_digest == course.token_digest)
+        .values(
+            token_digest=digest.value, token_key_version=digest.version, token_inner_version=None
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def erase(session: Session, course_id: uuid.UUID, *, now: datetime) -> None:

@@ -217,8 +217,14 @@ def _sealing_key(keyring: crypto.Keyring, account: StaffAccount, version: int | 
 def _secret(keyring: crypto.Keyring, account: StaffAccount) -> str:
     if account.totp_secret is None:
         raise CodeRefused(field="code")
-    key = _sealing_key(keyring, account, account.totp_key_version)
-    return crypto.unseal(key, account.totp_secret, context=account.id.bytes).decode()
+    try:
+        key = _sealing_key(keyring, account, account.totp_key_version)
+        return crypto.unseal(key, account.totp_secret, context=account.id.bytes).decode()
+    except crypto.CryptoError:
+        # Sealed under a key version the configuration lacks (or altered): the
+        # code cannot be checked, so it is refused like a wrong one, never a 500.
+        # `diskret serve` refuses to start in this state (service.booking.rotation).
+        raise CodeRefused(field="code") from None
 
 
 def confirm_enrolment(

@@ -56,7 +56,7 @@ def sign_in() -> tuple[str, int] | Redirect:
     except DomainError as error:
         form.code.errors = [message_for(error)]
         return page("code.html", status=422, form=form)
-    pathway.refresh_token_digest(course, keyring(), code)
+    pathway.refresh_token_digest(session, course, keyring(), code)
     sessions.sign_in(session, course, now=utcnow())
     return redirect(url_for("course.show"), code=303)
 

@@ -1,0 +1,290 @@
+"""Key rotation and retirement: rotate, retire, restart, and the retired key alone opens nothing.
+
+Each test starts apps of its own on the same database: one with key 1 only
+(before the rotation), one with keys 1 and 2 (rotated), and one with key 2
+only (the old key dropped from the configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.cli import ScriptInfo
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+import crypto
+from service import create_app, webhooks
+from service.booking import two_factor
+from service.cli import cli
+from service.db import engine_of
+from service.models import (
+    ApiKey,
+    Course,
+    Delivery,
+    DeliveryStatus,
+    StaffAccount,
+    StaffSession,
+    WebSession,
+    Webhook,
+)
+from service.models.access import IdempotentAnswer
+from tests.conftest import ROTATED_TOKEN_KEY, TEST_TOKEN_KEY, app_config
+from tests.support import databases
+from tests.support.calls import bearer, start_course
+from tests.support.pages import Citizen
+from tests.support.staff import Staff, make_staff, sign_in, sign_in_with_code, totp_at
+from tests.support.world import World
+
+NEW_KEY_ONLY = ROTATED_TOKEN_KEY.split(",")[1]
+OLD_ONLY = crypto.Keyring.parse(TEST_TOKEN_KEY)
+ROTATED = crypto.Keyring.parse(ROTATED_TOKEN_KEY)
+HOOK_URL = "https://receiver.invalid/hook"
+
+
+@dataclass
+class Clock:
+    """The instant the staff code step sees; tests move it on by whole steps."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        """Return the instant."""
+        return self.now
+
+    def step(self) -> datetime:
+        """Move on by one 30-second TOTP step; return the new instant."""
+        self.now += timedelta(seconds=30)
+        return self.now
+
+
+@pytest.fixture
+def apps(database_url: str) -> Iterator[Callable[[str], Flask]]:
+    """Yield a maker of apps on one database with a given DISKRET_TOKEN_KEY; empty it afterwards."""
+    made: list[Flask] = []
+
+    def make(token_key: str) -> Flask:
+        made.append(create_app(app_config(database_url, TOKEN_KEY=token_key)))
+        return made[-1]
+
+    yield make
+    databases.empty_all_tables(engine_of(made[0]))
+    for app in made:
+        engine_of(app).dispose()
+
+
+@pytest.fixture
+def app(apps: Callable[[str], Flask]) -> Flask:
+    """Return the app before the rotation: key 1 only."""
+    return apps(TEST_TOKEN_KEY)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Fix the code step's clock five seconds into a TOTP step, so no code is on a boundary."""
+    start = int(datetime.now(UTC).timestamp()) // 30 * 30 + 5
+    fixed = Clock(datetime.fromtimestamp(start, UTC))
+    monkeypatch.setattr("service.staff.two_factor.utcnow", fixed)
+    return fixed
+
+
+@pytest.fixture
+def staff(session: Session, world: World) -> Staff:
+    """Return the tests' staff accounts."""
+    return make_staff(session, world)
+
+
+@dataclass
+class Stored:
+    """What was stored under key 1, with the secrets its holders keep."""
+
+    token: str
+    course_id: uuid.UUID
+    api_keys: list[str]
+    hook_id: uuid.UUID
+    hook_secret: str
+    totp_account: StaffAccount
+    totp_secret: str
+
+
+def _store_under_key_one(
+    app: Flask, session: Session, world: World, staff: Staff, clock: Clock
+) -> Stored:
+    """Make a course, a webhook, a TOTP account, a web and a staff session under key 1."""
+    client = app.test_client()
+    token, course = start_course(client, world)
+    citizen = Citizen(app.test_client())
+    assert citizen.post("/code", {"code": token}, csrf=citizen.get("/code").csrf()).status == 303
+    hook, hook_secret = webhooks.create(
+        session,
+        OLD_ONLY,
+        name="Kalender",
+        url=HOOK_URL,
+        events=("course.approved",),
+        centre_id=world.centre_a,
+        municipality_code=None,
+        now=clock.now,
+    )
+    account = staff["staff_a"]
+    secret = two_factor.start_enrolment(account).secret
+    two_factor.confirm_enrolment(
+        session,
+        OLD_ONLY,
+        account,
+        secret,
+        totp_at(secret, clock.now),
+        profile=crypto.TEST_PROFILE,
+        now=clock.now,
+    )
+    session.commit()
+    assert sign_in(app.test_client(), staff["admin"]).status == 303
+    stored_answer = client.post(
+        "/api/v1/courses",
+        json={
+            "home_municipality": "101",
+            "centre_id": str(world.centre_a),
+            "intro_slot_id": str(world.intro_a[1]),
+            "confirm_adult": True,
+        },
+        headers={"Idempotency-Key": "key-rotation-test-" + "0" * 24},
+    )
+    assert stored_answer.status_code == 201
+    keys = [world.manage_a, world.manage_b, world.verify_home, world.unscoped_a]
+    return Stored(
+        token,
+        uuid.UUID(course["id"]),
+        keys,
+        hook.id,
+        hook_secret,
+        account,
+        secret,
+    )
+
+
+def _invoke(app: Flask, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
+    return result.exit_code, result.output
+
+
+def _what_the_old_key_alone_opens(session: Session, stored: Stored) -> list[str]:
+    """Try every stored digest and sealed value with a keyring holding only key 1."""
+    session.expire_all()
+    opened = []
+    digests = set(session.scalars(select(Course.token_digest)))
+    if digests & {
+        d.value for d in OLD_ONLY.candidates(crypto.normalize_token(stored.token), purpose="token")
+    }:
+        opened.append("course code")
+    key_digests = set(session.scalars(select(ApiKey.digest)))
+    for key in stored.api_keys:
+        if key_digests & {d.value for d in OLD_ONLY.candidates(key, purpose="api-key")}:
+            opened.append("api key")
+    for account in session.scalars(
+        select(StaffAccount).where(StaffAccount.totp_secret.is_not(None))
+    ):
+        key = OLD_ONLY.derive_key(account.id.bytes, purpose=two_factor.SECRET_PURPOSE)
+        try:
+            crypto.unseal(key, account.totp_secret or b"", context=account.id.bytes)
+            opened.append("totp secret")
+        except crypto.SealError:
+            pass
+    for hook in list(session.scalars(select(Webhook))):
+        key = OLD_ONLY.derive_key(hook.id.bytes, purpose=webhooks.SECRET_PURPOSE)
+        try:
+            crypto.unseal(key, hook.sealed_secret, context=hook.id.bytes)
+            opened.append("webhook secret")
+        except crypto.SealError:
+            pass
+    # Session handles and idempotency keys are the holders' own: a row under
+    # key 1 is one that key 1 could match.
+    for model in (WebSession, StaffSession, IdempotentAnswer):
+        if session.scalars(select(model).where(model.key_version == 1)).first() is not None:
+            opened.append(model.__tablename__)
+    session.commit()
+    return opened
+
+
+def _deliver(app: Flask, hook_id: uuid.UUID) -> list[httpx.Request]:
+    """Queue one delivery to the hook and run the worker; return what reached the receiver."""
+    sent: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    factory = sessionmaker(bind=engine_of(app), expire_on_commit=False)
+    now = datetime.now(UTC)
+    with factory() as session:
+        session.add(
+            Delivery(
+                webhook_id=hook_id,
+                event="course.approved",
+                payload=json.dumps({"event": "course.approved", "id": str(uuid.uuid4())}),
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        session.commit()
+    with httpx.Client(transport=httpx.MockTransport(receive)) as client:
+        webhooks.run_once(factory, app.extensions["diskret.keyring"], client)
+    return sent
+
+
+def test_after_rotate_retire_and_restart_everything_works_and_the_old_key_opens_nothing(
+    apps: Callable[[str], Flask],
+    app: Flask,
+    session: Session,
+    world: World,
+    staff: Staff,
+    clock: Clock,
+) -> None:
+    """Retiring key 1 leaves nothing it opens alone; after a restart every holder still gets in."""
+    stored = _store_under_key_one(app, session, world, staff, clock)
+    opened_before = _what_the_old_key_alone_opens(session, stored)
+
+    code, output = _invoke(apps(ROTATED_TOKEN_KEY), "keys", "retire", "1")
+    opened_after = _what_the_old_key_alone_opens(session, stored)
+    restarted = apps(ROTATED_TOKEN_KEY)
+    client = restarted.test_client()
+
+    assert code == 0, output
+    assert "course codes: 2/2" in output
+    assert "api keys: 4/4" in output
+    assert "totp secrets: 1/1" in output
+    assert sorted(opened_before) == sorted(
+        ["course code"]
+        + ["api key"] * 4
+        + ["totp secret", "webhook secret", "web_sessions", "staff_sessions"]
+        + ["idempotent_answers"]
+    )
+    assert opened_after == []
+    assert client.get("/api/v1/me", headers=bearer(stored.token)).status_code == 200
+    citizen = Citizen(restarted.test_client())
+    assert (
+        citizen.post("/code", {"code": stored.token}, csrf=citizen.get("/code").csrf()).status
+        == 303
+    )
+    verified = client.post(
+        "/api/v1/tokens/verify", json={"token": stored.token}, headers=bearer(world.verify_home)
+    )
+    assert verified.get_json()["valid"] is True
+    [request] = _deliver(restarted, stored.hook_id)
+    assert crypto.verify_webhook(
+        stored.hook_secret,
+        header=request.headers["Diskret-Signature"],
+        body=request.content,
+        now=int(datetime.now(UTC).timestamp()),
+    )
+    signed = sign_in_with_code(
+        restarted.test_client(), stored.totp_account, totp_at(stored.totp_secret, clock.step())
+    )
+    assert signed.status == 303

@@ -165,7 +165,7 @@ class Keyring:
         return Digest(wrapped.inner, value)
 
     def rewrap(self, stored: Digest, *, purpose: str) -> Digest:
-        """Return a stored digest in a form that needs no key older than the current one but its own.
+        """Return a stored digest moved to the current key, wrapped if its own key is older.
 
         A plain digest under an older key is wrapped under the current key; a
         wrapped one is unwrapped and wrapped again under the current key (or

@@ -26,6 +26,9 @@ def refuse_missing_keys(app: Flask) -> None:
     """Refuse to start when stored rows need a key version that the configuration lacks."""
     with app.app_context(), db.reader() as session:
         lacking = rotation.missing(session, app.extensions[KEYRING])
+    # No pooled connection may outlive the check: gunicorn's workers are forked
+    # from this process, and must not share one.
+    db.engine_of(app).dispose()
     if lacking:
         raise click.ClickException(rotation.describe_missing(lacking))
 

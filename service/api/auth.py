@@ -73,9 +73,9 @@ def api_actor(scope: str) -> Actor:
     key = db.session().scalar(select(ApiKey).where(ApiKey.digest.in_(digests)))
     if key is None or key.revoked_at is not None:
         raise TokenRejected()
+    _note_use(key, keys.rekeyed(key, ring, credential))
     if scope not in key.scope_set:
         raise ScopeMissing(scope=scope)
-    _note_use(key, keys.rekeyed(key, ring, credential))
     return Actor(
         kind="api_key",
         id=key.id,

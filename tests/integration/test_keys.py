@@ -33,8 +33,8 @@ from service.models import (
     DeliveryStatus,
     StaffAccount,
     StaffSession,
-    WebSession,
     Webhook,
+    WebSession,
 )
 from service.models.access import IdempotentAnswer
 from tests.conftest import ROTATED_TOKEN_KEY, TEST_TOKEN_KEY, app_config
@@ -190,16 +190,16 @@ def _what_the_old_key_alone_opens(session: Session, stored: Stored) -> list[str]
     for account in session.scalars(
         select(StaffAccount).where(StaffAccount.totp_secret.is_not(None))
     ):
-        key = OLD_ONLY.derive_key(account.id.bytes, purpose=two_factor.SECRET_PURPOSE)
+        sealing = OLD_ONLY.derive_key(account.id.bytes, purpose=two_factor.SECRET_PURPOSE)
         try:
-            crypto.unseal(key, account.totp_secret or b"", context=account.id.bytes)
+            crypto.unseal(sealing, account.totp_secret or b"", context=account.id.bytes)
             opened.append("totp secret")
         except crypto.SealError:
             pass
     for hook in list(session.scalars(select(Webhook))):
-        key = OLD_ONLY.derive_key(hook.id.bytes, purpose=webhooks.SECRET_PURPOSE)
+        sealing = OLD_ONLY.derive_key(hook.id.bytes, purpose=webhooks.SECRET_PURPOSE)
         try:
-            crypto.unseal(key, hook.sealed_secret, context=hook.id.bytes)
+            crypto.unseal(sealing, hook.sealed_secret, context=hook.id.bytes)
             opened.append("webhook secret")
         except crypto.SealError:
             pass
@@ -288,3 +288,147 @@ def test_after_rotate_retire_and_restart_everything_works_and_the_old_key_opens_
         restarted.test_client(), stored.totp_account, totp_at(stored.totp_secret, clock.step())
     )
     assert signed.status == 303
+
+
+def _versions(session: Session, course_id: uuid.UUID) -> tuple[int, int | None]:
+    session.expire_all()
+    course = session.get_one(Course, course_id)
+    session.commit()
+    return course.token_key_version, course.token_inner_version
+
+
+def _serve(database_url: str, token_key: str) -> tuple[int, str]:
+    environment = {
+        "DISKRET_DATABASE_URL": database_url,
+        "DISKRET_SECRET_KEY": "test-only-secret-key-not-for-production-use",
+        "DISKRET_TOKEN_KEY": token_key,
+    }
+    result = CliRunner().invoke(
+        cli, ["serve", "--workers", "1", "--single-process-sqlite"], env=environment
+    )
+    return result.exit_code, result.output
+
+
+def test_a_dropped_key_still_needed_stops_serve_until_use_re_keys_every_wrapped_row(
+    apps: Callable[[str], Flask], app: Flask, session: Session, world: World, database_url: str
+) -> None:
+    """Serve names the version and its rows while wrapped rows need it; once used, key 1 can go."""
+    token, course = start_course(app.test_client(), world)
+    rotated = apps(ROTATED_TOKEN_KEY)
+    assert _invoke(rotated, "keys", "retire", "1")[0] == 0
+    _, status_wrapped = _invoke(rotated, "keys", "status")
+
+    refused, refusal = _serve(database_url, NEW_KEY_ONLY)
+    for key in (world.manage_a, world.manage_b, world.verify_home, world.unscoped_a):
+        rotated.test_client().get(f"/api/v1/centres/{world.centre_a}/courses", headers=bearer(key))
+    seen = rotated.test_client().get("/api/v1/me", headers=bearer(token))
+    status_code, status_used = _invoke(rotated, "keys", "status")
+    dropped = apps(NEW_KEY_ONLY).test_client()
+
+    assert "version 1: course codes 1 (inner key of wrapped digests)" in status_wrapped
+    assert "version 1: still needed" in status_wrapped
+    assert refused == 1
+    assert "lacks key version 1 (course codes 1, api keys 4)" in refusal
+    assert seen.status_code == 200
+    assert _versions(session, uuid.UUID(course["id"])) == (2, None)
+    assert status_code == 0
+    assert "version 1: not needed by any stored row: it can be dropped" in status_used
+    assert dropped.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    answer = dropped.post(
+        "/api/v1/tokens/verify", json={"token": token}, headers=bearer(world.verify_home)
+    )
+    assert answer.get_json()["valid"] is True
+
+
+def test_a_citizens_read_and_a_keys_read_re_key_their_digests_under_the_current_key(
+    apps: Callable[[str], Flask], app: Flask, session: Session, world: World
+) -> None:
+    """After a rotation, a GET alone moves a code's and an API key's digest to key 2."""
+    token, course = start_course(app.test_client(), world)
+    rotated = apps(ROTATED_TOKEN_KEY).test_client()
+
+    me = rotated.get("/api/v1/me", headers=bearer(token))
+    courses = rotated.get(
+        f"/api/v1/centres/{world.centre_a}/courses", headers=bearer(world.manage_a)
+    )
+
+    assert me.status_code == 200
+    assert courses.status_code == 200
+    assert _versions(session, uuid.UUID(course["id"])) == (2, None)
+    session.expire_all()
+    digest = ROTATED.digest(world.manage_a, purpose="api-key")
+    assert session.scalar(select(ApiKey.key_version).where(ApiKey.digest == digest.value)) == 2
+    session.commit()
+
+
+def test_retiring_the_current_version_is_refused_and_a_second_retire_changes_nothing(
+    apps: Callable[[str], Flask], app: Flask, session: Session, world: World
+) -> None:
+    """The current version cannot be retired; retiring 1 twice moves nothing the second time."""
+    _, course = start_course(app.test_client(), world)
+    rotated = apps(ROTATED_TOKEN_KEY)
+
+    current, refusal = _invoke(rotated, "keys", "retire", "2")
+    first, _ = _invoke(rotated, "keys", "retire", "1")
+    stored = session.get_one(Course, uuid.UUID(course["id"])).token_digest
+    session.commit()
+    again, output = _invoke(rotated, "keys", "retire", "1")
+
+    assert current == 1
+    assert "version 2 is current" in refusal
+    assert first == 0
+    assert again == 0
+    assert "course codes: 0/0" in output
+    assert _versions(session, uuid.UUID(course["id"])) == (2, 1)
+    assert session.get_one(Course, uuid.UUID(course["id"])).token_digest == stored
+    session.commit()
+
+
+def test_a_totp_code_sealed_under_a_missing_key_version_is_refused_without_a_500(
+    apps: Callable[[str], Flask], session: Session, staff: Staff, clock: Clock
+) -> None:
+    """With key 1 dropped, the code step answers like a wrong code, never an error page."""
+    secret = two_factor.start_enrolment(staff["staff_a"]).secret
+    two_factor.confirm_enrolment(
+        session,
+        OLD_ONLY,
+        staff["staff_a"],
+        secret,
+        totp_at(secret, clock.now),
+        profile=crypto.TEST_PROFILE,
+        now=clock.now,
+    )
+    session.commit()
+    dropped = apps(NEW_KEY_ONLY).test_client()
+
+    answer = sign_in_with_code(dropped, staff["staff_a"], totp_at(secret, clock.step()))
+
+    assert answer.status == 401
+    assert Citizen(dropped).get("/staff/").status == 303
+
+
+def test_a_webhook_sealed_under_a_missing_key_version_is_retried_later(
+    apps: Callable[[str], Flask], session: Session, world: World
+) -> None:
+    """With key 1 dropped, a delivery fails without sending and waits for its next try."""
+    hook, _ = webhooks.create(
+        session,
+        OLD_ONLY,
+        name="Kalender",
+        url=HOOK_URL,
+        events=("course.approved",),
+        centre_id=world.centre_a,
+        municipality_code=None,
+        now=datetime.now(UTC),
+    )
+    session.commit()
+
+    sent = _deliver(apps(NEW_KEY_ONLY), hook.id)
+
+    session.expire_all()
+    [delivery] = session.scalars(select(Delivery)).all()
+    assert sent == []
+    assert delivery.status is DeliveryStatus.PENDING
+    assert delivery.attempts == 1
+    assert delivery.next_attempt_at > datetime.now(UTC)
+    session.commit()

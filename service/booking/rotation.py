@@ -5,7 +5,8 @@ a version moves each row off it, in batches of one transaction each:
 
 - keyed digests that cannot be made again without the secret itself (course
   codes, API keys) are wrapped under the current key (``crypto.Keyring.wrap``);
-  matching them then needs the current key and the retired one together;
+  matching them then needs the current key and the retired one together. A
+  revoked API key's digest is replaced by random bytes instead;
 - sealed secrets (TOTP, webhook secrets) are sealed again under the current key;
 - short-lived rows that only their holder could move (citizen and staff
   sessions, stored idempotent answers) are deleted: the browser signs in
@@ -19,11 +20,12 @@ retire is finished by running it again.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 import crypto
@@ -143,11 +145,19 @@ def describe_missing(lacking: dict[int, dict[str, int]]) -> str:
     )
 
 
+def _on_version(kind: _Kind, version: int) -> ColumnElement[bool]:
+    """Select the rows that retiring a version moves: on it, or revoked keys wrapping it."""
+    if kind.model is ApiKey:
+        revoked = and_(ApiKey.inner_version == version, ApiKey.revoked_at.is_not(None))
+        return or_(kind.version == version, revoked)
+    return kind.version == version
+
+
 def _batch(session: Session, kind: _Kind, version: int, size: int) -> list[Any]:
     primary = kind.model.__mapper__.primary_key[0]
     rows = session.scalars(
         select(kind.model)
-        .where(kind.version == version)
+        .where(_on_version(kind, version))
         .order_by(primary)
         .limit(size)
         .with_for_update()
@@ -156,7 +166,12 @@ def _batch(session: Session, kind: _Kind, version: int, size: int) -> list[Any]:
 
 
 def _move(session: Session, keyring: crypto.Keyring, kind: _Kind, row: Any) -> None:
-    if kind.digest is not None and kind.inner is not None:
+    if isinstance(row, ApiKey) and row.revoked_at is not None:
+        # A revoked key is refused whether it matches or not: random bytes
+        # instead of its digest match nothing and need no key at all.
+        row.digest = secrets.token_bytes(32)
+        row.key_version, row.inner_version = keyring.current_version, None
+    elif kind.digest is not None and kind.inner is not None:
         stored = crypto.Digest(
             getattr(row, kind.version.key),
             getattr(row, kind.digest.key),
@@ -213,7 +228,7 @@ def retire(
     for kind in KINDS:
         with sessions() as session:
             total = session.scalar(
-                select(func.count()).select_from(kind.model).where(kind.version == version)
+                select(func.count()).select_from(kind.model).where(_on_version(kind, version))
             )
             total = total or 0
             session.commit()

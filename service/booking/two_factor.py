@@ -129,6 +129,10 @@ def seal_pending(keyring: crypto.Keyring, account_id: uuid.UUID, secret: str) ->
 def unseal_pending(keyring: crypto.Keyring, account_id: uuid.UUID, text: str) -> str | None:
     """Return the secret that ``seal_pending`` sealed for this account, or None."""
     version, _, box = text.partition(":")
+    if version != str(keyring.current_version):
+        # Minutes-old values under the current key only: a retired key (which
+        # may stay configured for wrapped digests) must not forge one.
+        return None
     try:
         key = keyring.derive_key(account_id.bytes, purpose=PENDING_PURPOSE, version=int(version))
         plain = crypto.unseal(key, base64.urlsafe_b64decode(box), context=account_id.bytes)
@@ -153,6 +157,9 @@ def seal_sign_in(keyring: crypto.Keyring, account_id: uuid.UUID, *, now: datetim
 def unseal_sign_in(keyring: crypto.Keyring, text: str, *, now: datetime) -> uuid.UUID | None:
     """Return the account of a sealed sign-in that has not expired, or None (altered, expired)."""
     version, _, box = text.partition(":")
+    if version != str(keyring.current_version):
+        # As in ``unseal_pending``: a retired key must not forge a sign-in.
+        return None
     try:
         key = keyring.derive_key(_SIGN_IN_CONTEXT, purpose=SIGN_IN_PURPOSE, version=int(version))
         plain = crypto.unseal(key, base64.urlsafe_b64decode(box), context=_SIGN_IN_CONTEXT)

@@ -432,3 +432,56 @@ def test_a_webhook_sealed_under_a_missing_key_version_is_retried_later(
     assert delivery.attempts == 1
     assert delivery.next_attempt_at > datetime.now(UTC)
     session.commit()
+
+
+def test_a_revoked_key_wrapped_under_a_retired_version_keeps_no_version_needed(
+    apps: Callable[[str], Flask], app: Flask, session: Session, world: World
+) -> None:
+    """Retiring 1 forgets a revoked key's digest, so the key needs no version and stays refused."""
+    rotated = apps(ROTATED_TOKEN_KEY)
+    digest = OLD_ONLY.digest(world.unscoped_a, purpose="api-key").value
+    key_id = session.scalar(select(ApiKey.id).where(ApiKey.digest == digest))
+    session.commit()
+    assert _invoke(rotated, "revoke-api-key", str(key_id))[0] == 0
+
+    code, _ = _invoke(rotated, "keys", "retire", "1")
+
+    session.expire_all()
+    row = session.get_one(ApiKey, key_id)
+    assert code == 0
+    assert (row.key_version, row.inner_version) == (2, None)
+    assert row.digest not in {
+        d.value for d in ROTATED.candidates(world.unscoped_a, purpose="api-key")
+    }
+    session.commit()
+    answer = rotated.test_client().get("/api/v1/stats", headers=bearer(world.unscoped_a))
+    assert answer.status_code == 401
+
+
+def test_a_sign_in_value_sealed_under_a_retired_key_is_refused_while_that_key_is_configured(
+    apps: Callable[[str], Flask], session: Session, staff: Staff, clock: Clock
+) -> None:
+    """Whoever holds only key 1 cannot skip the password by sealing the code step's value."""
+    secret = two_factor.start_enrolment(staff["staff_a"]).secret
+    two_factor.confirm_enrolment(
+        session,
+        ROTATED,
+        staff["staff_a"],
+        secret,
+        totp_at(secret, clock.now),
+        profile=crypto.TEST_PROFILE,
+        now=clock.now,
+    )
+    session.commit()
+    client = apps(ROTATED_TOKEN_KEY).test_client()
+    code_page = sign_in(client, staff["staff_a"])
+    forged = two_factor.seal_sign_in(OLD_ONLY, staff["staff_a"].id, now=clock.now)
+
+    answer = Citizen(client).post(
+        "/staff/login/code",
+        {"pending": forged, "code": totp_at(secret, clock.step())},
+        csrf=code_page.csrf(),
+    )
+
+    assert answer.status == 401
+    assert Citizen(client).get("/staff/").status == 303

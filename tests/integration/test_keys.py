@@ -319,6 +319,7 @@ def test_a_dropped_key_still_needed_stops_serve_until_use_re_keys_every_wrapped_
     _, status_wrapped = _invoke(rotated, "keys", "status")
 
     refused, refusal = _serve(database_url, NEW_KEY_ONLY)
+    unknown = apps(NEW_KEY_ONLY).test_client().get("/api/v1/me", headers=bearer(token))
     for key in (world.manage_a, world.manage_b, world.verify_home, world.unscoped_a):
         rotated.test_client().get(f"/api/v1/centres/{world.centre_a}/courses", headers=bearer(key))
     seen = rotated.test_client().get("/api/v1/me", headers=bearer(token))
@@ -328,6 +329,8 @@ def test_a_dropped_key_still_needed_stops_serve_until_use_re_keys_every_wrapped_
     assert "version 1: course codes 1 (inner key of wrapped digests)" in status_wrapped
     assert "version 1: still needed" in status_wrapped
     assert refused == 1
+    assert unknown.status_code == 401
+    assert unknown.get_json()["code"] == "token_rejected"
     assert "lacks key version 1 (course codes 1, api keys 4)" in refusal
     assert seen.status_code == 200
     assert _versions(session, uuid.UUID(course["id"])) == (2, None)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
-from service import create_app, webhooks
+from service import create_app, db, migrate, webhooks
 from service.booking import two_factor
 from service.cli import cli
 from service.db import engine_of
@@ -42,7 +43,7 @@ from tests.support import databases
 from tests.support.calls import bearer, start_course
 from tests.support.pages import Citizen
 from tests.support.staff import Staff, make_staff, sign_in, sign_in_with_code, totp_at
-from tests.support.world import World
+from tests.support.world import World, build_world
 
 NEW_KEY_ONLY = ROTATED_TOKEN_KEY.split(",")[1]
 OLD_ONLY = crypto.Keyring.parse(TEST_TOKEN_KEY)
@@ -488,3 +489,30 @@ def test_a_sign_in_value_sealed_under_a_retired_key_is_refused_while_that_key_is
 
     assert answer.status == 401
     assert Citizen(client).get("/staff/").status == 303
+
+
+def test_the_demo_refuses_to_start_when_its_rows_need_a_key_its_secrets_lack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo whose database holds a code under a key its secrets file lacks names it and stops."""
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o700)
+    (instance / "secrets.json").write_text(
+        json.dumps({"SECRET_KEY": "demo-" + "k3y-" * 12, "TOKEN_KEY": NEW_KEY_ONLY}),
+        encoding="utf-8",
+    )
+    earlier = create_app(app_config(databases.sqlite_url(instance)))
+    migrate.upgrade(engine_of(earlier))
+    with earlier.app_context():
+        world = build_world(db.session(), OLD_ONLY, now=datetime.now(UTC))
+        db.session().commit()
+    start_course(earlier.test_client(), world)
+    engine_of(earlier).dispose()
+    started: list[str] = []
+    monkeypatch.setattr("service.cli.run_simple", lambda *args, **kwargs: started.append("yes"))
+
+    result = CliRunner().invoke(cli, ["demo", "--instance", str(instance)])
+
+    assert result.exit_code == 1
+    assert "lacks key version 1 (course codes 1" in result.output
+    assert started == []

@@ -1,0 +1,39 @@
+"""tie a stored idempotent answer to its course
+
+Revision ID: 0016
+Revises: 0011
+Create Date: 2026-12-07 12:45:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    # Batch mode: SQLite adds a foreign key only by rebuilding the table.
+    with op.batch_alter_table("idempotent_answers") as batch:
+        batch.add_column(sa.Column("course_id", sa.Uuid(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_idempotent_answers_course_id_courses"),
+            "courses",
+            ["course_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch.create_index(op.f("ix_idempotent_answers_course_id"), ["course_id"])
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    with op.batch_alter_table("idempotent_answers") as batch:
+        batch.drop_index(op.f("ix_idempotent_answers_course_id"))
+        batch.drop_constraint(op.f("fk_idempotent_answers_course_id_courses"), type_="foreignkey")
+        batch.drop_column("course_id")

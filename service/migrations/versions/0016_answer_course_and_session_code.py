@@ -1,4 +1,4 @@
-"""tie a stored idempotent answer to its course
+"""tie a stored idempotent answer to its course; the code sealed in a web session
 
 Revision ID: 0016
 Revises: 0011
@@ -29,10 +29,13 @@ def upgrade() -> None:
             ondelete="CASCADE",
         )
         batch.create_index(op.f("ix_idempotent_answers_course_id"), ["course_id"])
+    # A nullable column is added in place, on SQLite too (see 0005).
+    op.add_column("web_sessions", sa.Column("sealed_code", sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_column("web_sessions", "sealed_code")
     with op.batch_alter_table("idempotent_answers") as batch:
         batch.drop_index(op.f("ix_idempotent_answers_course_id"))
         batch.drop_constraint(op.f("fk_idempotent_answers_course_id_courses"), type_="foreignkey")

@@ -316,7 +316,7 @@ def test_the_same_idempotency_key_from_two_citizens_books_twice(
 def test_erasing_the_course_forgets_its_idempotent_answer(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    """After DELETE /api/v1/me the same create request books afresh instead of replaying the code."""
+    """After DELETE /api/v1/me the same create request books afresh, not replaying the code."""
     headers = {"Idempotency-Key": str(uuid.uuid4())}
     first = client.post("/api/v1/courses", json=_request(world), headers=headers)
     erased = client.delete("/api/v1/me", headers=bearer(first.get_json()["token"]))

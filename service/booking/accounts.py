@@ -63,7 +63,7 @@ def _guessable(password: str, username: str) -> bool:
     # at least 10^8 guesses. It refuses input over 72 characters, and a phrase
     # whose first 72 are strong is strong.
     # Imported here: its lists cost a worker 13 MiB, needed only when a password is set.
-    from zxcvbn import zxcvbn
+    from zxcvbn import zxcvbn  # noqa: PLC0415
 
     estimate = zxcvbn(password[:_ESTIMATED], user_inputs=[username, "diskret"])
     return int(estimate["score"]) < _LEAST_SCORE

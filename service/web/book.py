@@ -140,7 +140,7 @@ def code_file() -> Response:
 
 
 def _card(token: str) -> str:
-    return (
+    return str(
         _("Your code: %(token)s", token=token)
         + "\n\n"
         + _("Keep it safe. It is the only key to your booking and cannot be recovered.")

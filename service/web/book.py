@@ -134,7 +134,8 @@ def code_file() -> Response:
         abort(404)
     response = Response(_card(code) + "\n", mimetype="text/plain")
     # A form's answer, not a link: the code never sits in an address the browser keeps.
-    response.headers["Content-Disposition"] = f'attachment; filename="{_("code")}.txt"'
+    name = _("code")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.txt"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -85,6 +85,26 @@ def test_english_is_one_click_away_and_remembered(citizen: Citizen) -> None:
     assert "Where do you live?" in page.text()
 
 
+def test_the_language_cookie_lasts_the_session_unless_kept(citizen: Citizen) -> None:
+    """No Max-Age or Expires by default; the unticked "remember" box on the form keeps it a year."""
+    landing = citizen.get("/book")
+    assert re.search(r'<input type="checkbox" name="remember" value="y"(?! checked)', landing.html)
+
+    plain = citizen.post("/language", {"language": "en", "back": "/book"}, csrf=landing.csrf())
+    kept = citizen.post(
+        "/language", {"language": "da", "back": "/book", "remember": "y"}, csrf=landing.csrf()
+    )
+
+    session_only = plain.response.headers["Set-Cookie"]
+    assert session_only.startswith("__Host-lang=en;")
+    assert "Max-Age" not in session_only
+    assert "Expires" not in session_only
+    lasting = kept.response.headers["Set-Cookie"]
+    assert lasting.startswith("__Host-lang=da;")
+    assert "Max-Age=31536000" in lasting
+    assert "Expires=" in lasting
+
+
 def test_the_language_switch_goes_back_only_within_the_site(citizen: Citizen) -> None:
     """A `back` pointing elsewhere leads to the front page: no open redirect."""
     csrf = citizen.get("/").csrf()

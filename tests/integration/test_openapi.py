@@ -94,7 +94,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 def test_the_bundled_swagger_ui_is_not_older_than_the_stated_minimum(client: FlaskClient) -> None:
-    """The served bundle is swagger-ui-dist and DOMPurify at or above the versions docs.py states."""
+    """The served swagger-ui-dist and its DOMPurify are at least the versions docs.py states."""
     from service.api import docs
 
     with client.get("/api/v1/docs/assets/swagger-ui-bundle.js") as answer:

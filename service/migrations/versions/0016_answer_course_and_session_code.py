@@ -1,4 +1,5 @@
-"""tie a stored idempotent answer to its course; the code sealed in a web session
+"""tie a stored idempotent answer to its course; the code sealed in a web session;
+the reach of a stored statistics answer and whether it was asked for
 
 Revision ID: 0016
 Revises: 0011
@@ -31,10 +32,26 @@ def upgrade() -> None:
         batch.create_index(op.f("ix_idempotent_answers_course_id"), ["course_id"])
     # A nullable column is added in place, on SQLite too (see 0005).
     op.add_column("web_sessions", sa.Column("sealed_code", sa.LargeBinary(), nullable=True))
+    # Answers stored so far have no reach recorded: they are a cache, so they go.
+    op.execute("DELETE FROM stats_answers")
+    with op.batch_alter_table("stats_answers") as batch:
+        batch.add_column(
+            sa.Column("reach", sa.String(length=48), server_default="", nullable=False)
+        )
+        batch.add_column(
+            sa.Column("asked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.create_index(
+            op.f("ix_stats_answers_reach_computed_at"), ["reach", "computed_at"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("stats_answers") as batch:
+        batch.drop_index(op.f("ix_stats_answers_reach_computed_at"))
+        batch.drop_column("asked")
+        batch.drop_column("reach")
     op.drop_column("web_sessions", "sealed_code")
     with op.batch_alter_table("idempotent_answers") as batch:
         batch.drop_index(op.f("ix_idempotent_answers_course_id"))

@@ -252,7 +252,7 @@ def _statements(url: str, centre: uuid.UUID, slot: uuid.UUID) -> list[str]:
     app = create_app(
         {
             "DATABASE_URL": url,
-            "SECRET_KEY": "bench-only-secret-key",
+            "SECRET_KEY": "bench-only-secret-key-not-for-production",
             "TOKEN_KEY": crypto.Keyring.generate_config(),
             "RATELIMIT_ENABLED": False,
             # No request log on the console in the middle of the figures.
@@ -287,7 +287,7 @@ def _serve(
     environment = {
         **watch,
         "DISKRET_DATABASE_URL": url,
-        "DISKRET_SECRET_KEY": "bench-only-secret-key",
+        "DISKRET_SECRET_KEY": "bench-only-secret-key-not-for-production",
         "DISKRET_TOKEN_KEY": crypto.Keyring.generate_config(),
         "DISKRET_RATELIMIT_DEFAULT": "100000000 per minute",
         "DISKRET_RATELIMIT_COURSE_CREATE": "100000000 per minute",

@@ -546,7 +546,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
     app = create_app(
         {
             "DATABASE_URL": url,
-            "SECRET_KEY": "bench-only-secret-key",
+            "SECRET_KEY": "bench-only-secret-key-not-for-production",
             "TOKEN_KEY": token_key,
             "RATELIMIT_ENABLED": False,
             "LOG_FORMAT": "text",

@@ -17,6 +17,7 @@ from crypto._passwords import (
 )
 from crypto._seal import seal, unseal
 from crypto._signing import generate_webhook_secret, sign_webhook, verify_webhook
+from crypto._strength import secret_weakness
 from crypto._tokens import (
     API_KEY_PREFIX,
     TOKEN_BITS,
@@ -62,6 +63,7 @@ __all__ = [
     "looks_like_token",
     "normalize_token",
     "seal",
+    "secret_weakness",
     "set_password_concurrency",
     "share_password_slots",
     "sign_webhook",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from crypto._strength import secret_weakness
 from crypto.exceptions import KeyringError, SealError
 
 MIN_KEY_BYTES = 32
@@ -113,6 +114,11 @@ class Keyring:
         """Return the keyed digest of a message for one purpose."""
         chosen, subkey = self._subkey(purpose, version)
         return Digest(chosen, hmac.new(subkey, _as_bytes(message), hashlib.sha256).digest())
+
+    def weaknesses(self, *, shortest: int = 32) -> dict[int, str]:
+        """Return, for each key version that is weak, why (see ``secret_weakness``)."""
+        found = {v: secret_weakness(key, shortest=shortest) for v, key in self._keys.items()}
+        return {version: why for version, why in found.items() if why is not None}
 
     def candidates(self, message: bytes | str, *, purpose: str) -> list[Digest]:
         """Return every form the message's digest may be stored in, current first (for lookups).

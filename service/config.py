@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import crypto
 from service.models.staff import Role
 
 PREFIX = "DISKRET_"
@@ -178,3 +179,23 @@ def check_complete(config: Mapping[str, Any]) -> None:
     missing = [PREFIX + key for key in REQUIRED_SECRETS if not config.get(key)]
     if missing:
         raise ConfigError("missing configuration: " + ", ".join(missing))
+    _check_strength(config)
+
+
+# Shortest secrets accepted at start: 256 bits of key, and as many characters
+# of Flask's secret key (which signs every cookie).
+SHORTEST_SECRET = 32
+
+
+def _check_strength(config: Mapping[str, Any]) -> None:
+    # The reason names the setting, never the value.
+    why = crypto.secret_weakness(str(config["SECRET_KEY"]).encode(), shortest=SHORTEST_SECRET)
+    if why is not None:
+        raise ConfigError(f"{PREFIX}SECRET_KEY is too weak: {why}")
+    try:
+        weak = crypto.Keyring.parse(str(config["TOKEN_KEY"])).weaknesses(shortest=SHORTEST_SECRET)
+    except crypto.KeyringError as error:
+        raise ConfigError(f"{PREFIX}TOKEN_KEY is not valid: {error}") from None
+    if weak:
+        version, reason = min(weak.items())
+        raise ConfigError(f"{PREFIX}TOKEN_KEY version {version} is too weak: {reason}")

@@ -30,7 +30,7 @@ from service.api.schemas import (
     StaffCourseSchema,
     TokenReplacedSchema,
 )
-from service.api.transaction import transactional
+from service.api.transaction import answer_belongs_to, transactional
 from service.booking import catalogue, pathway, schedule
 from service.booking.catalogue import GroupView
 from service.booking.clock import utcnow, weekly
@@ -229,6 +229,7 @@ def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
     """Replace a lost token for a citizen who is present; the old token stops working at once."""
     actor = current_actor()
     token, course = pathway.replace_token(db.session(), keyring(), actor, course_id, now=utcnow())
+    answer_belongs_to(course_id)
     return {"token": token, "course": course}
 
 

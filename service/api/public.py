@@ -19,7 +19,7 @@ from service.api.schemas import (
     SlotQuerySchema,
     SlotSchema,
 )
-from service.api.transaction import transactional
+from service.api.transaction import answer_belongs_to, transactional
 from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.booking.catalogue import GroupView, Provider
@@ -110,4 +110,5 @@ def create_course(body: dict[str, Any]) -> dict[str, Any]:
         language=body["language"],
         now=utcnow(),
     )
+    answer_belongs_to(course.id)
     return {"token": token, "course": course_payload(session, course)}

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import psycopg
-from flask import Response, current_app, request
-from sqlalchemy import delete, select, text
+from flask import Response, current_app, g, request
+from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -161,6 +162,20 @@ def _replay(
     return response
 
 
+def answer_belongs_to(course_id: uuid.UUID) -> None:
+    """Tie this request's stored answer to a course, so erasing the course deletes the answer."""
+    g.answer_course_id = course_id
+
+
+def _course_of_answer() -> uuid.UUID | None:
+    course_id: uuid.UUID | None = g.get("answer_course_id")
+    if course_id is None and "course" in g:
+        # A citizen's own request (``requires_token``); an erased course has
+        # nothing left to be tied to.
+        course_id = None if inspect(g.course).was_deleted else g.course.id
+    return course_id
+
+
 def _store(
     session: Session, ring: crypto.Keyring, key: str, principal: str, response: Response
 ) -> None:
@@ -176,6 +191,7 @@ def _store(
             status_code=response.status_code,
             sealed_body=crypto.seal(sealing_key, response.get_data(), context=digest.value),
             created_at=utcnow(),
+            course_id=_course_of_answer(),
         )
     )
 

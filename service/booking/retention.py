@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from service.booking.clock import last_month_over
@@ -37,6 +37,8 @@ from service.models import (
 # One number for the purge's advisory lock: two purges at once take turns.
 _LOCK = 0x4449534B52455401  # "DISKRET" + 1
 SESSION_LONGEST = timedelta(hours=12)
+# How long a web session keeps the code it began with, for its text-file download.
+CODE_KEPT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,11 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
     sessions = _count(
         session, delete(WebSession).where(WebSession.created_at < now - SESSION_LONGEST)
     ) + _count(session, delete(StaffSession).where(StaffSession.created_at < now - SESSION_LONGEST))
+    session.execute(
+        update(WebSession)
+        .where(WebSession.sealed_code.is_not(None), WebSession.created_at < now - CODE_KEPT)
+        .values(sealed_code=None)
+    )
     answers = _count(
         session, delete(IdempotentAnswer).where(IdempotentAnswer.created_at < now - periods.answers)
     )

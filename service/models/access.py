@@ -74,3 +74,8 @@ class IdempotentAnswer(Base):
     status_code: Mapped[int] = mapped_column(SmallInteger)
     sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # The course the answer belongs to, if any: erasing or purging the course
+    # deletes the answer with it, so a retry never replays an erased code.
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )

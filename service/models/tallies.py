@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -85,12 +85,19 @@ class StatsAnswer(Base):
     """
 
     __tablename__ = "stats_answers"
+    __table_args__ = (Index("ix_stats_answers_reach_computed_at", "reach", "computed_at"),)
 
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     horizon: Mapped[str] = mapped_column(String(7), index=True)
     computed_at: Mapped[datetime]
     # zlib-compressed, as the API sends it (JSON or CSV).
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    # Whose answer it is ("<municipality>/<centre>", "/" for the country), and
+    # whether a request asked for it (True) or the purge prepared it (False):
+    # a reach keeps at most ``answers.ASKED_PER_REACH`` asked answers, while
+    # the prepared ones are bounded by the views, periods and encodings.
+    reach: Mapped[str] = mapped_column(String(48), server_default="")
+    asked: Mapped[bool] = mapped_column(server_default=false())
 
 
 class StatsPart(Base):

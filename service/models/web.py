@@ -27,3 +27,6 @@ class WebSession(Base):
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime]
+    # The code shown when the session began, sealed under a key derived from
+    # the handle (which only the browser holds), for the text-file download.
+    sealed_code: Mapped[bytes | None] = mapped_column(LargeBinary)

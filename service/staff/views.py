@@ -145,6 +145,12 @@ def password() -> tuple[str, int] | Response:
     except accounts.WrongPassword:
         form.current.errors = ["Den nuværende adgangskode er forkert."]
         return page("staff/password.html", status=401, form=form)
+    except accounts.CommonPassword:
+        form.password.errors = [
+            "Adgangskoden er for almindelig eller for let at gætte. "
+            "Vælg en længere sætning af ord, som kun du ville sætte sammen."
+        ]
+        return page("staff/password.html", status=422, form=form)
     except accounts.WeakPassword:
         form.password.errors = [
             f"Vælg en adgangskode på mindst {accounts.SHORTEST_PASSWORD} tegn, "

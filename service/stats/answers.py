@@ -16,6 +16,7 @@ passed asked for (``service.booking.retention``).
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import uuid
 import zlib
@@ -24,7 +25,8 @@ from datetime import datetime
 from typing import cast
 
 from cachetools import LRUCache
-from sqlalchemy import Table, select
+from sqlalchemy import Engine, Table, delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service.booking.actors import Actor
@@ -36,6 +38,14 @@ from service.stats.query import PERIODS, VIEWS, read_query
 from service.stats.report import Query, keep_part, report
 from service.stats.stamps import first_month, stamp
 from service.stats.suppression import years_between
+
+log = logging.getLogger("diskret.stats")
+
+# Answers that requests asked for, kept in the table per reach: one key
+# asking ever new questions (other ranges) pushes out its own oldest, and
+# the table holds at most this many per stats key's reach, besides the
+# purge's prepared views.
+ASKED_PER_REACH = 500
 
 # Per process. The largest answer, national by flow over eleven months of
 # ten years' data (bench/growth.py), is 16 MB of JSON.
@@ -95,7 +105,8 @@ def answer(
         else:
             result = report(session, actor, query, horizon=horizon, now=now, data=data)
             body = ENCODERS[mimetype](result)
-            _store(session, digest, body, horizon=horizon, now=now)
+            _store(session, digest, body, reach=_reach(actor), asked=True, horizon=horizon, now=now)
+            _trim(session, _reach(actor))
         if kept is not None:
             kept.put(key, body)
     return body
@@ -154,16 +165,56 @@ def _prepare_question(
         result = report(session, actor, query, horizon=horizon, now=now, data=data)
         for digest in missing:
             body = ENCODERS[digests[digest]](result)
-            _store(session, digest, body, horizon=horizon, now=now)
+            _store(
+                session, digest, body, reach=_reach(actor), asked=False, horizon=horizon, now=now
+            )
+
+
+def _reach(actor: Actor) -> str:
+    return f"{actor.municipality_code or ''}/{actor.centre_id or ''}"
+
+
+def _trim(session: Session, reach: str) -> None:
+    """Delete a reach's oldest asked answers beyond ``ASKED_PER_REACH``, in a short transaction."""
+    mine = (StatsAnswer.reach == reach, StatsAnswer.asked)
+    newest = (
+        select(StatsAnswer.digest)
+        .where(*mine)
+        .order_by(StatsAnswer.computed_at.desc(), StatsAnswer.digest)
+        .limit(ASKED_PER_REACH)
+    )
+    bind = session.get_bind()
+    assert isinstance(bind, Engine)
+    try:
+        with bind.begin() as connection:
+            connection.execute(
+                delete(StatsAnswer).where(
+                    *mine, StatsAnswer.digest.not_in(newest.scalar_subquery())
+                )
+            )
+    except OperationalError as error:
+        # As for the insert: a busy database keeps one answer too many until the next one.
+        log.warning("Statistics answers not trimmed: %s", type(error).__name__)
 
 
 def _key(mimetype: str, actor: Actor, query: Query, horizon: str, data: Hashable) -> Key:
     return (mimetype, actor.municipality_code, actor.centre_id, query, horizon, data)
 
 
-def _store(session: Session, digest: bytes, body: bytes, *, horizon: str, now: datetime) -> None:
+def _store(
+    session: Session,
+    digest: bytes,
+    body: bytes,
+    *,
+    reach: str,
+    asked: bool,
+    horizon: str,
+    now: datetime,
+) -> None:
     row = {
         "digest": digest,
+        "reach": reach,
+        "asked": asked,
         "horizon": horizon,
         "computed_at": now,
         "body": zlib.compress(body, FAST),

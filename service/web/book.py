@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from urllib.parse import quote
 
 import segno
-from flask import Blueprint, abort, request
+from flask import Blueprint, Response, abort, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -23,7 +22,7 @@ from service.limits import configured, limiter
 from service.models import Centre, Course, Municipality, Slot, SlotKind
 from service.web.common import keyring, message_for, page, protect, when
 from service.web.forms import BookForm, MunicipalityForm
-from service.web.sessions import sign_in
+from service.web.sessions import code_to_download, sign_in
 
 blp = Blueprint("book", __name__, template_folder="templates")
 blp.before_request(protect)
@@ -122,8 +121,31 @@ def book() -> tuple[str, int]:
     except DomainError as error:
         form.slot.errors = [*form.slot.errors, message_for(error)]
         return _time_page(form, municipality, centre, status=409)
-    sign_in(session, course, now=now)
+    sign_in(session, course, now=now, code=token)
     return _token_page(token, course, centre, now=now)
+
+
+@blp.post("/code.txt")
+@transactional
+def code_file() -> Response:
+    """Answer the code just shown as a text file, to the browser that booked, for 15 minutes."""
+    code = code_to_download(db.session(), now=utcnow())
+    if code is None:
+        abort(404)
+    response = Response(_card(code) + "\n", mimetype="text/plain")
+    # A form's answer, not a link: the code never sits in an address the browser keeps.
+    name = _("code")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.txt"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _card(token: str) -> str:
+    return str(
+        _("Your code: %(token)s", token=token)
+        + "\n\n"
+        + _("Keep it safe. It is the only key to your booking and cannot be recovered.")
+    )
 
 
 def _slot_id(value: str | None) -> uuid.UUID:
@@ -136,17 +158,11 @@ def _slot_id(value: str | None) -> uuid.UUID:
 def _token_page(token: str, course: Course, centre: Centre, *, now: datetime) -> tuple[str, int]:
     intro = next(b for b in course.bookings if b.slot_id is not None)
     slot = db.session().get_one(Slot, intro.slot_id)
-    card = (
-        _("Your code: %(token)s", token=token)
-        + "\n\n"
-        + _("Keep it safe. It is the only key to your booking and cannot be recovered.")
-    )
     return page(
         "token.html",
         token=token,
         groups=token.split("-"),
         qr=Markup(segno.make(token, error="m").svg_inline(scale=6, border=2)),  # noqa: S704
-        text_file="data:text/plain;charset=utf-8," + quote(card + "\n"),
         centre=centre,
         starts_at=slot.starts_at,
     )

@@ -34,7 +34,7 @@ def landing() -> tuple[str, int]:
 
 @blp.post("/language")
 def language() -> BaseResponse:
-    """Remember the chosen language in a cookie of its own; it tracks nobody."""
+    """Keep the chosen language in a cookie of its own, for the session or a year if asked."""
     ConfirmForm()  # the CSRF check ran before the view
     chosen = request.form.get("language")
     back = request.form.get("back", "/")
@@ -43,10 +43,13 @@ def language() -> BaseResponse:
         back = "/"
     response = redirect(back, code=303)
     if chosen in LANGUAGES:
+        # A session cookie unless the citizen asks to keep it: a lasting one
+        # would tell whoever opens the browser later that it was used here.
+        kept = request.form.get("remember") == "y"
         response.set_cookie(
             LANGUAGE_COOKIE,
             chosen,
-            max_age=YEAR,
+            max_age=YEAR if kept else None,
             secure=True,
             httponly=True,
             samesite="Strict",

@@ -154,3 +154,40 @@ def test_the_demo_has_one_staff_account_per_role_once(app: Flask, session: Sessi
     assert sorted(role for _, role, _ in first) == ["admin", "centre_admin", "coordinator", "staff"]
     assert all(len(code) >= 16 for _, _, code in first)
     assert again == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("SECRET_KEY", "changeme", "DISKRET_SECRET_KEY is too weak: shorter than 32 bytes"),
+        ("SECRET_KEY", "0" * 64, "DISKRET_SECRET_KEY is too weak: a short pattern repeated"),
+        ("SECRET_KEY", "dev-" * 12, "DISKRET_SECRET_KEY is too weak: a short pattern repeated"),
+        (
+            "SECRET_KEY",
+            "please-changeme-before-going-live-42",
+            "DISKRET_SECRET_KEY is too weak: a placeholder, not a random value",
+        ),
+        (
+            "TOKEN_KEY",
+            f"{crypto.Keyring.generate_config()},2:{'00' * 32}",
+            "DISKRET_TOKEN_KEY version 2 is too weak: a short pattern repeated",
+        ),
+    ],
+)
+def test_serve_refuses_to_start_with_a_weak_secret(
+    tmp_path: Path, name: str, value: str, line: str
+) -> None:
+    """One line names the setting and the weakness, never the value, and nothing starts."""
+    environ = {
+        "DISKRET_DATABASE_URL": f"sqlite:///{tmp_path / 'never.sqlite3'}",
+        "DISKRET_SECRET_KEY": "a-long-random-looking-secret-8f3k2j5h7g9d1s0q",
+        "DISKRET_TOKEN_KEY": crypto.Keyring.generate_config(),
+        f"DISKRET_{name}": value,
+    }
+
+    result = CliRunner().invoke(cli, ["serve", "--bind", "127.0.0.1:1"], env=environ)
+
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {line}"
+    assert value not in result.output
+    assert not (tmp_path / "never.sqlite3").exists()

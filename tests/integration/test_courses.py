@@ -311,3 +311,19 @@ def test_the_same_idempotency_key_from_two_citizens_books_twice(
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].get_json()["id"] != answers[1].get_json()["id"]
     assert "Idempotent-Replayed" not in answers[1].headers
+
+
+def test_erasing_the_course_forgets_its_idempotent_answer(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """After DELETE /api/v1/me the same create request books afresh, not replaying the code."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = client.post("/api/v1/courses", json=_request(world), headers=headers)
+    erased = client.delete("/api/v1/me", headers=bearer(first.get_json()["token"]))
+
+    again = client.post("/api/v1/courses", json=_request(world), headers=headers)
+
+    assert (first.status_code, erased.status_code, again.status_code) == (201, 204, 201)
+    assert "Idempotent-Replayed" not in again.headers
+    assert first.get_json()["token"] not in again.get_data(as_text=True)
+    assert _counts(session) == (1, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Flask
@@ -86,3 +87,22 @@ def test_every_request_body_has_an_example(client: FlaskClient) -> None:
         name = body["schema"]["$ref"].split("/")[-1]
         assert "example" in body, name
         assert set(body["example"]) <= set(schemas[name]["properties"]), name
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_the_bundled_swagger_ui_is_not_older_than_the_stated_minimum(client: FlaskClient) -> None:
+    """The served swagger-ui-dist and its DOMPurify are at least the versions docs.py states."""
+    from service.api import docs
+
+    with client.get("/api/v1/docs/assets/swagger-ui-bundle.js") as answer:
+        bundle = answer.get_data(as_text=True)
+    shipped = json.loads((docs.VENDOR / "package.json").read_text(encoding="utf-8"))
+    purifier = re.search(r'DOMPurify\.version="([0-9.]+)"', bundle)
+
+    assert shipped["name"] == "swagger-ui-dist"
+    assert _version(shipped["version"]) >= docs.SWAGGER_UI_MINIMUM
+    assert purifier is not None
+    assert _version(purifier.group(1)) >= docs.DOMPURIFY_MINIMUM

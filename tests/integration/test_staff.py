@@ -116,6 +116,32 @@ def test_a_new_account_signs_in_with_its_setup_code_and_must_choose_a_password(
     assert Citizen(client).get("/staff/courses").status == 200
 
 
+@pytest.mark.parametrize("common", ["Password123!", "iloveyou2024", "qwertyuiop123"])
+def test_a_common_password_is_refused_with_a_clear_message(
+    client: FlaskClient, session: Session, staff: Staff, world: World, now: datetime, common: str
+) -> None:
+    """ASVS 6.2.4: a long but common password is refused, and the setup code still rules."""
+    made = accounts.create(
+        session,
+        username="new.colleague",
+        role=Role.STAFF,
+        centre_id=world.centre_a,
+        created_by=staff["admin_a"],
+        profile=crypto.TEST_PROFILE,
+        now=now,
+    )
+    session.commit()
+    sign_in(client, made.account, password=made.setup_code)
+
+    refused = call(client, "post", "/staff/password", {"password": common, "repeat": common})
+
+    assert refused.status == 422
+    assert "for almindelig eller for let at gætte" in refused.text()
+    assert common not in refused.html
+    session.expire_all()
+    assert session.get_one(StaffAccount, made.account.id).must_set_password
+
+
 def test_login_failures_are_limited_with_retry_after(database_url: str, staff: Staff) -> None:
     """After the configured failures for one account the answer is 429 with Retry-After."""
     limited = create_app(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import gc
+import importlib
 import io
+import itertools
 import uuid
 import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
+from service.api.stats import ANSWERS
 from service.booking.actors import SYSTEM, Actor
 from service.booking.clock import LOCAL
 from service.booking.pathway import Decision, decide
@@ -24,6 +28,7 @@ from service.models import (
     Centre,
     Course,
     SlotKind,
+    StatsAnswer,
     StatsPart,
     SuppressionMarks,
     Tally,
@@ -31,6 +36,7 @@ from service.models import (
 )
 from service.stats import parts, suppression
 from service.stats import report as report_module
+from service.stats.answers import Answers
 from service.stats.export import to_csv
 from service.stats.report import Period, Query, View, report
 from tests.support.calls import bearer, hold_intro, start_course
@@ -595,3 +601,49 @@ def test_csv_text_that_looks_like_a_formula_is_defused() -> None:
     lines = list(csv.reader(io.StringIO(to_csv(result))))
 
     assert lines[1] == ["requested", "c", "'=HYPERLINK(1)", "7"]
+
+
+def _months_back(count: int) -> list[str]:
+    year, month = (int(part) for part in THIS_MONTH.split("-"))
+    months = []
+    for _ in range(count):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+def test_one_key_cannot_grow_the_answer_store_without_bound(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    national_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many distinct questions from one key keep at most the cap, the newest; others keep theirs."""
+    monkeypatch.setattr("service.stats.answers.ASKED_PER_REACH", 4)
+    stats_clock: Callable[[], datetime] = importlib.import_module("service.api.stats").utcnow
+    start = stats_clock()
+    ticks = itertools.count()
+    # The clock moves a second a request, so "oldest" is the order of asking.
+    monkeypatch.setattr("service.api.stats.utcnow", lambda: start + timedelta(seconds=next(ticks)))
+    _requests(client, world, session, home="101", count=6)
+    local_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
+    session.commit()
+    local = _stats(client, local_key)
+    questions = [{"from": month} for month in _months_back(12)]
+
+    for question in questions:
+        _stats(client, national_key, **question)
+
+    session.expire_all()
+    assert len(session.scalars(select(StatsAnswer.digest)).all()) == 4 + 1
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr("service.stats.answers.report", refuse)
+    # A fresh process cache: what is answered now comes from the table.
+    monkeypatch.setitem(client.application.extensions, ANSWERS, Answers())
+    assert _stats(client, local_key) == local
+    _stats(client, national_key, **questions[-1])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import crypto
+from service.cli import cli
 from service.models import Booking, BookingStatus, Course, WebSession
 from tests.support.calls import approved_course, start_course
 from tests.support.pages import Citizen, Page
@@ -81,6 +85,26 @@ def test_english_is_one_click_away_and_remembered(citizen: Citizen) -> None:
     assert "Where do you live?" in page.text()
 
 
+def test_the_language_cookie_lasts_the_session_unless_kept(citizen: Citizen) -> None:
+    """No Max-Age or Expires by default; the unticked "remember" box on the form keeps it a year."""
+    landing = citizen.get("/book")
+    assert re.search(r'<input type="checkbox" name="remember" value="y"(?! checked)', landing.html)
+
+    plain = citizen.post("/language", {"language": "en", "back": "/book"}, csrf=landing.csrf())
+    kept = citizen.post(
+        "/language", {"language": "da", "back": "/book", "remember": "y"}, csrf=landing.csrf()
+    )
+
+    session_only = plain.response.headers["Set-Cookie"]
+    assert session_only.startswith("__Host-lang=en;")
+    assert "Max-Age" not in session_only
+    assert "Expires" not in session_only
+    lasting = kept.response.headers["Set-Cookie"]
+    assert lasting.startswith("__Host-lang=da;")
+    assert "Max-Age=31536000" in lasting
+    assert "Expires=" in lasting
+
+
 def test_the_language_switch_goes_back_only_within_the_site(citizen: Citizen) -> None:
     """A `back` pointing elsewhere leads to the front page: no open redirect."""
     csrf = citizen.get("/").csrf()
@@ -104,7 +128,6 @@ def test_the_whole_booking_works_without_javascript(
     code = token_page.code()
     assert crypto.normalize_token(code)
     assert "<svg" in token_page.html
-    assert 'download="kode.txt"' in token_page.html
     course = session.scalars(select(Course)).one()
     assert course.home_municipality == HOME
     assert (
@@ -116,6 +139,63 @@ def test_the_whole_booking_works_without_javascript(
     assert mine.status == 200
     assert "Venter på den første samtale" in mine.text()
     assert code not in mine.html
+
+
+def _addresses(page: Page) -> list[str]:
+    return [unescape(a) for a in re.findall(r'(?:href|src|action)="([^"]*)"', page.html)]
+
+
+def test_the_code_is_in_no_address_and_downloads_through_a_form(
+    citizen: Citizen, world: World, session: Session
+) -> None:
+    """No href, src or action holds the code or a data: URL; a POST form gives the text file."""
+    token_page = _book(citizen, world)
+    code = token_page.code()
+
+    addresses = _addresses(token_page)
+    assert not [a for a in addresses if a.startswith("data:") and a != "data:,"]
+    assert not [a for a in addresses if code.replace("-", "") in a.replace("-", "").upper()]
+    action = re.search(r'<form method="post" action="([^"]*code\.txt)"', token_page.html)
+    assert action is not None
+    download = citizen.post(action.group(1), {}, csrf=token_page.csrf())
+
+    assert download.status == 200
+    assert download.response.mimetype == "text/plain"
+    assert download.response.headers["Content-Disposition"] == 'attachment; filename="kode.txt"'
+    assert download.response.headers["Cache-Control"] == "no-store"
+    assert f"Din kode: {code}" in download.html
+    forged = citizen.post(action.group(1), {}, csrf=None)
+    assert forged.status == 400
+    assert code not in forged.html
+
+
+def test_the_code_file_is_there_for_fifteen_minutes_and_only_for_the_session(
+    app: Flask,
+    citizen: Citizen,
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    now: datetime,
+) -> None:
+    """Another browser gets nothing; after 15 minutes nobody does, and the purge forgets it."""
+    token_page = _book(citizen, world)
+    code = token_page.code()
+    stranger = Citizen(client.application.test_client())
+    stranger_page = stranger.get("/code")
+
+    elsewhere = stranger.post("/code.txt", {}, csrf=stranger_page.csrf())
+    session.execute(update(WebSession).values(created_at=now - timedelta(minutes=16)))
+    session.commit()
+    late = citizen.post("/code.txt", {}, csrf=token_page.csrf())
+
+    assert (elsewhere.status, late.status) == (404, 404)
+    assert code not in elsewhere.html + late.html
+    assert session.scalars(select(WebSession.sealed_code)).one() is not None
+    session.commit()
+    purged = CliRunner().invoke(cli, ["purge"], obj=ScriptInfo(create_app=lambda: app))
+    assert purged.exit_code == 0
+    session.expire_all()
+    assert session.scalars(select(WebSession.sealed_code)).all() == [None]
 
 
 def test_bad_input_keeps_the_choices_and_books_nothing(

@@ -16,6 +16,7 @@ from flask_limiter import Limiter
 
 import crypto
 from service.booking.clock import local_today, utcnow
+from service.credentials import bearer_credential, form_code
 
 KEYRING = "diskret.keyring"
 View = TypeVar("View", bound=Callable[..., Any])
@@ -38,15 +39,14 @@ limiter = Limiter(
 )
 
 
-def token_key() -> str:
-    """Key a limit on today's keyed digest of the token sent, never on the token itself.
+def _token_key(sent: str) -> str:
+    """Key a limit on today's keyed digest of a code, never on the code itself.
 
-    The token comes from the Authorization header (API) or the "code" field
-    (web form); a malformed one is keyed as typed, so typos count too.
+    The code is normalised as authentication reads it (case, dashes and
+    spaces do not matter), so every spelling of one code shares its budget;
+    a malformed one is keyed as typed, so typos count too.
     """
     keyring: crypto.Keyring = current_app.extensions[KEYRING]
-    header = request.headers.get("Authorization", "")
-    sent = header[7:] if header.startswith("Bearer ") else request.form.get("code", "")
     try:
         canonical = crypto.normalize_token(sent)
     except crypto.InvalidTokenError:
@@ -55,11 +55,30 @@ def token_key() -> str:
     return "token:" + keyring.digest(canonical, purpose=f"ratelimit-token/{day}").value.hex()[:32]
 
 
+def bearer_token_key() -> str:
+    """Key the per-code limit of an API route on the code of its Authorization header."""
+    return _token_key(bearer_credential() or "")
+
+
+def form_token_key() -> str:
+    """Key the per-code limit of the web form on the code typed into it."""
+    return _token_key(form_code())
+
+
+def api_key_key() -> str:
+    """Key the per-key limit on a keyed digest of the API key sent, never on the key."""
+    keyring: crypto.Keyring = current_app.extensions[KEYRING]
+    credential = bearer_credential() or ""
+    return "api-key:" + keyring.digest(credential, purpose="ratelimit-api-key").value.hex()[:32]
+
+
 def fail_closed(view: View) -> View:
     """Answer 503 when the limiter's storage is down, where guessing is the threat.
 
-    Everywhere else a storage failure lets the request through (the rest of
-    the service stays up); token entry and staff sign-in must not go unlimited.
+    Everywhere else a storage failure makes the limits count in the process
+    (``init_app``); where a code or a password is guessed, counts per process
+    would multiply the budget by the number of processes, so these routes
+    refuse instead.
     """
 
     @functools.wraps(view)
@@ -71,11 +90,60 @@ def fail_closed(view: View) -> View:
     return cast(View, wrapper)
 
 
+# Each documented limit is one budget, whichever route spends it: a shared
+# limit's counter is named by its scope, not by the route. The per-code
+# budget is declared once per place the code comes from; both key on the
+# normalised code under one scope, so they count into the same counter.
+_code_guesses_per_client = limiter.shared_limit(
+    lambda: configured("RATELIMIT_TOKEN"), scope="code-guesses"
+)
+_code_guesses_per_code_api = limiter.shared_limit(
+    lambda: configured("RATELIMIT_TOKEN_DIGEST"), scope="code", key_func=bearer_token_key
+)
+_code_guesses_per_code_web = limiter.shared_limit(
+    lambda: configured("RATELIMIT_TOKEN_DIGEST"), scope="code", key_func=form_token_key
+)
+course_creation = limiter.shared_limit(
+    lambda: configured("RATELIMIT_COURSE_CREATE"), scope="course-creation"
+)
+_key_uses_per_key = limiter.shared_limit(
+    lambda: configured("RATELIMIT_API_KEY"), scope="api-key", key_func=api_key_key
+)
+_key_uses_per_client = limiter.shared_limit(
+    lambda: configured("RATELIMIT_API_CLIENT"), scope="api-key-client"
+)
+
+
+def _failed_or_busy(response: Response) -> bool:
+    # A 503 "busy" means the request reached the argon2 slot and found it
+    # taken: a flood that only ever meets a busy slot still pays for it.
+    return response.status_code in (401, 503)
+
+
+staff_sign_in = limiter.shared_limit(
+    lambda: configured("RATELIMIT_LOGIN_CLIENT"),
+    scope="staff-sign-in",
+    deduct_when=_failed_or_busy,
+)
+
+
 def token_entry(view: View) -> View:
-    """Guard a route that takes a token: limited per client and per token, failing closed."""
-    per_token = limiter.limit(lambda: configured("RATELIMIT_TOKEN_DIGEST"), key_func=token_key)
-    per_client = limiter.limit(lambda: configured("RATELIMIT_TOKEN"))
-    return cast(View, per_client(per_token(fail_closed(view))))
+    """Guard an API route that takes a code: limited per client and per code, failing closed."""
+    return cast(View, _code_guesses_per_client(_code_guesses_per_code_api(fail_closed(view))))
+
+
+def code_entry(view: View) -> View:
+    """Guard the web form that takes a code: the same budgets as the API's, failing closed."""
+    return cast(View, _code_guesses_per_client(_code_guesses_per_code_web(fail_closed(view))))
+
+
+def key_entry(view: View) -> View:
+    """Guard a route that takes an API key: limited per key and per client.
+
+    The per-client budget stops a client that sends a new made-up key each
+    time (each would otherwise be a fresh key, and cost a lookup).
+    """
+    return cast(View, _key_uses_per_client(_key_uses_per_key(view)))
 
 
 def configured(name: str) -> str:
@@ -99,7 +167,12 @@ def init_app(app: Flask) -> None:
     """Bind the limiter to the app with Redis storage when configured, memory otherwise."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    # A storage failure lets requests through, except where ``fail_closed`` stands.
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # When the storage fails, every limit counts in this process's memory
+    # until the storage answers again; ``fail_closed`` routes refuse instead.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", False)
     app.after_request(_busy_retry_after)
+    # The limiter object outlives an app (tests make many): a storage failure
+    # seen by an earlier app must not send this one to the fallback.
+    limiter._storage_dead = False  # flask-limiter has no public reset of this flag
     limiter.init_app(app)

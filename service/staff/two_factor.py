@@ -18,7 +18,7 @@ from service import db
 from service.api.transaction import transactional
 from service.booking import accounts, two_factor
 from service.booking.clock import utcnow
-from service.limits import configured, fail_closed, limiter
+from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import StaffAccount
 from service.staff.auth import (
     EVERYONE,
@@ -90,7 +90,7 @@ def _recovery_notice(left: int) -> str:
 
 
 @blp.post("/login/code")
-@limiter.limit(lambda: configured("RATELIMIT_LOGIN_CLIENT"), deduct_when=_failed)
+@staff_sign_in
 @limiter.limit(
     lambda: configured("RATELIMIT_LOGIN_CODE"), key_func=_pending_key, deduct_when=_failed
 )

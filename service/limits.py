@@ -8,6 +8,7 @@ cannot be linked to the next, nor reversed without the server's key.
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -23,11 +24,27 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def client_key() -> str:
-    """Return today's keyed hash of the client address."""
+    """Return today's keyed hash of the client: its IPv4 address, or its IPv6 /64."""
     keyring: crypto.Keyring = current_app.extensions[KEYRING]
-    address = request.remote_addr or "unknown"
+    client = _client(request.remote_addr or "unknown")
     day = local_today(utcnow()).isoformat()
-    return keyring.digest(address, purpose=f"client-address/{day}").value.hex()[:32]
+    return keyring.digest(client, purpose=f"client-address/{day}").value.hex()[:32]
+
+
+def _client(address: str) -> str:
+    # One IPv6 subscriber gets a whole /64 (RFC 6177, RIPE-690) and can
+    # change address within it at will, so the /64 is the client. An
+    # IPv4-mapped address (::ffff:a.b.c.d, from a dual-stack socket) is that
+    # IPv4 address, not one /64 shared by every IPv4 client.
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 # The default limit is read from the current app's configuration at each

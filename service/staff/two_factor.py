@@ -23,8 +23,8 @@ from service.models import StaffAccount
 from service.staff.auth import (
     EVERYONE,
     current,
+    password_confirmation,
     password_profile,
-    session_key,
     sign_in,
     staff_only,
     totp_roles,
@@ -219,9 +219,7 @@ def _password_confirmed(form: ConfirmPasswordForm) -> bool:
 
 
 @blp.post("/two-factor/reset")
-@limiter.limit(
-    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
-)
+@password_confirmation
 @staff_only(*EVERYONE)
 @fail_closed
 @transactional
@@ -237,9 +235,7 @@ def two_factor_reset() -> tuple[str, int] | Response:
 
 
 @blp.post("/two-factor/off")
-@limiter.limit(
-    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
-)
+@password_confirmation
 @staff_only(*EVERYONE)
 @fail_closed
 @transactional

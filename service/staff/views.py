@@ -19,8 +19,8 @@ from service.staff.auth import (
     CENTRE,
     EVERYONE,
     current,
+    password_confirmation,
     password_profile,
-    session_key,
     setup_code_lifetime,
     sign_in,
     sign_out,
@@ -115,10 +115,7 @@ def password_form() -> tuple[str, int]:
 
 
 @blp.post("/password")
-# Wrong current passwords are guesses too: limited per session, as sign-in is per account.
-@limiter.limit(
-    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
-)
+@password_confirmation
 @staff_only(*EVERYONE)
 @fail_closed
 @transactional

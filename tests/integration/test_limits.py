@@ -180,14 +180,28 @@ def _address(client: FlaskClient, address: str) -> FlaskClient:
     return client
 
 
+@pytest.fixture(params=["memory", "redis"])
+def counters(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Yield a limiter storage URI: the process's memory, or the tests' Redis emptied."""
+    if request.param == "memory":
+        yield "memory://"
+        return
+    url = databases.redis_url()
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()
+    connection.close()
+
+
 @pytest.fixture
-def budget_app(database_url: str, world: World) -> Iterator[Flask]:
+def budget_app(database_url: str, world: World, counters: str) -> Iterator[Flask]:
     """Yield an app with three of everything per budget, made after the world's own app."""
     app = create_app(
         app_config(
             database_url,
             RATELIMIT_ENABLED=True,
-            RATELIMIT_STORAGE_URI="memory://",
+            RATELIMIT_STORAGE_URI=counters,
             RATELIMIT_COURSE_CREATE="3 per minute",
             RATELIMIT_TOKEN="3 per minute",
             RATELIMIT_TOKEN_DIGEST="3 per minute",
@@ -480,7 +494,7 @@ def test_no_limited_route_goes_unlimited_whether_the_storage_answers_or_not(
 
 
 @pytest.fixture
-def flooded(database_url: str, world: World) -> Iterator[Flask]:
+def flooded(database_url: str, world: World, counters: str) -> Iterator[Flask]:
     """Yield an app with one argon2 slot, no wait for it, and five failed sign-ins per client."""
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite runs one writing request at a time: no two sign-ins hash at once")
@@ -488,7 +502,7 @@ def flooded(database_url: str, world: World) -> Iterator[Flask]:
         app_config(
             database_url,
             RATELIMIT_ENABLED=True,
-            RATELIMIT_STORAGE_URI="memory://",
+            RATELIMIT_STORAGE_URI=counters,
             RATELIMIT_LOGIN_CLIENT="5 per minute",
             PASSWORD_CONCURRENCY=1,
             PASSWORD_WAIT_MS=0,

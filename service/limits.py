@@ -187,7 +187,10 @@ def init_app(app: Flask) -> None:
     # When the storage fails, every limit counts in this process's memory
     # until the storage answers again; ``fail_closed`` routes refuse instead.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", False)
+    # With the fallback on, an error is left to swallow only when the storage
+    # fails between a request's check and its deduction (a failed sign-in):
+    # that one failure goes uncounted rather than the answer becoming a 500.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.after_request(_busy_retry_after)
     # The limiter object outlives an app (tests make many): a storage failure
     # seen by an earlier app must not send this one to the fallback.

@@ -32,8 +32,9 @@ def client_key() -> str:
 
 
 def _client(address: str) -> str:
-    # One IPv6 subscriber gets a whole /64 (RFC 6177, RIPE-690) and can
-    # change address within it at will, so the /64 is the client. An
+    # An IPv6 subscriber is given at least a /64 (RFC 6177; often a /56 or a
+    # /48, RIPE-690) and can change address within it at will, so the /64 is
+    # the smallest block that counts as one client. An
     # IPv4-mapped address (::ffff:a.b.c.d, from a dual-stack socket) is that
     # IPv4 address, not one /64 shared by every IPv4 client.
     try:

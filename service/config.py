@@ -91,6 +91,9 @@ VARIABLES: tuple[Variable, ...] = (
     # Per token (a keyed digest of it): one code cannot be hammered from many clients.
     Variable("RATELIMIT_TOKEN_DIGEST", _text, "60 per minute"),
     Variable("RATELIMIT_API_KEY", _text, "600 per minute"),
+    # Per client over every route that takes an API key: each made-up key is a
+    # fresh key to the per-key limit, and each costs a lookup.
+    Variable("RATELIMIT_API_CLIENT", _text, "600 per minute"),
     Variable("IDEMPOTENCY_HOURS", _integer, 24),
     # An anonymous caller's answer (a new code) is replayed for a short while
     # only: long enough for a retry after a lost connection, no longer.

@@ -20,6 +20,7 @@ from service.booking.actors import Actor
 from service.booking.clock import local_today, utcnow
 from service.booking.errors import DomainError, TokenRejected
 from service.booking.pathway import course_for_token, needs_rekey, refresh_token_digest
+from service.credentials import bearer_credential
 from service.db import SAFE_METHODS
 from service.models import ApiKey, Course
 
@@ -52,10 +53,10 @@ def keyring() -> crypto.Keyring:
 
 def bearer() -> str:
     """Return the bearer credential of the request, or refuse the request."""
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+    credential = bearer_credential()
+    if credential is None:
         raise MissingCredentials()
-    return credential.strip()
+    return credential
 
 
 def citizen_course() -> Course:
@@ -108,12 +109,6 @@ def _note_use(key: ApiKey, rekeyed: dict[str, Any]) -> None:
     with factory() as own:
         own.execute(statement)
         own.commit()
-
-
-def api_key_rate_key() -> str:
-    """Return the rate-limit key of an API-key request: a keyed digest of the key, never the key."""
-    credential = request.headers.get("Authorization", "")
-    return keyring().digest(credential, purpose="ratelimit-api-key").value.hex()[:32]
 
 
 def requires_scope(scope: str) -> Callable[[View], View]:

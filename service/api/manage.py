@@ -14,7 +14,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import api_key_rate_key, current_actor, keyring, requires_scope
+from service.api.auth import current_actor, keyring, requires_scope
 from service.api.errors import ErrorSchema
 from service.api.schemas import (
     AttendanceRecordSchema,
@@ -34,7 +34,7 @@ from service.api.transaction import answer_belongs_to, transactional
 from service.booking import catalogue, pathway, schedule
 from service.booking.catalogue import GroupView
 from service.booking.clock import utcnow, weekly
-from service.limits import configured, limiter
+from service.limits import key_entry
 from service.models import Attendance, Course, CourseStatus, Slot, SlotKind
 
 SCOPE = "centre:manage"
@@ -46,7 +46,6 @@ blp = Blueprint(
     description="Centre staff integrations: `Authorization: Bearer dsk_...`, scope centre:manage.",
 )
 
-_key_limit = limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
 _refusals = (
     (401, "No key, or the key is unknown or revoked."),
     (403, "The key lacks the scope centre:manage."),
@@ -76,7 +75,7 @@ def _times(body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
 
 
 @blp.post("/centres/<uuid:centre_id>/slots")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.arguments(
@@ -104,7 +103,7 @@ def add_slots(body: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
 
 
 @blp.post("/centres/<uuid:centre_id>/groups")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.arguments(
@@ -142,7 +141,7 @@ def add_group(body: dict[str, Any], centre_id: uuid.UUID) -> GroupView:
 
 
 @blp.patch("/groups/<uuid:group_id>")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.arguments(
@@ -168,7 +167,7 @@ def patch_group(body: dict[str, Any], group_id: uuid.UUID) -> GroupView:
 
 
 @blp.get("/centres/<uuid:centre_id>/courses")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @blp.arguments(CourseListQuerySchema, location="query")
 @blp.response(200, StaffCourseSchema(many=True))
@@ -181,7 +180,7 @@ def list_courses(query: dict[str, Any], centre_id: uuid.UUID) -> list[Course]:
 
 
 @blp.post("/courses/<uuid:course_id>/decision")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.arguments(
@@ -200,7 +199,7 @@ def decide(body: dict[str, Any], course_id: uuid.UUID) -> Course:
 
 
 @blp.post("/courses/<uuid:course_id>/outcome")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.arguments(
@@ -219,7 +218,7 @@ def outcome(body: dict[str, Any], course_id: uuid.UUID) -> Course:
 
 
 @blp.post("/courses/<uuid:course_id>/token")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.response(201, TokenReplacedSchema)
@@ -234,7 +233,7 @@ def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.put("/groups/<uuid:group_id>/sessions/<uuid:session_id>/attendance")
-@_key_limit
+@key_entry
 @requires_scope(SCOPE)
 @transactional
 @blp.arguments(

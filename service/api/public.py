@@ -24,7 +24,7 @@ from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.booking.catalogue import GroupView, Provider
 from service.booking.clock import utcnow
-from service.limits import configured, limiter
+from service.limits import course_creation
 from service.models import Municipality, Slot, SlotKind
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1", description="Open to anyone.")
@@ -76,7 +76,7 @@ def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
 
 
 @blp.post("/courses")
-@limiter.limit(lambda: configured("RATELIMIT_COURSE_CREATE"))
+@course_creation
 @transactional
 @blp.arguments(
     # An instance, made once: given the class, webargs would build a new

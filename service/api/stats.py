@@ -9,10 +9,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service import db
-from service.api.auth import api_key_rate_key, current_actor, requires_scope
+from service.api.auth import current_actor, requires_scope
 from service.api.errors import ErrorSchema
 from service.booking.clock import last_month_over, utcnow
-from service.limits import configured, limiter
+from service.limits import key_entry
 from service.stats import answers
 from service.stats.answers import Answers
 from service.stats.export import CSV, JSON
@@ -90,7 +90,7 @@ class StatsSchema(Schema):
 
 
 @blp.get("/stats")
-@limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
+@key_entry
 @requires_scope("stats:read")
 @blp.arguments(StatsQuerySchema, location="query")
 @blp.response(200, StatsSchema)
@@ -112,7 +112,7 @@ def stats(query: dict[str, Any]) -> Response:
 
 
 @blp.get("/stats.csv")
-@limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
+@key_entry
 @requires_scope("stats:read")
 @blp.arguments(StatsQuerySchema, location="query")
 @blp.response(200, content_type="text/csv", description="One line per metric and row.")

@@ -7,20 +7,20 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import api_key_rate_key, current_actor, keyring, requires_scope
+from service.api.auth import current_actor, keyring, requires_scope
 from service.api.errors import ErrorSchema
 from service.api.schemas import VerifiedSchema, VerifySchema
 from service.api.transaction import transactional
 from service.booking.errors import DomainError
 from service.booking.pathway import course_for_token
-from service.limits import configured, limiter
+from service.limits import key_entry
 from service.models import OPEN_STATUSES
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Token checks.")
 
 
 @blp.post("/verify")
-@limiter.limit(lambda: configured("RATELIMIT_API_KEY"), key_func=api_key_rate_key)
+@key_entry
 @requires_scope("tokens:verify")
 @transactional
 @blp.arguments(

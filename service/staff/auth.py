@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, url_for
 from flask import session as cookie
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ import crypto
 from service import db
 from service.booking import two_factor
 from service.booking.clock import utcnow
+from service.limits import configured, limiter
 from service.models import Role, StaffAccount, StaffSession
 from service.web.common import keyring
 
@@ -110,6 +111,21 @@ def session_key() -> str:
     if not isinstance(handle, str):
         return "staff-session:none"
     return "staff-session:" + keyring().digest(handle, purpose="ratelimit-session").value.hex()[:32]
+
+
+def _wrong_password(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# Wrong current passwords are guesses too, wherever a form asks for one
+# (changing it, resetting or turning off two-factor sign-in): one budget per
+# session over all those forms, as sign-in has one per account.
+password_confirmation = limiter.shared_limit(
+    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"),
+    scope="password-confirmation",
+    key_func=session_key,
+    deduct_when=_wrong_password,
+)
 
 
 def signed_in(session: Session, *, now: datetime) -> StaffAccount | None:

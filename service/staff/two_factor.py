@@ -18,13 +18,13 @@ from service import db
 from service.api.transaction import transactional
 from service.booking import accounts, two_factor
 from service.booking.clock import utcnow
-from service.limits import configured, fail_closed, limiter
+from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import StaffAccount
 from service.staff.auth import (
     EVERYONE,
     current,
+    password_confirmation,
     password_profile,
-    session_key,
     sign_in,
     staff_only,
     totp_roles,
@@ -90,7 +90,7 @@ def _recovery_notice(left: int) -> str:
 
 
 @blp.post("/login/code")
-@limiter.limit(lambda: configured("RATELIMIT_LOGIN_CLIENT"), deduct_when=_failed)
+@staff_sign_in
 @limiter.limit(
     lambda: configured("RATELIMIT_LOGIN_CODE"), key_func=_pending_key, deduct_when=_failed
 )
@@ -219,9 +219,7 @@ def _password_confirmed(form: ConfirmPasswordForm) -> bool:
 
 
 @blp.post("/two-factor/reset")
-@limiter.limit(
-    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
-)
+@password_confirmation
 @staff_only(*EVERYONE)
 @fail_closed
 @transactional
@@ -237,9 +235,7 @@ def two_factor_reset() -> tuple[str, int] | Response:
 
 
 @blp.post("/two-factor/off")
-@limiter.limit(
-    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
-)
+@password_confirmation
 @staff_only(*EVERYONE)
 @fail_closed
 @transactional

@@ -12,15 +12,15 @@ from service import db
 from service.api.transaction import transactional
 from service.booking import accounts, two_factor
 from service.booking.clock import LOCAL, local_today, utcnow
-from service.limits import configured, fail_closed, limiter
+from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import Booking, Course, Group, GroupSession, Slot
 from service.models.pathway import BookingStatus
 from service.staff.auth import (
     CENTRE,
     EVERYONE,
     current,
+    password_confirmation,
     password_profile,
-    session_key,
     setup_code_lifetime,
     sign_in,
     sign_out,
@@ -52,7 +52,7 @@ def login_form() -> tuple[str, int]:
 
 
 @blp.post("/login")
-@limiter.limit(lambda: configured("RATELIMIT_LOGIN_CLIENT"), deduct_when=_failed)
+@staff_sign_in
 @limiter.limit(
     lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=_account_key, deduct_when=_failed
 )
@@ -115,10 +115,7 @@ def password_form() -> tuple[str, int]:
 
 
 @blp.post("/password")
-# Wrong current passwords are guesses too: limited per session, as sign-in is per account.
-@limiter.limit(
-    lambda: configured("RATELIMIT_LOGIN_ACCOUNT"), key_func=session_key, deduct_when=_failed
-)
+@password_confirmation
 @staff_only(*EVERYONE)
 @fail_closed
 @transactional

@@ -18,7 +18,7 @@ from service.api.transaction import transactional
 from service.booking import catalogue, directory, pathway
 from service.booking.clock import local_today, utcnow
 from service.booking.errors import DomainError, NotContracted, NotFound, SlotUnavailable
-from service.limits import configured, limiter
+from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
 from service.web.common import keyring, message_for, page, protect, when
 from service.web.forms import BookForm, MunicipalityForm
@@ -99,7 +99,7 @@ def choose_time() -> tuple[str, int]:
 
 
 @blp.post("/book/time")
-@limiter.limit(lambda: configured("RATELIMIT_COURSE_CREATE"))
+@course_creation
 @transactional
 def book() -> tuple[str, int]:
     """Book the first talk; the code is shown on the answer to this request, and never again."""

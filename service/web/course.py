@@ -17,7 +17,7 @@ from service.booking import catalogue, pathway, reservations
 from service.booking.clock import utcnow
 from service.booking.errors import DomainError, NotFound
 from service.booking.reservations import LIVE
-from service.limits import token_entry
+from service.limits import code_entry
 from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
 from service.web import sessions
 from service.web.common import keyring, message_for, page, protect, when
@@ -43,7 +43,7 @@ def enter_code() -> tuple[str, int]:
 
 
 @blp.post("/code")
-@token_entry
+@code_entry
 @transactional
 def sign_in() -> tuple[str, int] | Redirect:
     """Check the code and start a session that holds only a reference to the course."""

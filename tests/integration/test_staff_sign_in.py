@@ -212,3 +212,35 @@ def test_signing_in_and_out_and_refusals_are_in_the_audit_trail(
     assert "guess number" not in log
     assert "no.such.person" not in log
     assert "127.0.0.1" not in log
+
+
+def test_wrong_current_passwords_share_one_budget_across_the_forms_that_ask_for_it(
+    database_url: str, staff: Staff
+) -> None:
+    """A wrong password on the change form and one on the two-factor form use up two."""
+    limited = create_app(
+        app_config(
+            database_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+            RATELIMIT_LOGIN_ACCOUNT="2 per minute",
+        )
+    )
+    client = limited.test_client()
+    change = {"current": "a guess", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    confirm = {"password": "another guess"}
+
+    try:
+        sign_in(client, staff["staff_a"])
+        spent = [
+            call(client, "post", "/staff/password", change).status,
+            call(client, "post", "/staff/two-factor/off", confirm).status,
+        ]
+        reset = call(client, "post", "/staff/two-factor/reset", confirm)
+        again = call(client, "post", "/staff/password", change)
+    finally:
+        engine_of(limited).dispose()
+
+    assert spent == [401, 401]
+    assert reset.status == 429
+    assert again.status == 429

@@ -1,0 +1,27 @@
+"""The credential a request presents, read one way for authentication and for rate limits.
+
+A route authenticates with the credential these functions return, and its
+rate limits key on the same value, so no spelling that authentication
+accepts can reach a budget of its own.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+
+def bearer_credential() -> str | None:
+    """Return the credential of the ``Authorization: Bearer`` header, or None without one.
+
+    The scheme is matched case-insensitively and any run of whitespace may
+    follow it (RFC 9110 section 11.1, RFC 6750 section 2.1).
+    """
+    scheme, *rest = request.headers.get("Authorization", "").split(None, 1) or [""]
+    if scheme.lower() != "bearer" or not rest:
+        return None
+    return rest[0].strip() or None
+
+
+def form_code() -> str:
+    """Return the code typed into the web form's ``code`` field."""
+    return request.form.get("code", "")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import request
 
+import crypto
+
 
 def bearer_credential() -> str | None:
     """Return the credential of the ``Authorization: Bearer`` header, or None without one.
@@ -20,6 +22,21 @@ def bearer_credential() -> str | None:
     if scheme.lower() != "bearer" or not rest:
         return None
     return rest[0].strip() or None
+
+
+def canonical_bearer() -> str:
+    """Return the bearer credential as authentication matches it, or "" without one.
+
+    A citizen's code is normalised (case, dashes and spaces do not matter);
+    anything else, an API key included, is kept as sent.
+    """
+    credential = bearer_credential()
+    if credential is None:
+        return ""
+    try:
+        return crypto.normalize_token(credential)
+    except crypto.InvalidTokenError:
+        return credential
 
 
 def form_code() -> str:

@@ -39,6 +39,7 @@ from service import db
 from service.api.auth import keyring
 from service.booking.clock import utcnow
 from service.booking.errors import Busy, DomainError, InvalidInput, SlotTaken
+from service.credentials import canonical_bearer
 from service.models import IdempotentAnswer
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -218,8 +219,9 @@ def transactional(view: View) -> View:
         if not _KEY_SHAPE.match(key):
             raise IdempotencyKeyInvalid(field="Idempotency-Key")
         ring = keyring()
-        # Answers are kept per caller: one citizen's key never replays another's answer.
-        credentials = request.headers.get("Authorization", "")
+        # Answers are kept per caller: one citizen's key never replays another's
+        # answer, and every spelling of one code is the same caller.
+        credentials = canonical_bearer()
         principal = ring.digest(credentials, purpose="idempotency-principal").value.hex()
         try:
             _serialise_same_key(session, ring, key, principal)

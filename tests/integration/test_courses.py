@@ -313,6 +313,27 @@ def test_the_same_idempotency_key_from_two_citizens_books_twice(
     assert "Idempotent-Replayed" not in answers[1].headers
 
 
+def test_a_retry_spelling_the_code_otherwise_is_replayed_not_booked_again(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    """The caller of a stored answer is the code as authentication reads it, not the header's text."""
+    from datetime import UTC, datetime
+
+    from tests.support.calls import approved_course
+
+    token = approved_course(client, world, session, now=datetime.now(UTC), slot=world.intro_a[0])[0]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"group_id": str(world.group_a)}
+    first = client.post("/api/v1/me/bookings", json=body, headers={**bearer(token), **key})
+    respelled = {"Authorization": "bearer  " + token.lower().replace("-", " ")}
+
+    again = client.post("/api/v1/me/bookings", json=body, headers={**respelled, **key})
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+
+
 def test_erasing_the_course_forgets_its_idempotent_answer(
     client: FlaskClient, world: World, session: Session
 ) -> None:

@@ -316,7 +316,7 @@ def test_the_same_idempotency_key_from_two_citizens_books_twice(
 def test_a_retry_spelling_the_code_otherwise_is_replayed_not_booked_again(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    """The caller of a stored answer is the code as authentication reads it, not the header's text."""
+    """A stored answer's caller is the code as authentication reads it, not the header's text."""
     from datetime import UTC, datetime
 
     from tests.support.calls import approved_course

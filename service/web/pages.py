@@ -37,11 +37,7 @@ def language() -> BaseResponse:
     """Remember the chosen language in a cookie of its own; it tracks nobody."""
     ConfirmForm()  # the CSRF check ran before the view
     chosen = request.form.get("language")
-    back = request.form.get("back", "/")
-    # Only paths of this site: never an address elsewhere (no open redirect).
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = "/"
-    response = redirect(back, code=303)
+    response = redirect(site_path(request.form.get("back", "")), code=303)
     if chosen in LANGUAGES:
         response.set_cookie(
             LANGUAGE_COOKIE,
@@ -53,6 +49,22 @@ def language() -> BaseResponse:
             path="/",
         )
     return response
+
+
+# What a browser removes before it reads a URL (WHATWG URL Standard, "basic
+# URL parser"): leading and trailing C0 controls and spaces, and every tab and
+# line break inside. "/\t/elsewhere" is "//elsewhere" to a browser.
+_STRIPPED_EDGES = "".join(map(chr, range(0x21)))
+_REMOVED_INSIDE = str.maketrans("", "", "\t\n\r")
+
+
+def site_path(back: str) -> str:
+    """Return ``back`` if a browser reads it as a path of this site, else ``/``."""
+    path = back.strip(_STRIPPED_EDGES).translate(_REMOVED_INSIDE)
+    # "//host" names another host, and browsers read a backslash as "/": "/\host" too.
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
 
 
 def error_page(error: HTTPException | DomainError) -> Response:

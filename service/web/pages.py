@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, make_response, redirect, request
-from werkzeug.exceptions import HTTPException
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.api.errors import STATUS_OF_KIND
 from service.booking.errors import DomainError
+from service.request_guard import MalformedInput
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page, protect
 from service.web.forms import ConfirmForm
 
@@ -21,6 +23,15 @@ blp = Blueprint(
 blp.before_request(protect)
 
 YEAR = 365 * 24 * 3600
+
+# What a person is told when service.request_guard refuses what a form sent.
+REFUSED_INPUT: dict[type[HTTPException], str] = {
+    MalformedInput: _l(
+        "The form held a character that cannot be used, such as a control character. "
+        "Remove it and send the form again."
+    ),
+    RequestEntityTooLarge: _l("The form was too large to send. Shorten it and try again."),
+}
 
 
 @blp.get("/")
@@ -72,7 +83,7 @@ def error_page(error: HTTPException | DomainError) -> Response:
     if isinstance(error, DomainError):
         status, text = STATUS_OF_KIND[error.kind], message_for(error)
     else:
-        status, text = error.code or 500, ""
+        status, text = error.code or 500, str(REFUSED_INPUT.get(type(error), ""))
     body, _ = page("error.html", status=status, text=text)
     response = make_response(body, status)
     if isinstance(error, HTTPException) and status in (405, 429):

@@ -110,6 +110,17 @@ def _check_encoded(encoded: bytes, unsafe: re.Pattern[str] = _CONTROL) -> None:
             _text_of(unquote_to_bytes(part.replace(b"+", b" ")), unsafe)
 
 
+def _body() -> bytes:
+    """Return the body, read at most up to MAX_CONTENT_LENGTH and kept for the view."""
+    body = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    # A streamed (chunked) body has no length to refuse it by: werkzeug stops
+    # reading at the cap, so a body that fills the cap is taken as longer.
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 def _check_request() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and (request.content_length or 0) > limit:
@@ -122,15 +133,13 @@ def _check_request() -> None:
         if _HEADER_CONTROL.search(value):
             raise _unsafe_text()
     if request.mimetype == "application/x-www-form-urlencoded":
-        _check_encoded(request.get_data(cache=True), _FORM_CONTROL)
+        _check_encoded(_body(), _FORM_CONTROL)
     elif request.mimetype == "multipart/form-data":
         for name, value in request.form.items(multi=True):
             if _FORM_CONTROL.search(name) or _FORM_CONTROL.search(value):
                 raise _unsafe_text()
     elif request.is_json:
-        # Read within MAX_CONTENT_LENGTH (werkzeug stops a longer stream with
-        # a 413) and kept, so the view's own parsing reads the same bytes.
-        body = request.get_data(cache=True)
+        body = _body()
         if body:
             load_json(body)
 

@@ -14,6 +14,7 @@ chunked bodies and slow readers of answers; this keeps a directly exposed
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import time
@@ -44,6 +45,12 @@ class PatientWorker(gthread.ThreadWorker):  # type: ignore[misc]
             conn.arrival_deadline = None
             return super().handle(conn)
         if time.monotonic() > conn.arrival_deadline:
+            # Shut both ways here, in the pool thread: gunicorn's graceful
+            # close then finds nothing to drain. Otherwise the worker's main
+            # thread would linger on a client still trickling bytes, and
+            # accept nothing meanwhile.
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
             return False
         # gthread's own answer for a connection with nothing to read yet
         # (gunicorn 27): the poller hands it back when more bytes come, or

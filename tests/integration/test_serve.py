@@ -110,21 +110,39 @@ def test_a_150_mb_body_is_refused_without_growing_the_worker(served: str, chunke
     assert b'"code":"payload_too_large"' in answer
 
 
-def _trickle(url: str, stop: threading.Event) -> None:
-    """Send a request's headers one byte a second until told to stop (slowloris)."""
+def _trickle(url: str, stop: threading.Event, dropped: list[float]) -> None:
+    """Send a request's headers one byte a second (slowloris); note when the server drops it."""
+    started = time.monotonic()
     with _connect(url) as client:
+        # Blocking, so that a read with MSG_DONTWAIT says at once whether anything came.
+        client.settimeout(None)
         client.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
         while not stop.wait(1):
             try:
-                client.sendall(b"a")
+                closed = client.recv(1, socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                closed = False
             except OSError:
-                return  # dropped by the server
+                closed = True
+            if not closed:
+                try:
+                    client.sendall(b"a")
+                except OSError:
+                    closed = True
+            if closed:
+                dropped.append(time.monotonic() - started)
+                return
 
 
 def test_eight_slow_clients_do_not_stop_the_server(served: str) -> None:
-    """While eight connections send their headers a byte a second, /healthz answers at once."""
+    """While eight connections send their headers a byte a second, /healthz answers at once.
+
+    Each slow connection is dropped once its request has taken ten seconds
+    to arrive (service.patient_worker.ARRIVAL_SECONDS).
+    """
     stop = threading.Event()
-    slow = [threading.Thread(target=_trickle, args=(served, stop)) for _ in range(8)]
+    dropped: list[float] = []
+    slow = [threading.Thread(target=_trickle, args=(served, stop, dropped)) for _ in range(8)]
     for thread in slow:
         thread.start()
     time.sleep(2)  # every slow connection has sent part of its headers
@@ -136,6 +154,8 @@ def test_eight_slow_clients_do_not_stop_the_server(served: str) -> None:
             response = httpx.get(f"{served}/healthz", timeout=5)
             answers.append((response.status_code, time.monotonic() - started))
             time.sleep(1)
+        for thread in slow:
+            thread.join(timeout=15)
     finally:
         stop.set()
         for thread in slow:
@@ -143,6 +163,8 @@ def test_eight_slow_clients_do_not_stop_the_server(served: str) -> None:
 
     assert [status for status, _ in answers] == [200, 200, 200]
     assert max(seconds for _, seconds in answers) < 1, answers
+    assert len(dropped) == 8
+    assert all(9 < seconds < 14 for seconds in dropped), dropped
 
 
 def test_a_body_sent_after_its_head_is_still_read(served: str) -> None:

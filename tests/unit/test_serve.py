@@ -94,7 +94,7 @@ def test_an_address_something_listens_on_is_refused_before_gunicorn_starts(
 
 
 def test_the_proxy_reads_whole_requests_before_the_apps_see_them() -> None:
-    """compose's nginx buffers requests, times out slow senders and caps bodies as the app does."""
+    """compose's nginx buffers requests and answers, drops slow senders, caps bodies as the app."""
     conf = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf").read_text()
     directives = dict(
         line.strip().rstrip(";").split(None, 1)
@@ -102,7 +102,7 @@ def test_the_proxy_reads_whole_requests_before_the_apps_see_them() -> None:
         if line.strip().endswith(";") and not line.strip().startswith("#")
     )
 
-    assert directives["proxy_request_buffering"] == "on"
+    assert directives["proxy_request_buffering"] == directives["proxy_buffering"] == "on"
     assert directives["client_header_timeout"] == directives["client_body_timeout"] == "10s"
     assert directives["client_max_body_size"] == "64k"
     assert config.from_environ({})["MAX_CONTENT_LENGTH"] == 64 * 1024

@@ -28,6 +28,9 @@ ARRIVAL_SECONDS = 10.0
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length[ \t]*:[ \t]*(\d{1,18})[ \t]*\r?$")
+# A client that asks to be told to go on sends its body only after gunicorn's
+# "100 Continue" (RFC 9110 section 10.1.1): its head is the whole request so far.
+_EXPECT_CONTINUE = re.compile(rb"(?im)^expect[ \t]*:[ \t]*100-continue[ \t]*\r?$")
 # gunicorn's own limits on a head (request line and header fields) are far below this.
 _MAX_HEAD = 64 * 1024
 
@@ -82,8 +85,9 @@ class PatientWorker(gthread.ThreadWorker):  # type: ignore[misc]
         end = _HEAD_END.search(held)
         if end is None:
             return len(held) >= _MAX_HEAD  # too long a head: the parser refuses it
-        length = _CONTENT_LENGTH.search(held, 0, end.start() + 2)
-        if length is None:
+        head_end = end.start() + 2
+        length = _CONTENT_LENGTH.search(held, 0, head_end)
+        if length is None or _EXPECT_CONTINUE.search(held, 0, head_end):
             return True
         # Above the cap the app refuses the body on its header, unread (413).
         announced = min(int(length.group(1)), self.wsgi.config.get("MAX_CONTENT_LENGTH") or 0)

@@ -185,3 +185,20 @@ def test_a_body_sent_after_its_head_is_still_read(served: str) -> None:
 
     # No API key: the body was read and the request reached the API's own refusal.
     assert answer.startswith(b"HTTP/1.1 401 "), answer[:100]
+
+
+def test_a_client_expecting_100_continue_is_told_to_go_on_at_once(served: str) -> None:
+    """A head with Expect: 100-continue is served without waiting for its body."""
+    body = b'{"token": "0000-0000-0000-0000-0000"}'
+    with _connect(served) as client:
+        client.sendall(
+            b"POST /api/v1/tokens/verify HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+        )
+        client.settimeout(0.5)
+        told = client.recv(4096)
+        client.sendall(body)
+
+    assert told.startswith(b"HTTP/1.1 100 Continue"), told[:100]

@@ -18,7 +18,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-# The deepest request of the API nests three levels (a group's weekly
+# The deepest request of the API nests three levels (the weekdays of a weekly
 # pattern); 32 leaves room without letting a body recurse far.
 MAX_JSON_DEPTH = 32
 

@@ -11,7 +11,7 @@ from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import crypto
-from service import api, config, db, health, limits, logs, staff, web, web_safety
+from service import api, config, db, health, limits, logs, request_guard, staff, web, web_safety
 from service.booking.errors import Busy
 
 
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     web_safety.init_app(app)
     limits.init_app(app)
+    request_guard.init_app(app)
     health.init_app(app)
     api.init_app(app)
     web.init_app(app)

@@ -139,6 +139,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("STAFF_TOTP_ROLES", _roles, "admin centre_admin"),
     # How long a one-time setup code opens its account (OWASP ASVS 5.0 6.4.1).
     Variable("STAFF_SETUP_CODE_HOURS", _integer, 72),
+    # The largest request body in bytes; a longer one is answered 413 unread.
+    # The largest request of the API or a form is a few KiB.
+    Variable("MAX_CONTENT_LENGTH", _integer, 64 * 1024),
     Variable("SQL_ECHO", _boolean, False),
     # One JSON object per log line for a collector; "text" for a person (diskret demo).
     Variable("LOG_FORMAT", _one_of("json", "text"), "json"),

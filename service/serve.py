@@ -76,6 +76,9 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         "bind": bind,
         "workers": workers,
         "threads": threads,
+        # gthread, except that a pool thread never waits for a slow client's
+        # bytes: slow senders cannot take every thread (service.patient_worker).
+        "worker_class": "service.patient_worker.PatientWorker",
         # gunicorn's access log is off unless set; it stays off: the app's own
         # request log carries neither address nor query string (SPEC P3).
         "accesslog": None,

@@ -82,7 +82,8 @@ def _http(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages") or {}
-    code = _HTTP_CODES.get(status, "http_error")
+    # An error may name its own code (service.request_guard says what was malformed).
+    code = getattr(error, "error_code", None) or _HTTP_CODES.get(status, "http_error")
     message = data.get("message") or error.description or error.name
     if isinstance(errors, dict) and errors and set(errors) <= _LOCATIONS:
         # webargs groups messages by where they came from; clients want the fields.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, make_response, redirect, request
-from werkzeug.exceptions import HTTPException
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.api.errors import STATUS_OF_KIND
 from service.booking.errors import DomainError
+from service.request_guard import MalformedInput
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page, protect
 from service.web.forms import ConfirmForm
 
@@ -21,6 +23,15 @@ blp = Blueprint(
 blp.before_request(protect)
 
 YEAR = 365 * 24 * 3600
+
+# What a person is told when service.request_guard refuses what a form sent.
+REFUSED_INPUT: dict[type[HTTPException], str] = {
+    MalformedInput: _l(
+        "The form held a character that cannot be used, such as a control character. "
+        "Remove it and send the form again."
+    ),
+    RequestEntityTooLarge: _l("The form was too large to send. Shorten it and try again."),
+}
 
 
 @blp.get("/")
@@ -37,11 +48,7 @@ def language() -> BaseResponse:
     """Keep the chosen language in a cookie of its own, for the session or a year if asked."""
     ConfirmForm()  # the CSRF check ran before the view
     chosen = request.form.get("language")
-    back = request.form.get("back", "/")
-    # Only paths of this site: never an address elsewhere (no open redirect).
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = "/"
-    response = redirect(back, code=303)
+    response = redirect(site_path(request.form.get("back", "")), code=303)
     if chosen in LANGUAGES:
         # A session cookie unless the citizen asks to keep it: a lasting one
         # would tell whoever opens the browser later that it was used here.
@@ -58,12 +65,28 @@ def language() -> BaseResponse:
     return response
 
 
+# What a browser removes before it reads a URL (WHATWG URL Standard, "basic
+# URL parser"): leading and trailing C0 controls and spaces, and every tab and
+# line break inside. "/\t/elsewhere" is "//elsewhere" to a browser.
+_STRIPPED_EDGES = "".join(map(chr, range(0x21)))
+_REMOVED_INSIDE = str.maketrans("", "", "\t\n\r")
+
+
+def site_path(back: str) -> str:
+    """Return ``back`` if a browser reads it as a path of this site, else ``/``."""
+    path = back.strip(_STRIPPED_EDGES).translate(_REMOVED_INSIDE)
+    # "//host" names another host, and browsers read a backslash as "/": "/\host" too.
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
 def error_page(error: HTTPException | DomainError) -> Response:
     """Answer an error outside the API with a page in the citizen's language."""
     if isinstance(error, DomainError):
         status, text = STATUS_OF_KIND[error.kind], message_for(error)
     else:
-        status, text = error.code or 500, ""
+        status, text = error.code or 500, str(REFUSED_INPUT.get(type(error), ""))
     body, _ = page("error.html", status=status, text=text)
     response = make_response(body, status)
     if isinstance(error, HTTPException) and status in (405, 429):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from service import serve
+from service import config, serve
 
 
 @pytest.fixture
@@ -91,3 +91,18 @@ def test_an_address_something_listens_on_is_refused_before_gunicorn_starts(
             serve.serve(_app(), bind=f"127.0.0.1:{port}", workers=2, threads=1)
 
     assert started == []
+
+
+def test_the_proxy_reads_whole_requests_before_the_apps_see_them() -> None:
+    """compose's nginx buffers requests and answers, drops slow senders, caps bodies as the app."""
+    conf = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf").read_text()
+    directives = dict(
+        line.strip().rstrip(";").split(None, 1)
+        for line in conf.splitlines()
+        if line.strip().endswith(";") and not line.strip().startswith("#")
+    )
+
+    assert directives["proxy_request_buffering"] == directives["proxy_buffering"] == "on"
+    assert directives["client_header_timeout"] == directives["client_body_timeout"] == "10s"
+    assert directives["client_max_body_size"] == "64k"
+    assert config.from_environ({})["MAX_CONTENT_LENGTH"] == 64 * 1024

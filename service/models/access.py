@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, uuid_pk
+from service.models.base import Base, MinuteDateTime, uuid_pk
 
 
 class ApiKey(Base):
@@ -70,4 +70,5 @@ class IdempotentAnswer(Base):
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
     status_code: Mapped[int] = mapped_column(SmallInteger)
     sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    # When a client sent the request, to the minute (MinuteDateTime).
+    created_at: Mapped[datetime] = mapped_column(MinuteDateTime(), index=True)

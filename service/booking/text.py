@@ -49,7 +49,16 @@ _TOKEN = re.compile(
 _API_KEY = re.compile(r"dsk_[A-Za-z0-9_-]{20,}")
 # A JSON string escape: \u0040, \n, \" and the like.
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|[\"\\/bfnrt])")
-_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r"}
+_SIMPLE_ESCAPES = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
 
 # What staff may never type, and its name in the refusal.
 PERSONAL = ("cpr-number", "e-mail", "phone-number", "ip-address")
@@ -118,7 +127,7 @@ def _kinds_in_plain(text: str) -> set[str]:
 def _unescape(text: str) -> str:
     def one(match: re.Match[str]) -> str:
         escape = match.group(1)
-        return chr(int(escape[1:], 16)) if escape[0] == "u" else _SIMPLE_ESCAPES.get(escape, "\t")
+        return chr(int(escape[1:], 16)) if escape[0] == "u" else _SIMPLE_ESCAPES[escape]
 
     return _ESCAPE.sub(one, text)
 

@@ -38,14 +38,25 @@ class Server(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
-class JsonLogger(Logger):  # type: ignore[misc]
-    """gunicorn's own lines (start, workers, failures) as JSON lines, like the app's."""
+class ServerLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (start, workers, failures) without addresses or request lines."""
+
+    def setup(self, cfg: Any) -> None:
+        """Set gunicorn's handlers up, then filter what its loggers write."""
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(logs.ServerLines())
+
+
+class JsonLogger(ServerLogger):
+    """gunicorn's own lines as JSON lines, like the app's."""
 
     def setup(self, cfg: Any) -> None:
         """Set gunicorn's handlers up, then give them the JSON formatter."""
         super().setup(cfg)
-        for handler in self.error_log.handlers:
-            handler.setFormatter(logs.JsonLines())
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.JsonLines())
 
 
 class CannotListen(Exception):
@@ -98,8 +109,7 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     }
     if isinstance(address, tuple):
         _refuse_taken(bind, *address)
-    if app.config["LOG_FORMAT"] == "json":
-        options["logger_class"] = JsonLogger
+    options["logger_class"] = JsonLogger if app.config["LOG_FORMAT"] == "json" else ServerLogger
     # The argon2 bound of the whole server, shared by its workers through a
     # folder only this server can write (docs/performance.md, "The bound").
     slots = tempfile.mkdtemp(prefix="diskret-argon2-")

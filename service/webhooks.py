@@ -24,6 +24,7 @@ import crypto
 from service.booking.clock import utcnow
 from service.booking.errors import InvalidInput
 from service.booking.events import EVENTS
+from service.booking.text import refuse_personal_data
 from service.models import Delivery, DeliveryStatus, Webhook
 
 SECRET_PURPOSE = "webhook-secret"  # noqa: S105 - a key-derivation label, not a secret
@@ -65,7 +66,7 @@ def create(
     secret = crypto.generate_webhook_secret()
     hook = Webhook(
         id=uuid.uuid4(),
-        name=name,
+        name=refuse_personal_data(name.strip(), field="name"),
         url=_check_url(url),
         events=" ".join(sorted(set(events))),
         centre_id=centre_id,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 import crypto
 from service.booking import audit, errors
 from service.booking.actors import SYSTEM, Actor
+from service.booking.text import refuse_personal_data
 from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount, StaffSession
 
 SHORTEST_PASSWORD = 12
@@ -128,6 +129,7 @@ def create(
         raise errors.InvalidInput(
             "A username is 3-40 letters, digits, dots or dashes.", field="username"
         )
+    refuse_personal_data(name, field="username")
     if created_by is not None and not may_manage(created_by, role, centre_id):
         raise errors.NotFound()
     _check_reach(session, role, centre_id, municipality_code)

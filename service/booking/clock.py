@@ -16,6 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def to_the_minute(instant: datetime) -> datetime:
+    """Return the instant with its seconds and fractions cut off: how citizens' times are kept."""
+    return instant.replace(second=0, microsecond=0)
+
+
 def local_today(now: datetime) -> date:
     """Return the Copenhagen calendar date of an instant."""
     return now.astimezone(LOCAL).date()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from service.booking import audit
 from service.booking.actors import Actor
 from service.booking.errors import InvalidInput, NotContracted, NotFound
-from service.booking.text import refuse_cpr
+from service.booking.text import refuse_personal_data
 from service.models import Centre, Contract, Municipality
 
 
@@ -75,7 +75,7 @@ _LONGEST = {"name": 120, "address": 200, "entrance": 2000, "opening_hours": 200}
 def _centre_text(value: str, field: str, *, required: bool) -> str:
     # Every text is one line, but for the entrance, whose description may run over several.
     text = value.strip() if field == "entrance" else " ".join(value.split())
-    refuse_cpr(text, field=field)
+    refuse_personal_data(text, field=field)
     if required and not text:
         raise InvalidInput("This field is required.", field=field)
     if len(text) > _LONGEST[field]:

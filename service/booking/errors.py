@@ -41,10 +41,13 @@ class InvalidInput(DomainError):
 
 
 class PersonalDataRefused(InvalidInput):
-    """Free text looked like a CPR number; the service never stores one (SPEC P1)."""
+    """Free text held a CPR number, an e-mail, a phone number or an IP address (SPEC P1)."""
 
     code = "personal_data_refused"
-    message = "The text looks like a CPR number. Diskret stores no personal identifiers."
+    message = (
+        "The text looks like it holds a CPR number, an e-mail address, a phone number or an "
+        "IP address. Diskret stores no personal data: write it without."
+    )
 
 
 class InvalidSchedule(InvalidInput):

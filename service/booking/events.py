@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from service.booking.clock import to_the_minute
 from service.models import Course, Delivery, DeliveryStatus, Webhook
 
 EVENTS = ("course.approved", "group.place_granted", "course.completed", "course.erased")
@@ -49,7 +50,8 @@ def emit(
         payload = {
             "id": str(delivery_id),
             "event": event,
-            "occurred_at": now.isoformat(),
+            # To the minute, as the course's own times are kept.
+            "occurred_at": to_the_minute(now).isoformat(),
             "data": data,
         }
         session.add(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 import crypto
 from service.booking import audit, errors
 from service.booking.actors import Actor
-from service.booking.text import refuse_cpr
+from service.booking.text import refuse_personal_data
 from service.models import ApiKey, Centre, Municipality
 
 SCOPES = ("centre:manage", "tokens:verify", "stats:read")
@@ -48,7 +48,7 @@ def create(
     now: datetime,
 ) -> NewKey:
     """Create a key with scopes, bound to one centre, one municipality or (neither) the country."""
-    name = refuse_cpr(name.strip(), field="name")
+    name = refuse_personal_data(name.strip(), field="name")
     if not 1 <= len(name) <= LONGEST_NAME:
         raise errors.InvalidInput(f"Name the key in 1 to {LONGEST_NAME} characters.", field="name")
     wanted = sorted(set(scopes))

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 import crypto
 from service.booking import audit, directory, errors, events, tally
 from service.booking.actors import Actor
-from service.booking.clock import local_today
+from service.booking.clock import local_today, to_the_minute
 from service.booking.locks import lock, lock_slot_with_centre
 from service.booking.reservations import (
     lock_course_and_group,
@@ -217,7 +217,7 @@ def create_course(
         home_municipality=home_municipality,
         language=language,
         status=CourseStatus.REQUESTED,
-        requested_at=now,
+        requested_at=to_the_minute(now),
         intro_at=None,
         decided_at=None,
         started_at=None,
@@ -233,7 +233,7 @@ def create_course(
         group_id=None,
         status=BookingStatus.BOOKED,
         queue_no=None,
-        created_at=now,
+        created_at=to_the_minute(now),
         placed_at=None,
         cancelled_at=None,
     )

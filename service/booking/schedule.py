@@ -15,7 +15,7 @@ from service.booking import audit, errors
 from service.booking.actors import Actor
 from service.booking.locks import lock
 from service.booking.reservations import HOLDING, promote
-from service.booking.text import refuse_cpr
+from service.booking.text import refuse_personal_data
 from service.models import (
     Attendance,
     Booking,
@@ -108,7 +108,7 @@ def add_group(
         raise errors.InvalidInput("Capacity must be at least 1.", field="capacity")
     group = Group(
         centre_id=centre_id,
-        name=refuse_cpr(name.strip(), field="name"),
+        name=refuse_personal_data(name.strip(), field="name"),
         capacity=capacity,
         intake_open=intake_open,
         late_join_until=late_join_until,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, uuid_pk
+from service.models.base import Base, MinuteDateTime, uuid_pk
 
 
 class ApiKey(Base):
@@ -73,7 +73,8 @@ class IdempotentAnswer(Base):
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
     status_code: Mapped[int] = mapped_column(SmallInteger)
     sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    # When a client sent the request, to the minute (MinuteDateTime).
+    created_at: Mapped[datetime] = mapped_column(MinuteDateTime(), index=True)
     # The course the answer belongs to, if any: erasing or purging the course
     # deletes the answer with it, so a retry never replays an erased code.
     course_id: Mapped[uuid.UUID | None] = mapped_column(

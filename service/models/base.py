@@ -60,6 +60,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class MinuteDateTime(UTCDateTime):
+    """A UTC timestamp kept to the minute: when a citizen did something, and no finer.
+
+    A time to the microsecond would tie a row to one line of any log of that
+    moment (a proxy's, a workplace's); waiting-time statistics count days.
+    """
+
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes and store the UTC instant, seconds and below set to zero."""
+        stored = super().process_bind_param(value, dialect)
+        return None if stored is None else stored.replace(second=0, microsecond=0)
+
+
 def enum_column(kind: type[enum.Enum]) -> Enum:
     """Store an enum as its value in a VARCHAR with a CHECK, the same on every database."""
     return Enum(

@@ -15,11 +15,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    case,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, enum_column, uuid_pk
+from service.models.base import Base, MinuteDateTime, enum_column, uuid_pk
 
 if TYPE_CHECKING:
     from service.models.directory import Centre
@@ -59,6 +60,10 @@ class BookingStatus(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+# The order of a pathway's bookings within one minute.
+_PATHWAY_ORDER = {BookingKind.INTRO: 0, BookingKind.GROUP: 1, BookingKind.CLOSING: 2}
+
+
 class Course(Base):
     """A citizen's pathway at one centre.
 
@@ -81,17 +86,23 @@ class Course(Base):
     language: Mapped[str] = mapped_column(String(2), default="da")
     status: Mapped[CourseStatus] = mapped_column(enum_column(CourseStatus), index=True)
     # The dates that measure waiting time (request -> intro -> decision -> group).
-    requested_at: Mapped[datetime]
-    intro_at: Mapped[datetime | None]
-    decided_at: Mapped[datetime | None]
-    started_at: Mapped[datetime | None]
-    ended_at: Mapped[datetime | None]
+    requested_at: Mapped[datetime] = mapped_column(MinuteDateTime())
+    intro_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
 
     bookings: Mapped[list[Booking]] = relationship(
         back_populates="course",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="Booking.created_at",
+        # Times are kept to the minute, so bookings made in one minute are
+        # put in the pathway's order, a cancelled one before its successor.
+        order_by=lambda: [
+            Booking.created_at,
+            case(_PATHWAY_ORDER, value=Booking.kind),
+            Booking.cancelled_at.is_(None),
+        ],
     )
     # A new course is given the centre its rule has just read: a session keeps
     # only the objects something refers to, and the answer then finds the
@@ -151,11 +162,11 @@ class Booking(Base):
     group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("groups.id"))
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
     queue_no: Mapped[int | None]
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(MinuteDateTime())
     # When a group place was granted (directly or from the waitlist): a
     # cancelled booking with this set means the citizen left the group.
-    placed_at: Mapped[datetime | None]
-    cancelled_at: Mapped[datetime | None]
+    placed_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
 
     course: Mapped[Course] = relationship(back_populates="bookings")
     # Likewise the slot that the booking rule has just locked.
@@ -174,4 +185,4 @@ class Attendance(Base):
         ForeignKey("group_sessions.id", ondelete="CASCADE"), index=True
     )
     present: Mapped[bool]
-    recorded_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(MinuteDateTime())

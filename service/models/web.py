@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base
+from service.models.base import Base, MinuteDateTime
 
 
 class WebSession(Base):
@@ -26,7 +26,7 @@ class WebSession(Base):
     course_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(MinuteDateTime())
     # The code shown when the session began, sealed under a key derived from
     # the handle (which only the browser holds), for the text-file download.
     sealed_code: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -18,7 +18,10 @@ from service.models import Role
 
 MANAGERS = (Role.ADMIN, Role.CENTRE_ADMIN)
 
-PERSONAL_DATA = "Teksten ligner et CPR-nummer. Diskret gemmer ingen personnumre."
+PERSONAL_DATA = (
+    "Teksten ligner et CPR-nummer, en e-mailadresse, et telefonnummer eller en IP-adresse. "
+    "Diskret gemmer ingen personoplysninger."
+)
 BUSY = "Der er travlt lige nu, og intet blev gemt. Prøv igen om et øjeblik."
 
 

@@ -57,8 +57,8 @@ _BY_FIELD: dict[tuple[str, str], tuple[str, str | None]] = {
 }
 _BY_CODE: dict[str, tuple[str, str | None]] = {
     "personal_data_refused": (
-        "Navnet ligner et CPR-nummer. Diskret gemmer ingen personoplysninger: "
-        "giv gruppen et neutralt navn.",
+        "Navnet ligner et CPR-nummer, en e-mailadresse, et telefonnummer eller en "
+        "IP-adresse. Diskret gemmer ingen personoplysninger: giv gruppen et neutralt navn.",
         "name",
     ),
     "booking_overlaps": ("Et medlem af gruppen har en samtale på det tidspunkt.", "start"),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
+from sqlalchemy import select, text
 
-from service.db import engine_of
-from service.models import Base
+from service import migrate
+from service.db import engine_of, make_engine
+from service.models import Base, IdempotentAnswer
+from tests.support.databases import sqlite_url
 
 
 def test_the_migrated_schema_matches_the_models(app: Flask) -> None:
@@ -19,3 +26,26 @@ def test_the_migrated_schema_matches_the_models(app: Flask) -> None:
         differences = compare_metadata(context, Base.metadata)
 
     assert differences == []
+
+
+def test_the_minute_revision_cuts_the_seconds_off_rows_already_kept(tmp_path: Path) -> None:
+    """A request time stored with seconds before revision 0014 has none after it."""
+    engine = make_engine(sqlite_url(tmp_path))
+    migrate.upgrade(engine, "0013")
+    with engine.begin() as connection:
+        # Written as the service wrote it before: with its seconds and fraction.
+        connection.execute(
+            text(
+                "INSERT INTO idempotent_answers (id, key_digest, key_version, fingerprint,"
+                " status_code, sealed_body, created_at) VALUES (:id, :digest, 1, :digest, 201,"
+                " :digest, :sent)"
+            ),
+            {"id": uuid.uuid4().hex, "digest": b"k" * 32, "sent": "2026-03-29 00:59:59.999999"},
+        )
+
+    migrate.upgrade(engine)
+
+    with engine.connect() as connection:
+        kept = connection.scalar(select(IdempotentAnswer.created_at))
+    engine.dispose()
+    assert kept == datetime(2026, 3, 29, 0, 59, tzinfo=UTC)

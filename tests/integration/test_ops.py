@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -327,6 +328,75 @@ def test_the_privacy_audit_names_what_it_finds_but_not_the_value(
     assert f"ip-address\t{log}:2" in output
     assert "010190" not in output
     assert "192.0.2.44" not in output
+
+
+# One of each form the audit must find, planted in a table and in a log file.
+PLANTED = [
+    ("cpr-number", "010190-1234"),
+    ("cpr-number", "010190 - 1234"),
+    ("cpr-number", "01.01.90.1234"),
+    ("cpr-number", "010190\u20111234"),
+    ("cpr-number", "0101\u200d90\u200b1234"),
+    ("e-mail", "someone@example.invalid"),
+    ("phone-number", "+45 12 34 56 78"),
+    ("ip-address", "127.0.0.1"),
+    ("ip-address", "::1"),
+    ("ip-address", "192.0.2.44"),
+]
+
+
+def test_the_privacy_audit_finds_every_planted_form_in_a_table(
+    app: Flask, session: Session, world: World
+) -> None:
+    """Each form, written straight into a group's name past the rule, is found; exit 1."""
+    missed = []
+    for kind, value in [*PLANTED, ("token", crypto.generate_token().lower())]:
+        session.execute(
+            update(Group).where(Group.id == world.group_a).values(name=f"Gruppe {value}")
+        )
+        session.commit()
+
+        code, output = _run(app, "privacy-audit")
+
+        if code != 1 or f"{kind}\tgroups.name [{world.group_a}]" not in output:
+            missed.append(ascii(value))
+
+    assert missed == []
+
+
+def test_the_privacy_audit_finds_every_planted_form_in_a_log_raw_and_json_escaped(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Each form and five codes, raw and inside JSON lines with escapes: each line is a finding."""
+    codes = [crypto.generate_token() for _ in range(5)]
+    planted = [
+        *PLANTED,
+        ("token", codes[0]),
+        ("token", codes[1].lower()),
+        ("token", codes[2].replace("-", "")),
+        ("token", codes[3].replace("-", " ")),
+        ("token", codes[4].lower().replace("-", "\u2011")),
+    ]
+    lines = ['{"level": "INFO", "message": "GET /my 200"}']
+    for _, value in planted:
+        lines.append(f"raw {value}")
+        lines.append(json.dumps({"level": "WARNING", "message": f"got {value}"}))
+        lines.append(json.dumps({"message": f"got {value}"}).replace("-", "\\u002d"))
+    log = tmp_path / "service.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    code, output = _run(app, "privacy-audit", "--log", str(log))
+
+    assert code == 1
+    missed = [
+        (kind, number)
+        for index, (kind, _) in enumerate(planted)
+        for number in range(2 + 3 * index, 5 + 3 * index)
+        if f"{kind}\t{log}:{number}" not in output
+    ]
+    assert missed == []
+    assert f"{log}:1\n" not in output
+    assert not any(value in output for _, value in planted)
 
 
 def test_create_staff_prints_a_setup_code_that_opens_the_password_page(

@@ -225,7 +225,7 @@ def test_a_group_is_created_with_weekly_sessions(
     ("changes", "field", "message"),
     [
         ({"capacity": "0"}, "capacity", "Der skal være mindst 1 plads."),
-        ({"name": "Gruppe 010190-1234"}, "name", "Navnet ligner et CPR-nummer."),
+        ({"name": "Gruppe 010190-1234"}, "name", "Navnet ligner et CPR-nummer"),
         ({"first_day": "2020-01-01"}, "first_day", "Tiderne skal ligge i fremtiden."),
         ({"weekdays": []}, "weekdays", "Vælg mindst én ugedag."),
         ({"start": "kl. fem"}, "start", "Skriv et klokkeslæt som 17:00."),

@@ -104,7 +104,7 @@ def test_an_approval_is_queued_then_delivered_signed_with_ids_only(
     receiver: Receiver,
     sessions: sessionmaker[Session],
 ) -> None:
-    """The request only queues; the worker posts a signed body holding the event and ids."""
+    """The request only queues; the worker posts a signed body: the event, ids, the minute."""
     _, secret = _hook(session, keyring, world, receiver.url)
     approved_course(client, world, session, now=datetime.now(UTC), slot=world.intro_a[0])
     assert receiver.received == []
@@ -123,6 +123,7 @@ def test_an_approval_is_queued_then_delivered_signed_with_ids_only(
     assert set(payload) == {"id", "event", "occurred_at", "data"}
     assert payload["event"] == "course.approved"
     assert set(payload["data"]) == {"course_id", "centre_id"}
+    assert datetime.fromisoformat(payload["occurred_at"]).strftime("%S.%f") == "00.000000"
     assert [d.status for d in _deliveries(session)] == [DeliveryStatus.DELIVERED]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -81,3 +82,15 @@ def test_the_demo_logs_text(tmp_path: Path) -> None:
     settings = demo_environment(tmp_path / "instance")
 
     assert settings["LOG_FORMAT"] == "text"
+
+
+def test_times_are_written_to_the_second() -> None:
+    """Neither format writes a fraction of a second, which could tie a line to one request."""
+    record = _record()
+    record.created = 1_800_000_000.987654
+
+    parsed = json.loads(logs.JsonLines().format(record))
+    text = logs.formatter("text").format(record)
+
+    assert parsed["time"] == "2027-01-15T08:00:00+00:00"
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO ", text)

@@ -22,7 +22,7 @@ from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
 from service.web.common import keyring, message_for, page, protect, when
 from service.web.forms import BookForm, MunicipalityForm
-from service.web.sessions import code_to_download, sign_in
+from service.web.sessions import code_to_download, sign_in, signed_in_course_or_code_page
 
 blp = Blueprint("book", __name__, template_folder="templates")
 blp.before_request(protect)
@@ -129,6 +129,7 @@ def book() -> tuple[str, int]:
 @transactional
 def code_file() -> Response:
     """Answer the code just shown as a text file, to the browser that booked, for 15 minutes."""
+    signed_in_course_or_code_page(db.session(), now=utcnow())
     code = code_to_download(db.session(), now=utcnow())
     if code is None:
         abort(404)

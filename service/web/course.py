@@ -29,11 +29,7 @@ blp.before_request(protect)
 
 def _course() -> Course:
     """Return the signed-in course, or send the browser to the code page."""
-    course = sessions.signed_in_course(db.session(), now=utcnow())
-    if course is None:
-        flash(_("You are not signed in, or your session has ended. Type your code again."))
-        abort(redirect(url_for("course.enter_code"), code=303))
-    return course
+    return sessions.signed_in_course_or_code_page(db.session(), now=utcnow())
 
 
 @blp.get("/code")

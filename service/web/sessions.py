@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, g
+from flask import abort, current_app, flash, g, redirect, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -73,6 +74,15 @@ def signed_in_course(session: Session, *, now: datetime) -> Course | None:
         cookie.pop(_HANDLE, None)
         return None
     return session.get(Course, row.course_id)
+
+
+def signed_in_course_or_code_page(session: Session, *, now: datetime) -> Course:
+    """Return the signed-in course, or send the browser to the code page with a notice."""
+    course = signed_in_course(session, now=now)
+    if course is None:
+        flash(_("You are not signed in, or your session has ended. Type your code again."))
+        abort(redirect(url_for("course.enter_code"), code=303))
+    return course
 
 
 def code_to_download(session: Session, *, now: datetime) -> str | None:

@@ -63,6 +63,7 @@ SESSION_ROUTES = {
     "course.choose_time": ("get", "/my/time/closing", None),
     "course.book_time": ("post", "/my/time/closing", {"slot": "{slot}"}),
     "course.sign_out": ("post", "/logout", {}),
+    "book.code_file": ("post", "/code.txt", {}),
 }
 Route = tuple[str, str, dict[str, str] | None]
 

@@ -206,7 +206,7 @@ def test_the_code_file_is_there_for_fifteen_minutes_and_only_for_the_session(
     session: Session,
     now: datetime,
 ) -> None:
-    """Another browser gets nothing; after 15 minutes nobody does, and the purge forgets it."""
+    """A stranger goes to the code page; after 15 minutes nobody gets it; the purge forgets it."""
     token_page = _book(citizen, world)
     code = token_page.code()
     stranger = Citizen(client.application.test_client())
@@ -217,7 +217,8 @@ def test_the_code_file_is_there_for_fifteen_minutes_and_only_for_the_session(
     session.commit()
     late = citizen.post("/code.txt", {}, csrf=token_page.csrf())
 
-    assert (elsewhere.status, late.status) == (404, 404)
+    assert (elsewhere.status, elsewhere.response.location) == (303, "/code")
+    assert late.status == 404
     assert code not in elsewhere.html + late.html
     assert session.scalars(select(WebSession.sealed_code)).one() is not None
     session.commit()

@@ -50,9 +50,9 @@ from sqlalchemy.orm import Session
 import crypto
 from service import migrate
 from service.booking import pathway
-from service.booking.actors import Actor
 from service.booking.directory import load_municipalities
 from service.db import make_engine
+from service.identity.actors import Actor
 from service.models import Centre, Contract, Group, GroupSession, Slot, SlotKind
 
 # Bench instrumentation, in the scratch database only: the order in which

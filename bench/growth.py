@@ -65,12 +65,12 @@ from sqlalchemy.orm import Session
 import crypto
 from service import create_app, migrate
 from service.api import stats as stats_api
-from service.booking import keys
-from service.booking.actors import SYSTEM
-from service.booking.clock import last_month_over
 from service.booking.directory import bundled_municipalities, load_municipalities
 from service.booking.tally import month_of
+from service.core.clock import last_month_over
 from service.db import engine_of, make_engine
+from service.identity import keys
+from service.identity.actors import SYSTEM
 from service.models import Centre as CentreRow
 from service.models import StatsAnswer, StatsMonth, StatsPart, SuppressionMarks
 from service.stats import answers, report, stamps

@@ -67,10 +67,11 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import migrate
-from service.booking import accounts, keys, pathway
-from service.booking.actors import SYSTEM
+from service.booking import pathway
 from service.booking.directory import load_municipalities
 from service.db import make_engine
+from service.identity import accounts, keys
+from service.identity.actors import SYSTEM
 from service.models import Centre, Contract, Role, Slot, SlotKind
 
 PASSWORD = "bench sign-in password, 2026"  # noqa: S105 - made-up accounts of a scratch database

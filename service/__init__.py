@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import crypto
 from service import api, config, db, health, limits, logs, request_guard, staff, web, web_safety
-from service.booking.errors import Busy
+from service.core.errors import Busy
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

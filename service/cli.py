@@ -19,12 +19,12 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 import crypto
 from service import create_app, db, demo, migrate, ops, webhooks
 from service.api.auth import keyring
-from service.booking import keys
-from service.booking.actors import SYSTEM
-from service.booking.clock import utcnow
-from service.booking.errors import DomainError
 from service.booking.events import EVENTS
 from service.config import ConfigError
+from service.core.clock import utcnow
+from service.core.errors import DomainError
+from service.identity import keys
+from service.identity.actors import SYSTEM
 from service.key_commands import keys_group, refuse_missing_keys
 from service.serve import CannotListen, serve
 

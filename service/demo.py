@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import accounts, pathway
-from service.booking.clock import local_to_utc, local_today, weekly
+from service.booking import pathway
 from service.booking.directory import load_municipalities
+from service.core.clock import local_to_utc, local_today, weekly
+from service.identity import accounts
 from service.models import (
     Booking,
     BookingKind,

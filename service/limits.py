@@ -16,7 +16,7 @@ from flask import Flask, Response, abort, current_app, request
 from flask_limiter import Limiter
 
 import crypto
-from service.booking.clock import local_today, utcnow
+from service.core.clock import local_today, utcnow
 from service.credentials import bearer_credential, form_code
 
 KEYRING = "diskret.keyring"

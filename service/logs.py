@@ -18,7 +18,7 @@ from flask import Flask
 from pythonjsonlogger.core import LogData
 from pythonjsonlogger.json import JsonFormatter
 
-from service.booking.text import kinds_in
+from service.core.text import kinds_in
 
 LOGGER = "diskret"
 # In output order: when, how bad, who said it, what; then the request log's own

@@ -18,9 +18,10 @@ from flask.cli import with_appcontext
 
 import crypto
 from service import db, privacy_audit
-from service.booking import accounts, retention
-from service.booking.clock import last_month_over, utcnow
-from service.booking.errors import DomainError
+from service.booking import retention
+from service.core.clock import last_month_over, utcnow
+from service.core.errors import DomainError
+from service.identity import accounts
 from service.models import Role
 from service.stats import answers, report, stamps
 

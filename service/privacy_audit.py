@@ -1,7 +1,7 @@
 """The privacy audit: look for anything identifying in every table and in log files (SPEC P5).
 
 The detector is the one that refuses the same things in what staff type
-(``service.booking.text``): CPR numbers however written, e-mail and IP
+(``service.core.text``): CPR numbers however written, e-mail and IP
 addresses (loopback included), phone numbers, codes and API keys, in log
 lines JSON-escaped or not. It reports what kind of thing it found and where
 (table, column and row, or file and line), never the thing itself, so its own
@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Session
 
-from service.booking.text import kinds_in
+from service.core.text import kinds_in
 from service.models import Base
 
 __all__ = ["Finding", "kinds_in", "scan_database", "scan_files"]

@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking.clock import utcnow
-from service.booking.errors import InvalidInput
 from service.booking.events import EVENTS
-from service.booking.text import refuse_personal_data
+from service.core.clock import utcnow
+from service.core.errors import InvalidInput
+from service.core.text import refuse_personal_data
 from service.models import Delivery, DeliveryStatus, Webhook
 
 SECRET_PURPOSE = "webhook-secret"  # noqa: S105 - a key-derivation label, not a secret

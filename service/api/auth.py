@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service import db
-from service.booking import keys
-from service.booking.actors import Actor
-from service.booking.clock import local_today, utcnow
-from service.booking.errors import DomainError, TokenRejected
 from service.booking.pathway import course_for_token, needs_rekey, refresh_token_digest
+from service.core.clock import local_today, utcnow
+from service.core.errors import DomainError, TokenRejected
 from service.credentials import bearer_credential
 from service.db import SAFE_METHODS
+from service.identity import keys
+from service.identity.actors import Actor
 from service.models import ApiKey, Course
 
 API_KEY_PURPOSE = keys.PURPOSE

@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from service.booking.errors import DomainError, Kind
+from service.core.errors import DomainError, Kind
 
 log = logging.getLogger("diskret.errors")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from service.booking.clock import LOCAL
+from service.core.clock import LOCAL
 
 
 class Instant(fields.AwareDateTime):

@@ -33,7 +33,7 @@ from service.api.schemas import (
 from service.api.transaction import answer_belongs_to, transactional
 from service.booking import catalogue, pathway, schedule
 from service.booking.catalogue import GroupView
-from service.booking.clock import utcnow, weekly
+from service.core.clock import utcnow, weekly
 from service.limits import key_entry
 from service.models import Attendance, Course, CourseStatus, Slot, SlotKind
 

@@ -16,7 +16,7 @@ from service.api.schemas import BookingCreateSchema, BookingSchema, CourseSchema
 from service.api.transaction import transactional
 from service.api.views import course_payload
 from service.booking import pathway, reservations
-from service.booking.clock import utcnow
+from service.core.clock import utcnow
 from service.limits import token_entry
 
 blp = Blueprint(

@@ -23,7 +23,7 @@ from service.api.transaction import answer_belongs_to, transactional
 from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.booking.catalogue import GroupView, Provider
-from service.booking.clock import utcnow
+from service.core.clock import utcnow
 from service.limits import course_creation
 from service.models import Municipality, Slot, SlotKind
 

@@ -11,8 +11,8 @@ from service.api.auth import current_actor, keyring, requires_scope
 from service.api.errors import ErrorSchema
 from service.api.schemas import VerifiedSchema, VerifySchema
 from service.api.transaction import transactional
-from service.booking.errors import DomainError
 from service.booking.pathway import course_for_token
+from service.core.errors import DomainError
 from service.limits import key_entry
 from service.models import OPEN_STATUSES
 

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 import crypto
 from service import db
 from service.api.auth import keyring
-from service.booking.clock import utcnow
-from service.booking.errors import Busy, DomainError, InvalidInput, SlotTaken
+from service.core.clock import utcnow
+from service.core.errors import Busy, DomainError, InvalidInput, SlotTaken
 from service.credentials import canonical_bearer
 from service.models import IdempotentAnswer
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from service.booking.clock import local_today
 from service.booking.directory import centre, contracted_centres
 from service.booking.reservations import HOLDING, progress
+from service.core.clock import local_today
 from service.models import Booking, BookingStatus, Centre, Group, GroupSession, Slot, SlotKind
 
 # How many free slots one listing returns at most.

@@ -13,10 +13,10 @@ from importlib.resources import files
 from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from service.booking import audit
-from service.booking.actors import Actor
-from service.booking.errors import InvalidInput, NotContracted, NotFound
-from service.booking.text import refuse_personal_data
+from service.core.errors import InvalidInput, NotContracted, NotFound
+from service.core.text import refuse_personal_data
+from service.identity import audit
+from service.identity.actors import Actor
 from service.models import Centre, Contract, Municipality
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service.booking.clock import to_the_minute
+from service.core.clock import to_the_minute
 from service.models import Course, Delivery, DeliveryStatus, Webhook
 
 EVENTS = ("course.approved", "group.place_granted", "course.completed", "course.erased")

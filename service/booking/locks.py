@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from service.booking.errors import NotFound
+from service.core.errors import NotFound
 from service.models import Centre, Course, Group, Slot
 
 Locked = TypeVar("Locked", Course, Group, Slot)

@@ -25,9 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
-from service.booking import audit, directory, errors, events, tally
-from service.booking.actors import Actor
-from service.booking.clock import local_today, to_the_minute
+from service.booking import directory, events, tally
 from service.booking.locks import lock, lock_slot_with_centre
 from service.booking.reservations import (
     lock_course_and_group,
@@ -35,6 +33,10 @@ from service.booking.reservations import (
     release_all,
     slot_held,
 )
+from service.core import errors
+from service.core.clock import local_today, to_the_minute
+from service.identity import audit
+from service.identity.actors import Actor
 from service.models import (
     OPEN_STATUSES,
     Booking,

@@ -16,10 +16,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
-from service.booking import errors, events, tally
-from service.booking.clock import local_today
+from service.booking import events, tally
 from service.booking.directory import require_contract
 from service.booking.locks import lock
+from service.core import errors
+from service.core.clock import local_today
 from service.models import (
     OPEN_STATUSES,
     Booking,

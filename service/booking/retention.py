@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
-from service.booking.clock import last_month_over
+from service.core.clock import last_month_over
 from service.models import (
     AuditEvent,
     Booking,

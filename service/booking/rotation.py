@@ -30,7 +30,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 import crypto
 from service import webhooks
-from service.booking import keys, pathway, two_factor
+from service.booking import pathway
+from service.identity import keys, two_factor
 from service.models import ApiKey, Course, StaffAccount, StaffSession, Webhook, WebSession
 from service.models.access import IdempotentAnswer
 

@@ -11,11 +11,12 @@ from itertools import pairwise
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from service.booking import audit, errors
-from service.booking.actors import Actor
 from service.booking.locks import lock
 from service.booking.reservations import HOLDING, promote
-from service.booking.text import refuse_personal_data
+from service.core import errors
+from service.core.text import refuse_personal_data
+from service.identity import audit
+from service.identity.actors import Actor
 from service.models import (
     Attendance,
     Booking,

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Insert, Table
 from sqlalchemy.orm import Session
 
-from service.booking.clock import LOCAL
+from service.core.clock import LOCAL
 from service.models import Course, Tally, WaitTally
 from service.models.base import INSERTS, InsertOf
 

@@ -56,14 +56,14 @@ class StaffAccount(Base):
     must_set_password: Mapped[bool] = mapped_column(default=True)
     # When the setup code was issued (None once a password is chosen): the code
     # opens the account for ``STAFF_SETUP_CODE_HOURS`` only. The columns are set
-    # together by service.booking.accounts (no CHECK, for the reason below).
+    # together by service.identity.accounts (no CHECK, for the reason below).
     setup_code_issued_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     created_by: Mapped[uuid.UUID | None]
     # The TOTP secret (RFC 6238) once enrolment was confirmed, sealed under a key
     # derived from the keyring: the service must compute codes from it, so it
-    # cannot be a one-way hash. service.booking.two_factor sets or clears the
+    # cannot be a one-way hash. service.identity.two_factor sets or clears the
     # three columns together. (No CHECK ties them: SQLite adds one only by
     # copying the table, and dropping the old copy would cascade to sessions.)
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -1,7 +1,7 @@
 """Staff accounts: creating and closing them, new setup codes, and resetting two-factor sign-in.
 
 Administrators manage every account; a centre's administrator manages the
-accounts of its own centre. The rules (service.booking.accounts) decide
+accounts of its own centre. The rules (service.identity.accounts) decide
 which roles a manager may give; these views only ask them and put their
 answer into Danish.
 """
@@ -17,8 +17,9 @@ from wtforms.fields.choices import SelectChoice
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import accounts, errors, two_factor
-from service.booking.clock import utcnow
+from service.core import errors
+from service.core.clock import utcnow
+from service.identity import accounts, two_factor
 from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount
 from service.staff.admin_common import (
     MANAGERS,

@@ -1,6 +1,6 @@
 """What the administration pages share: who manages, refusals in Danish, and the choice lists.
 
-The rules (service.booking.accounts, .directory, .keys) decide what may be
+The rules (service.identity.accounts, .directory, .keys) decide what may be
 made; the account, centre and API key pages only ask them and put their
 answer into Danish with these helpers.
 """
@@ -13,7 +13,8 @@ from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.booking import directory, errors
+from service.booking import directory
+from service.core import errors
 from service.models import Role
 
 MANAGERS = (Role.ADMIN, Role.CENTRE_ADMIN)

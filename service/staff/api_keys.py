@@ -1,7 +1,7 @@
 """API keys: listing, creating and revoking the keys of other systems (administrators only).
 
 A key is shown once, on the answer that creates it; the rules
-(service.booking.keys) keep only its digest and decide which scopes and
+(service.identity.keys) keep only its digest and decide which scopes and
 reach go together. These views only ask them and put their answer into
 Danish.
 """
@@ -15,9 +15,11 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import directory, errors, keys
-from service.booking.accounts import actor_of
-from service.booking.clock import LOCAL, utcnow
+from service.booking import directory
+from service.core import errors
+from service.core.clock import LOCAL, utcnow
+from service.identity import keys
+from service.identity.accounts import actor_of
 from service.models import Role
 from service.staff.admin_common import (
     centre_choices,

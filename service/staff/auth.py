@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import db
-from service.booking import two_factor
-from service.booking.clock import utcnow
+from service.core.clock import utcnow
+from service.identity import two_factor
 from service.limits import configured, limiter
 from service.models import Role, StaffAccount, StaffSession
 from service.web.common import keyring

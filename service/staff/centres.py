@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import directory, errors
-from service.booking.accounts import actor_of
-from service.booking.clock import utcnow
+from service.booking import directory
+from service.core import errors
+from service.core.clock import utcnow
+from service.identity.accounts import actor_of
 from service.models import Role
 from service.staff.admin_common import municipality_choices, refusal_status, show_refusal
 from service.staff.admin_forms import CentreForm

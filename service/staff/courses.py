@@ -12,10 +12,11 @@ from wtforms.fields.choices import SelectChoice
 from service import db
 from service.api.transaction import transactional
 from service.api.views import course_payload
-from service.booking import audit, catalogue, directory, pathway
-from service.booking.accounts import actor_of
-from service.booking.clock import local_today, utcnow
-from service.booking.errors import DomainError
+from service.booking import catalogue, directory, pathway
+from service.core.clock import local_today, utcnow
+from service.core.errors import DomainError
+from service.identity import audit
+from service.identity.accounts import actor_of
 from service.models import Course, CourseStatus, SlotKind
 from service.staff.auth import CENTRE, current, own_centre, staff_only
 from service.staff.blueprint import blp

@@ -57,7 +57,7 @@ class CodeField(StringField):
 class SignInCodeForm(FlaskForm):
     """The second step of signing in: a code from the app, or a recovery code."""
 
-    # The sealed "password was right" value (service.booking.two_factor.seal_sign_in).
+    # The sealed "password was right" value (service.identity.two_factor.seal_sign_in).
     pending = HiddenField()
     code = CodeField(
         "Kode",
@@ -73,7 +73,7 @@ class SignInCodeForm(FlaskForm):
 class EnrolForm(FlaskForm):
     """The first code from a newly added authenticator, with the sealed secret it belongs to."""
 
-    # The unconfirmed secret, sealed (service.booking.two_factor.seal_pending).
+    # The unconfirmed secret, sealed (service.identity.two_factor.seal_pending).
     pending = HiddenField()
     code = CodeField(
         "Koden, som appen viser (6 cifre)",

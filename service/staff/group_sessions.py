@@ -18,8 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from service import db
 from service.api.transaction import transactional
 from service.booking import schedule as planning
-from service.booking.clock import LOCAL, local_to_utc, utcnow
-from service.booking.errors import DomainError
+from service.core.clock import LOCAL, local_to_utc, utcnow
+from service.core.errors import DomainError
 from service.models import Group, GroupSession
 from service.staff.auth import CENTRE, staff_only
 from service.staff.blueprint import blp

@@ -15,9 +15,9 @@ from flask import Response, abort, request, url_for
 
 from service import db
 from service.booking import directory
-from service.booking.accounts import actor_of
-from service.booking.clock import last_month_over, local_today, utcnow
 from service.booking.directory import Shortfall
+from service.core.clock import last_month_over, local_today, utcnow
+from service.identity.accounts import actor_of
 from service.models import Contract, Municipality, Role
 from service.staff.admin_forms import StatisticsForm
 from service.staff.auth import current, staff_only

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, g, render_template
 
-from service.booking.clock import LOCAL
+from service.core.clock import LOCAL
 from service.models import Role
 
 # The menu: (endpoint, label, roles that see it), in the order modules add them.

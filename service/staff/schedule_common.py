@@ -16,10 +16,10 @@ from flask import abort
 from flask_wtf import FlaskForm
 
 from service import db
-from service.booking.accounts import actor_of
-from service.booking.actors import Actor
-from service.booking.clock import weekly
-from service.booking.errors import DomainError
+from service.core.clock import weekly
+from service.core.errors import DomainError
+from service.identity.accounts import actor_of
+from service.identity.actors import Actor
 from service.models import Group
 from service.staff.auth import current, own_centre
 from service.staff.schedule_forms import GroupForm, PatternForm

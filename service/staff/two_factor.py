@@ -1,6 +1,6 @@
 """Two-factor sign-in pages: setting up an authenticator, and the code step of signing in.
 
-The rules are service.booking.two_factor; these views carry its sealed values
+The rules are service.identity.two_factor; these views carry its sealed values
 through hidden fields, draw the secret as an inline SVG QR code (no script,
 no image from elsewhere: the CSP allows neither), and put refusals into Danish.
 """
@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import accounts, two_factor
-from service.booking.clock import utcnow
+from service.core.clock import utcnow
+from service.identity import accounts, two_factor
 from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import StaffAccount
 from service.staff.auth import (

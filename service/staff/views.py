@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
-from service.booking import accounts, two_factor
-from service.booking.clock import LOCAL, local_today, utcnow
+from service.core.clock import LOCAL, local_today, utcnow
+from service.identity import accounts, two_factor
 from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import Booking, Course, Group, GroupSession, Slot
 from service.models.pathway import BookingStatus

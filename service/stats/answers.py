@@ -29,8 +29,8 @@ from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from service.booking.actors import Actor
-from service.booking.clock import last_month_over
+from service.core.clock import last_month_over
+from service.identity.actors import Actor
 from service.models import ApiKey, StatsAnswer
 from service.stats.export import ENCODERS
 from service.stats.kept import FAST, digest_of, insert_apart, inserts_if_absent

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from service.booking.errors import InvalidInput
+from service.core.errors import InvalidInput
 from service.stats.report import Period, Query, View, columns_within
 from service.stats.suppression import months_between
 

@@ -33,8 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from service.booking.actors import Actor
 from service.booking.tally import MEASURES, METRICS
+from service.identity.actors import Actor
 from service.models import Municipality
 from service.stats import collector, parts, suppression
 from service.stats.kept import digest_of

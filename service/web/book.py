@@ -16,8 +16,8 @@ from wtforms.fields.choices import SelectChoice
 from service import db
 from service.api.transaction import transactional
 from service.booking import catalogue, directory, pathway
-from service.booking.clock import local_today, utcnow
-from service.booking.errors import DomainError, NotContracted, NotFound, SlotUnavailable
+from service.core.clock import local_today, utcnow
+from service.core.errors import DomainError, NotContracted, NotFound, SlotUnavailable
 from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
 from service.web.common import keyring, message_for, page, protect, when

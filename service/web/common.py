@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
 import crypto
-from service.booking import errors
+from service.core import errors
 from service.limits import KEYRING
 
 LANGUAGES = ("da", "en")

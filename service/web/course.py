@@ -14,9 +14,9 @@ from service.api.calendar import calendar_for
 from service.api.transaction import transactional
 from service.api.views import course_payload
 from service.booking import catalogue, pathway, reservations
-from service.booking.clock import utcnow
-from service.booking.errors import DomainError, NotFound
 from service.booking.reservations import LIVE
+from service.core.clock import utcnow
+from service.core.errors import DomainError, NotFound
 from service.limits import code_entry
 from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
 from service.web import sessions

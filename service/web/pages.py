@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.api.errors import STATUS_OF_KIND
-from service.booking.errors import DomainError
+from service.core.errors import DomainError
 from service.request_guard import MalformedInput
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page, protect
 from service.web.forms import ConfirmForm

@@ -23,9 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
-from service.booking import accounts
-from service.booking.clock import local_today
+from service.core.clock import local_today
 from service.db import make_engine
+from service.identity import accounts
 from service.models import Group, GroupSession, Role
 from tests.browser.conftest import Served, Visit
 from tests.support.calls import hold_intro

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking.clock import LOCAL
 from service.cli import SCOPES
+from service.core.clock import LOCAL
 from service.models import ApiKey, Centre
 from tests.support.calls import bearer, start_course
 from tests.support.world import World, add_api_key

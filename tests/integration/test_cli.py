@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import demo
-from service.booking.clock import local_today
 from service.booking.directory import compliance_report
 from service.cli import cli
+from service.core.clock import local_today
 from service.models import ApiKey, AuditEvent, Centre, Group, Municipality, Slot
 from tests.support.processes import diskret, free_port, running
 

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.booking.clock import local_today
 from service.cli import cli
+from service.core.clock import local_today
 from service.models import ApiKey, Centre, Group, StaffAccount, Webhook
 from tests.support.staff import Staff, call, make_staff, sign_in
 from tests.support.world import HOME, World

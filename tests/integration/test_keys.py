@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service import create_app, db, migrate, webhooks
-from service.booking import two_factor
 from service.cli import cli
 from service.db import engine_of
+from service.identity import two_factor
 from service.models import (
     ApiKey,
     Course,

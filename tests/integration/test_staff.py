@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import create_app
-from service.booking import accounts
 from service.db import engine_of
+from service.identity import accounts
 from service.models import AuditEvent, Course, CourseStatus, Role, StaffAccount
 from tests.conftest import app_config
 from tests.support.calls import bearer, hold_intro, start_course

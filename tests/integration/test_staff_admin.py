@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking.clock import LOCAL
+from service.core.clock import LOCAL
 from service.models import ApiKey, AuditEvent, Centre, Contract, Role, SlotKind, StaffAccount
 from tests.support.calls import bearer, start_course
 from tests.support.pages import Citizen, Page

@@ -16,10 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.booking import errors, schedule
-from service.booking.accounts import actor_of
-from service.booking.actors import Actor
-from service.booking.clock import local_to_utc, local_today
+from service.booking import schedule
+from service.core import errors
+from service.core.clock import local_to_utc, local_today
+from service.identity.accounts import actor_of
+from service.identity.actors import Actor
 from service.models import (
     Attendance,
     AuditEvent,

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import config, create_app
-from service.booking import two_factor
 from service.db import engine_of
+from service.identity import two_factor
 from service.models import AuditEvent, StaffAccount, StaffSession
 from service.models.staff import StaffRecoveryCode
 from tests.conftest import app_config

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service.api.stats import ANSWERS
-from service.booking.actors import SYSTEM, Actor
-from service.booking.clock import LOCAL
 from service.booking.pathway import Decision, decide
 from service.booking.tally import month_of
+from service.core.clock import LOCAL
+from service.identity.actors import SYSTEM, Actor
 from service.models import (
     Centre,
     Course,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service import webhooks
-from service.booking.errors import InvalidInput
+from service.core.errors import InvalidInput
 from service.models import Delivery, DeliveryStatus, Webhook
 from tests.support.calls import approved_course, bearer
 from tests.support.world import World

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import accounts, two_factor
+from service.identity import accounts, two_factor
 from service.models import Role, StaffAccount
 from tests.support.pages import Citizen, Page
 from tests.support.world import HOME, NEIGHBOUR, World

@@ -28,7 +28,27 @@ def _imports(folder: str) -> list[tuple[str, str]]:
         ("crypto", ("service", "flask", "sqlalchemy")),
         ("service/booking", ("flask", "werkzeug", "service.api", "marshmallow")),
         ("service/stats", ("flask", "werkzeug", "service.api", "marshmallow")),
-        ("service/models", ("flask", "werkzeug", "service.api", "service.booking")),
+        (
+            "service/identity",
+            ("flask", "werkzeug", "service.api", "marshmallow", "service.booking", "service.stats"),
+        ),
+        (
+            "service/core",
+            (
+                "flask",
+                "werkzeug",
+                "marshmallow",
+                "service.api",
+                "service.booking",
+                "service.identity",
+                "service.stats",
+                "service.models",
+            ),
+        ),
+        (
+            "service/models",
+            ("flask", "werkzeug", "service.api", "service.booking", "service.identity"),
+        ),
     ],
 )
 def test_inner_layers_import_nothing_from_outer_ones(

@@ -6,8 +6,8 @@ from datetime import date, time
 
 import pytest
 
-from service.booking.clock import LOCAL, local_to_utc, weekly
-from service.booking.errors import InvalidSchedule
+from service.core.clock import LOCAL, local_to_utc, weekly
+from service.core.errors import InvalidSchedule
 
 
 @pytest.mark.parametrize(

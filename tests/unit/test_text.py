@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.booking.errors import PersonalDataRefused
-from service.booking.text import looks_like_cpr, refuse_personal_data
+from service.core.errors import PersonalDataRefused
+from service.core.text import looks_like_cpr, refuse_personal_data
 
 # Every way of writing one fake CPR number (1 January 1990) that the detector must see.
 CPR_FORMS = [

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import crypto
-from service.booking import two_factor
+from service.identity import two_factor
 from service.models import Role
 
 KEYRING = crypto.Keyring.parse("1:" + "5a" * 32)

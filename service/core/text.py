@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import crypto
-from service.booking.errors import PersonalDataRefused
+from service.core.errors import PersonalDataRefused
 
 # Zero-width space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from service.booking.actors import Actor
+from service.identity.actors import Actor
 from service.models import AuditEvent
 
 

@@ -19,9 +19,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import audit, errors
-from service.booking.actors import SYSTEM, Actor
-from service.booking.text import refuse_personal_data
+from service.core import errors
+from service.core.text import refuse_personal_data
+from service.identity import audit
+from service.identity.actors import SYSTEM, Actor
 from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount, StaffSession
 
 SHORTEST_PASSWORD = 12

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from service.booking.errors import InvalidSchedule
+from service.core.errors import InvalidSchedule
 
 LOCAL = ZoneInfo("Europe/Copenhagen")
 

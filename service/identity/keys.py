@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import audit, errors
-from service.booking.actors import Actor
-from service.booking.text import refuse_personal_data
+from service.core import errors
+from service.core.text import refuse_personal_data
+from service.identity import audit
+from service.identity.actors import Actor
 from service.models import ApiKey, Centre, Municipality
 
 SCOPES = ("centre:manage", "tokens:verify", "stats:read")

@@ -26,8 +26,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import audit, errors
-from service.booking.accounts import actor_of, end_sessions
+from service.core import errors
+from service.identity import audit
+from service.identity.accounts import actor_of, end_sessions
 from service.models import Role, StaffAccount
 from service.models.staff import StaffRecoveryCode
 

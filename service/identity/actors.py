@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.booking.errors import NotFound
+from service.core.errors import NotFound
 
 ActorKind = Literal["api_key", "staff", "system"]
 

@@ -13,14 +13,22 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import crypto
 from service.db import make_engine
 from service.identity.actors import Actor
+from service.models import AuditEvent, Course, Municipality
 from tests.support import databases
 from tests.support.world import World, build_world
+
+# Rows that every test's world or rule writes: municipalities, courses, audit events.
+_LEFT_BEHIND = select(
+    select(func.count()).select_from(Municipality).scalar_subquery(),
+    select(func.count()).select_from(Course).scalar_subquery(),
+    select(func.count()).select_from(AuditEvent).scalar_subquery(),
+)
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +52,12 @@ def session(rules_engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             outer.rollback()
+        # A rule that wrote through a connection of its own would escape the
+        # rollback and leak into the next test: the database must be as empty
+        # as it was.
+        left = connection.execute(_LEFT_BEHIND).one()
+        connection.rollback()
+        assert tuple(left) == (0, 0, 0), f"rows left after the rollback: {tuple(left)}"
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from sqlalchemy.orm import configure_mappers
 
-import crypto
-from service import logs
+from service import logs, passwords
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -113,7 +112,7 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     # The argon2 bound of the whole server, shared by its workers through a
     # folder only this server can write (docs/performance.md, "The bound").
     slots = tempfile.mkdtemp(prefix="diskret-argon2-")
-    crypto.share_password_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
+    passwords.share_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
     master = os.getpid()
     # The mappers' relationships are resolved on first use: here, once for
     # every worker, not on each worker's first request (about 30 ms there).

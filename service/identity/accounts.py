@@ -61,10 +61,12 @@ class CommonPassword(WeakPassword):
 
 
 def _guessable(password: str, username: str) -> bool:
-    # zxcvbn knows the common password lists (tens of thousands, far more than
-    # ASVS's 3000), words, names, keyboard runs, dates and l33t; score 3 means
-    # at least 10^8 guesses. It refuses input over 72 characters, and a phrase
-    # whose first 72 are strong is strong.
+    """Tell whether zxcvbn scores a password below 3 (fewer than 10^8 guesses).
+
+    zxcvbn knows the common password lists (tens of thousands, far more than
+    ASVS's 3000), words, names, keyboard runs, dates and l33t. It refuses
+    input over 72 characters, and a phrase whose first 72 are strong is strong.
+    """
     # Imported here: its lists cost a worker 13 MiB, needed only when a password is set.
     from zxcvbn import zxcvbn  # noqa: PLC0415
 

@@ -64,10 +64,9 @@ from harness import (
     free_port,
     gc_watched,
     percentile,
-    scratch_database,
     start_serving,
 )
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -75,7 +74,9 @@ import crypto
 from service import create_app, migrate
 from service.booking.directory import load_municipalities
 from service.db import engine_of, make_engine
-from service.models import Centre, Contract, Municipality, Slot, SlotKind
+from service.models import Municipality
+from tests.support.seeding import add_intro_slots, scratch_database
+from tests.support.world import add_centre, add_contract
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = """
@@ -201,37 +202,10 @@ def seed(url: str, slots: int, homes: str) -> tuple[uuid.UUID, list[uuid.UUID], 
     with Session(engine) as session:
         load_municipalities(session)
         codes = ["101"] if homes == "one" else list(session.scalars(select(Municipality.code)))
-        centre = Centre(
-            municipality_code="101",
-            name="Bench",
-            address="Benchvej 1",
-            entrance="Porten",
-            opening_hours="9-17",
-            languages="da",
-            created_at=now,
-        )
-        session.add(centre)
-        session.flush()
-        session.add_all(
-            Contract(municipality_code=code, centre_id=centre.id, valid_from=date(2020, 1, 1))
-            for code in codes
-        )
-        ids = [uuid.uuid4() for _ in range(slots)]
-        start = now + timedelta(days=1)
-        session.execute(
-            insert(Slot),
-            [
-                {
-                    "id": slot,
-                    "centre_id": centre.id,
-                    "kind": SlotKind.INTRO,
-                    "starts_at": start + timedelta(minutes=15 * n),
-                    "ends_at": start + timedelta(minutes=15 * n + 10),
-                    "created_at": now,
-                }
-                for n, slot in enumerate(ids)
-            ],
-        )
+        centre = add_centre(session, "101", "Bench", now)
+        for code in codes:
+            add_contract(session, code, centre, valid_from=date(2020, 1, 1))
+        ids = add_intro_slots(session, centre.id, slots, first=now + timedelta(days=1), now=now)
         session.commit()
         centre_id = centre.id
     engine.dispose()
@@ -719,7 +693,7 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="diskret-bench-") as scratch,
-        scratch_database(args.admin_url) as url,
+        scratch_database(args.admin_url, prefix="diskret_bench") as url,
     ):
         folder = Path(scratch)
         centre, ids, homes = seed(url, args.slots, args.homes)

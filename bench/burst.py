@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-from harness import ADMIN_URL, percentile, scratch_database, served, settings
-from sqlalchemy import insert, text
+from harness import ADMIN_URL, percentile, served, settings
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import crypto
@@ -53,7 +53,8 @@ from service.booking import pathway
 from service.booking.directory import load_municipalities
 from service.db import make_engine
 from service.identity.actors import Actor
-from service.models import Centre, Contract, Group, GroupSession, Slot, SlotKind
+from tests.support.seeding import add_intro_slots, scratch_database
+from tests.support.world import add_centre, add_contract, add_group
 
 # Bench instrumentation, in the scratch database only: the order in which
 # group bookings were inserted, each under its group's row lock.
@@ -102,54 +103,13 @@ def _seed(
     now = datetime.now(UTC)
     with Session(engine) as session:
         load_municipalities(session)
-        centre = Centre(
-            municipality_code="101",
-            name="Bench",
-            address="Benchvej 1",
-            entrance="Porten",
-            opening_hours="9-17",
-            languages="da",
-            created_at=now,
+        centre = add_centre(session, "101", "Bench", now)
+        add_contract(session, "101", centre, valid_from=date(2020, 1, 1))
+        group = add_group(
+            session, centre, first=now + timedelta(days=7), capacity=places, sessions=8
         )
-        session.add(centre)
-        session.flush()
-        session.add(
-            Contract(municipality_code="101", centre_id=centre.id, valid_from=date(2020, 1, 1))
-        )
-        first = now + timedelta(days=7)
-        group = Group(
-            centre_id=centre.id,
-            name="Bench group",
-            capacity=places,
-            intake_open=True,
-            late_join_until=2,
-            created_at=now,
-            sessions=[
-                GroupSession(
-                    number=n + 1,
-                    starts_at=first + timedelta(weeks=n),
-                    ends_at=first + timedelta(weeks=n, minutes=150),
-                )
-                for n in range(8)
-            ],
-        )
-        session.add(group)
         start = now + timedelta(hours=1)
-        slots = [uuid.uuid4() for _ in range(citizens)]
-        session.execute(
-            insert(Slot),
-            [
-                {
-                    "id": slot,
-                    "centre_id": centre.id,
-                    "kind": SlotKind.INTRO,
-                    "starts_at": start + timedelta(minutes=15 * n),
-                    "ends_at": start + timedelta(minutes=15 * n + 10),
-                    "created_at": now,
-                }
-                for n, slot in enumerate(slots)
-            ],
-        )
+        slots = add_intro_slots(session, centre.id, citizens, first=start, now=now)
         session.commit()
         # Every course goes the citizen's way through the rules: a request with
         # its intro talk, then the centre's approval once the talk was held.
@@ -253,7 +213,7 @@ def main() -> None:
     token_key = crypto.Keyring.generate_config()
     keyring = crypto.Keyring.parse(token_key)
     print(f"load average at start {os.getloadavg()}")
-    with scratch_database(args.admin_url) as url:
+    with scratch_database(args.admin_url, prefix="diskret_bench") as url:
         started = time.perf_counter()
         group, tokens = _seed(url, keyring, args.citizens, args.places)
         print(f"seeded {len(tokens)} approved courses in {time.perf_counter() - started:.1f} s")

@@ -37,9 +37,10 @@ from harness import (
     cpu_per_request,
     cpu_seconds,
     free_port,
-    scratch_database,
 )
 from sqlalchemy.engine import make_url
+
+from tests.support.seeding import scratch_database
 
 BENCH = Path(__file__).resolve().parent
 MODES = ("constant", "booking")
@@ -123,7 +124,7 @@ def main() -> None:
             raise SystemExit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")
     with (
         tempfile.TemporaryDirectory(prefix="diskret-floor-") as scratch,
-        scratch_database(args.admin_url) as url,
+        scratch_database(args.admin_url, prefix="diskret_bench") as url,
     ):
         centre, ids, homes = seed(url, args.slots, args.homes)
         results = {

@@ -57,7 +57,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask
-from harness import ADMIN_URL, percentile, scratch_database
+from harness import ADMIN_URL, percentile
 from sqlalchemy import delete, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -75,6 +75,7 @@ from service.models import Centre as CentreRow
 from service.models import StatsAnswer, StatsMonth, StatsPart, SuppressionMarks
 from service.stats import answers, report, stamps
 from service.stats.answers import Answers
+from tests.support.seeding import scratch_database
 
 BIG_TABLES = ("bookings", "slots", "courses", "groups", "group_sessions", "tallies", "wait_tallies")
 GROUP_PLACES = 12
@@ -519,7 +520,7 @@ def main() -> None:
     if args.url:
         _measure(args, args.url)
         return
-    with scratch_database(args.admin_url, keep=args.keep) as url:
+    with scratch_database(args.admin_url, prefix="diskret_bench", keep=args.keep) as url:
         _fill(args, url)
         _measure(args, url)
     if args.keep:

@@ -1,7 +1,9 @@
-"""What the benchmarks share: a scratch database, `diskret serve`, worker memory, percentiles.
+"""What the benchmarks share: `diskret serve`, worker memory, percentiles.
 
 Not a benchmark itself: the others import it (run them from the repository's
-root, as `python bench/<name>.py`).
+root, as `python bench/<name>.py`). Importing it puts the repository's root on
+the path, so that the benchmarks seed with the tests' own helper
+(tests/support/seeding.py and world.py: scratch databases, centres, bulk slots).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # Rate-limit counters go to a Redis database of the benchmarks' own, emptied first.
@@ -40,24 +44,6 @@ LIMITS = (
     "RATELIMIT_LOGIN_ACCOUNT",
     "RATELIMIT_LOGIN_CLIENT",
 )
-
-
-@contextmanager
-def scratch_database(admin_url: str, *, keep: bool = False) -> Iterator[str]:
-    """Create an empty PostgreSQL database, yield its URL, and drop it afterwards unless kept."""
-    name = f"diskret_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def empty_redis(url: str) -> None:

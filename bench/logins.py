@@ -51,7 +51,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -61,8 +60,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from harness import ADMIN_URL, Server, memory_kib, percentile, scratch_database, served, settings
-from sqlalchemy import insert
+from harness import ADMIN_URL, Server, memory_kib, percentile, served, settings
 from sqlalchemy.orm import Session
 
 import crypto
@@ -72,7 +70,9 @@ from service.booking.directory import load_municipalities
 from service.db import make_engine
 from service.identity import accounts, keys
 from service.identity.actors import SYSTEM
-from service.models import Centre, Contract, Role, Slot, SlotKind
+from service.models import Role
+from tests.support.seeding import add_intro_slots, scratch_database
+from tests.support.world import add_centre, add_contract
 
 PASSWORD = "bench sign-in password, 2026"  # noqa: S105 - made-up accounts of a scratch database
 PROFILES = {"staff": crypto.STAFF_PROFILE, "test": crypto.TEST_PROFILE}
@@ -106,20 +106,8 @@ def _seed(
     now = datetime.now(UTC)
     with Session(engine) as session:
         load_municipalities(session)
-        centre = Centre(
-            municipality_code="101",
-            name="Bench",
-            address="Benchvej 1",
-            entrance="Porten",
-            opening_hours="9-17",
-            languages="da",
-            created_at=now,
-        )
-        session.add(centre)
-        session.flush()
-        session.add(
-            Contract(municipality_code="101", centre_id=centre.id, valid_from=date(2020, 1, 1))
-        )
+        centre = add_centre(session, "101", "Bench", now)
+        add_contract(session, "101", centre, valid_from=date(2020, 1, 1))
         usernames = []
         for n in range(staff):
             made = accounts.create(
@@ -133,21 +121,7 @@ def _seed(
             )
             accounts.set_password(session, made.account, PASSWORD, profile=profile, now=now)
             usernames.append(made.account.username)
-        slots = [uuid.uuid4() for _ in range(courses)]
-        session.execute(
-            insert(Slot),
-            [
-                {
-                    "id": slot,
-                    "centre_id": centre.id,
-                    "kind": SlotKind.INTRO,
-                    "starts_at": now + timedelta(days=1, minutes=15 * n),
-                    "ends_at": now + timedelta(days=1, minutes=15 * n + 10),
-                    "created_at": now,
-                }
-                for n, slot in enumerate(slots)
-            ],
-        )
+        slots = add_intro_slots(session, centre.id, courses, first=now + timedelta(days=1), now=now)
         tokens = [
             pathway.create_course(
                 session,
@@ -373,7 +347,7 @@ def main() -> None:
     profile = PROFILES[args.profile]
     memory_cost = profile.memory_cost // 1024
     print(f"load average at start {os.getloadavg()}")
-    with scratch_database(args.admin_url) as url:
+    with scratch_database(args.admin_url, prefix="diskret_bench") as url:
         world = _seed(url, keyring, profile, staff=16, courses=50)
         environment = settings(
             url,

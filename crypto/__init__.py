@@ -11,8 +11,6 @@ from crypto._passwords import (
     PasswordProfile,
     burn_password_time,
     hash_password,
-    set_password_concurrency,
-    share_password_slots,
     verify_password,
 )
 from crypto._seal import seal, unseal
@@ -33,7 +31,6 @@ from crypto.exceptions import (
     CryptoError,
     InvalidTokenError,
     KeyringError,
-    PasswordBusyError,
     SealError,
 )
 
@@ -47,7 +44,6 @@ __all__ = [
     "InvalidTokenError",
     "Keyring",
     "KeyringError",
-    "PasswordBusyError",
     "PasswordCheck",
     "PasswordProfile",
     "SealError",
@@ -64,8 +60,6 @@ __all__ = [
     "normalize_token",
     "seal",
     "secret_weakness",
-    "set_password_concurrency",
-    "share_password_slots",
     "sign_webhook",
     "unseal",
     "verify_password",

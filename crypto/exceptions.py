@@ -25,10 +25,3 @@ class KeyringError(CryptoError, ValueError):
 
 class SealError(CryptoError):
     """A sealed box failed authentication or is malformed."""
-
-
-class PasswordBusyError(CryptoError):
-    """Every password slot stayed taken for as long as a caller may wait; nothing was computed."""
-
-    def __init__(self) -> None:
-        super().__init__("too many password computations at once; try again shortly")

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import crypto
 from service import api, config, db, health, limits, logs, request_guard, staff, web, web_safety
 from service.core.errors import Busy
+from service.passwords import PasswordBusyError, set_concurrency
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,12 +25,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     config.check_complete(app.config)
     app.extensions[limits.KEYRING] = crypto.Keyring.parse(app.config["TOKEN_KEY"])
-    crypto.set_password_concurrency(
+    set_concurrency(
         app.config["PASSWORD_CONCURRENCY"],
         wait=app.config["PASSWORD_WAIT_MS"] / 1000,
         nice=app.config["PASSWORD_NICE"],
     )
-    app.register_error_handler(crypto.PasswordBusyError, _password_busy)
+    app.register_error_handler(PasswordBusyError, _password_busy)
     if app.config["PROXY_COUNT"]:
         # Trust exactly as many proxies as are configured, never a client's own header.
         count = app.config["PROXY_COUNT"]
@@ -47,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _password_busy(_error: crypto.PasswordBusyError) -> Response:
+def _password_busy(_error: PasswordBusyError) -> Response:
     # Every argon2 slot stayed taken (a flood of sign-ins): the same retryable
     # "busy" answer as a lock timeout, as a page or as JSON by the path.
     return current_app.make_response(current_app.handle_user_exception(Busy()))

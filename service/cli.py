@@ -17,7 +17,7 @@ from flask.cli import FlaskGroup
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import crypto
-from service import create_app, db, demo, migrate, ops, webhooks
+from service import create_app, db, demo, installation, migrate, ops, webhooks
 from service.api.auth import keyring
 from service.booking.events import EVENTS
 from service.config import ConfigError
@@ -47,7 +47,11 @@ cli.add_command(keys_group)
 
 
 def main() -> None:
-    """Run the ``diskret`` command line."""
+    """Run the ``diskret`` command line, once its top-level modules proved to be its own."""
+    try:
+        installation.check()
+    except installation.ForeignModule as error:
+        raise SystemExit(f"diskret: {error}") from None
     cli.main(prog_name="diskret")
 
 

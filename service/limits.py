@@ -32,11 +32,14 @@ def client_key() -> str:
 
 
 def _client(address: str) -> str:
-    # An IPv6 subscriber is given at least a /64 (RFC 6177; often a /56 or a
-    # /48, RIPE-690) and can change address within it at will, so the /64 is
-    # the smallest block that counts as one client. An
-    # IPv4-mapped address (::ffff:a.b.c.d, from a dual-stack socket) is that
-    # IPv4 address, not one /64 shared by every IPv4 client.
+    """Return what counts as one client: an IPv4 address, or the /64 of an IPv6 one.
+
+    An IPv6 subscriber is given at least a /64 (RFC 6177; often a /56 or a
+    /48, RIPE-690) and can change address within it at will, so the /64 is
+    the smallest block that counts as one client. An IPv4-mapped address
+    (::ffff:a.b.c.d, from a dual-stack socket) is that IPv4 address, not one
+    /64 shared by every IPv4 client.
+    """
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
@@ -171,11 +174,13 @@ def configured(name: str) -> str:
 
 
 def _busy_retry_after(response: Response) -> Response:
-    # A 503 means busy (a lock, every password slot, a dependency restarting),
-    # as a page or as JSON: worth retrying in a second. With headers on,
-    # flask-limiter sets Retry-After on every answer to when its window
-    # resets, up to a minute away; registered before the limiter, this runs
-    # after it and has the last word.
+    """Tell a client answered 503 to retry in a second, whatever the limiter said.
+
+    A 503 means busy (a lock, every password slot, a dependency restarting),
+    as a page or as JSON. With headers on, flask-limiter sets Retry-After on
+    every answer to when its window resets, up to a minute away; registered
+    before the limiter, this runs after it and has the last word.
+    """
     if response.status_code == 503:
         response.headers["Retry-After"] = "1"
     return response

@@ -1,4 +1,12 @@
-"""Production serving under gunicorn, configured from the command line (SPEC section 6)."""
+"""Production serving under gunicorn, configured from the command line (SPEC section 6).
+
+Each worker listens on a TCP socket of its own (SO_REUSEPORT) and the kernel
+spreads new connections over them. On one shared socket the worker whose
+accept loop comes round first takes them, and a client that keeps its
+connection (a proxy's keep-alive pool) stays queued on the busier worker
+(docs/performance.md). Linux lets only the same user bind the port again. A
+Unix socket's path cannot be shared, so it is served the ordinary way.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +23,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from sqlalchemy.orm import configure_mappers
 
-import crypto
-from service import logs
+from service import logs, passwords
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -99,12 +106,7 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         # gunicorn 25.1+ opens a control socket in $HOME, which a read-only
         # container lacks and two instances on one host would share; nothing uses it.
         "control_socket_disable": True,
-        # Each worker listens on a TCP socket of its own (SO_REUSEPORT) and the
-        # kernel spreads new connections over them. On one shared socket the
-        # worker whose accept loop comes round first takes them, and a client
-        # that keeps its connection (a proxy's keep-alive pool) stays queued on
-        # the busier worker (docs/performance.md). Linux lets only the same
-        # user bind the port again. A Unix socket's path cannot be shared.
+        # A socket of each worker's own (see the module docstring).
         "reuse_port": isinstance(address, tuple),
     }
     if isinstance(address, tuple):
@@ -113,7 +115,7 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
     # The argon2 bound of the whole server, shared by its workers through a
     # folder only this server can write (docs/performance.md, "The bound").
     slots = tempfile.mkdtemp(prefix="diskret-argon2-")
-    crypto.share_password_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
+    passwords.share_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
     master = os.getpid()
     # The mappers' relationships are resolved on first use: here, once for
     # every worker, not on each worker's first request (about 30 ms there).

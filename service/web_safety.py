@@ -42,14 +42,17 @@ def _start_timer() -> None:
 
 
 def _finish(response: Response) -> Response:
+    """Add the security headers and log the request without anything that identifies.
+
+    The line carries the route's pattern, not the path the client sent: a
+    path may carry whatever someone typed into it (a code, a CPR number), and
+    the ids in a matched one would tie the line to a course. The client
+    address is never logged. The same four values go along as fields for the
+    JSON log format (service.logs).
+    """
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    # The route's pattern, not the path the client sent: a path may carry
-    # whatever someone typed into it (a code, a CPR number), and the ids in a
-    # matched one would tie the line to a course. The client address is never
-    # logged. The same four values go along as fields for the JSON log
-    # format (service.logs).
     fields = {
         "method": request.method,
         "path": route_of(request),

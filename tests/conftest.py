@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import crypto
 from service import create_app
 from service.db import engine_of, for_reading
-from tests.support import databases
+from tests.support import databases, seeding
 from tests.support.world import World, build_world
 
 pytest_plugins = ["pytester", "tests.support.logscan"]
@@ -51,7 +51,7 @@ def database_url(
         yield url
         return
     admin = databases.require_service(databases.POSTGRES_ENV, "PostgreSQL")
-    with databases.postgres_database(admin) as url:
+    with seeding.scratch_database(admin) as url:
         databases.migrated_engine(url).dispose()
         yield url
 

@@ -1,4 +1,13 @@
-"""A citizen's course from request to end: the token, decisions, outcomes and erasure."""
+"""A citizen's course from request to end: the token, decisions, outcomes and erasure.
+
+A new course passes its rules once its slot is locked: the home municipality
+exists, the slot is not held (asked after the lock, so that a booking
+committed while this transaction waited for the lock is seen), and there is
+a contract on the booking day and on the talk's day. The course row is
+inserted only where they all hold (``_RULES_HOLD``), so a booking that passes
+costs no statement of its own for them; one that does not asks them again,
+apart (``_WHICH_RULE``), to tell which said no.
+"""
 
 from __future__ import annotations
 
@@ -67,12 +76,7 @@ class Outcome(StrEnum):
     DROPPED = "dropped"
 
 
-# The rules a new course must pass once its slot is locked: the home
-# municipality exists, the slot is not held (asked after the lock, so a
-# booking committed while we waited for it is seen), and there is a contract
-# on the booking day and on the talk's day. The course row is inserted only
-# where they all hold, so a booking that passes costs no statement of its own
-# for them; one that does not asks them again, apart, to tell which said no.
+# The rules of a new course, as SQL (see the module docstring).
 _HOME: BindParameter[str] = bindparam("home_municipality")
 _CENTRE: BindParameter[uuid.UUID] = bindparam("centre_id")
 _KNOWN = directory.municipality_known(_HOME)

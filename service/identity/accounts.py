@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
+from service import passwords
 from service.core import errors
 from service.core.text import refuse_personal_data
 from service.identity import audit
@@ -60,10 +61,12 @@ class CommonPassword(WeakPassword):
 
 
 def _guessable(password: str, username: str) -> bool:
-    # zxcvbn knows the common password lists (tens of thousands, far more than
-    # ASVS's 3000), words, names, keyboard runs, dates and l33t; score 3 means
-    # at least 10^8 guesses. It refuses input over 72 characters, and a phrase
-    # whose first 72 are strong is strong.
+    """Tell whether zxcvbn scores a password below 3 (fewer than 10^8 guesses).
+
+    zxcvbn knows the common password lists (tens of thousands, far more than
+    ASVS's 3000), words, names, keyboard runs, dates and l33t. It refuses
+    input over 72 characters, and a phrase whose first 72 are strong is strong.
+    """
     # Imported here: its lists cost a worker 13 MiB, needed only when a password is set.
     from zxcvbn import zxcvbn  # noqa: PLC0415
 
@@ -142,7 +145,7 @@ def create(
         role=role,
         centre_id=centre_id,
         municipality_code=municipality_code,
-        password_hash=crypto.hash_password(setup_code, profile=profile),
+        password_hash=passwords.hash_password(setup_code, profile=profile),
         must_set_password=True,
         setup_code_issued_at=now,
         active=True,
@@ -190,9 +193,9 @@ def authenticate(
         select(StaffAccount).where(StaffAccount.username == username.strip().lower())
     )
     if account is None:
-        crypto.burn_password_time(password, profile=profile)
+        passwords.burn_password_time(password, profile=profile)
         raise LoginFailed()
-    check = crypto.verify_password(account.password_hash, password, profile=profile)
+    check = passwords.verify_password(account.password_hash, password, profile=profile)
     if not check.ok or not account.active or _setup_code_expired(account, setup_code_lifetime, now):
         _record(session, SYSTEM, "account.sign_in_refused", account, now=now)
         raise LoginFailed()
@@ -251,7 +254,7 @@ def set_password(
         raise WeakPassword(field="password")
     if _guessable(password, account.username):
         raise CommonPassword(field="password")
-    account.password_hash = crypto.hash_password(password, profile=profile)
+    account.password_hash = passwords.hash_password(password, profile=profile)
     account.must_set_password = False
     account.setup_code_issued_at = None
     end_sessions(session, account.id)
@@ -280,7 +283,7 @@ def confirm_password(
     account: StaffAccount, password: str, *, profile: crypto.PasswordProfile
 ) -> None:
     """Refuse, with ``WrongPassword``, a password that is not the account's current one."""
-    if not crypto.verify_password(account.password_hash, password, profile=profile).ok:
+    if not passwords.verify_password(account.password_hash, password, profile=profile).ok:
         raise WrongPassword(field="current")
 
 
@@ -304,7 +307,7 @@ def issue_setup_code(
     if account.id == manager.id:
         raise errors.InvalidInput("Change your own password instead.", field="own_account")
     setup_code = secrets.token_urlsafe(12)
-    account.password_hash = crypto.hash_password(setup_code, profile=profile)
+    account.password_hash = passwords.hash_password(setup_code, profile=profile)
     account.must_set_password = True
     account.setup_code_issued_at = now
     end_sessions(session, account.id)

@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import crypto
+from service import passwords
 from service.core import errors
 from service.identity import audit
 from service.identity.accounts import actor_of, end_sessions
@@ -263,7 +264,9 @@ def confirm_enrolment(
     session.execute(delete(StaffRecoveryCode).where(StaffRecoveryCode.account_id == account.id))
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     session.add_all(
-        StaffRecoveryCode(account_id=account.id, code_hash=crypto.hash_password(c, profile=profile))
+        StaffRecoveryCode(
+            account_id=account.id, code_hash=passwords.hash_password(c, profile=profile)
+        )
         for c in codes
     )
     audit.record(
@@ -319,7 +322,7 @@ def verify(
         )
     ).all()
     for row in unused:
-        if crypto.verify_password(row.code_hash, canonical, profile=profile).ok:
+        if passwords.verify_password(row.code_hash, canonical, profile=profile).ok:
             row.used_at = now
             session.flush()
             return Verified("recovery", len(unused) - 1)

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import make_engine
-from tests.support import databases
+from tests.support import databases, seeding
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """Yield a migrated PostgreSQL database of the module's own."""
     admin = databases.require_service(databases.POSTGRES_ENV, "PostgreSQL")
-    with databases.postgres_database(admin) as url:
+    with seeding.scratch_database(admin) as url:
         databases.migrated_engine(url).dispose()
         yield url
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -37,13 +37,12 @@ from service.models import (
     BookingStatus,
     Course,
     IdempotentAnswer,
-    Slot,
-    SlotKind,
     Tally,
 )
 from tests.support.cluster import Cluster, throwaway_cluster
 from tests.support.databases import migrated_engine
 from tests.support.processes import ROOT, free_port, gunicorn_server
+from tests.support.seeding import add_intro_slots
 from tests.support.world import HOME, add_centre, add_contract
 
 # Like the other tests that run app processes on PostgreSQL; this one needs
@@ -105,22 +104,7 @@ def seed(engine: Engine) -> tuple[uuid.UUID, list[uuid.UUID]]:
         load_municipalities(session)
         centre = add_centre(session, HOME, "Centre F", now)
         add_contract(session, HOME, centre, valid_from=date(2020, 1, 1))
-        slots = [uuid.uuid4() for _ in range(SLOTS)]
-        first = now + timedelta(days=1)
-        session.execute(
-            insert(Slot),
-            [
-                {
-                    "id": slot,
-                    "centre_id": centre.id,
-                    "kind": SlotKind.INTRO,
-                    "starts_at": first + timedelta(minutes=15 * n),
-                    "ends_at": first + timedelta(minutes=15 * n + 10),
-                    "created_at": now,
-                }
-                for n, slot in enumerate(slots)
-            ],
-        )
+        slots = add_intro_slots(session, centre.id, SLOTS, first=now + timedelta(days=1), now=now)
         session.commit()
         return centre.id, slots
 

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 import crypto
-from service import create_app
+from service import create_app, passwords
 from service.db import engine_of
 from service.limits import limiter
 from service.models import Role
@@ -510,7 +510,7 @@ def flooded(database_url: str, world: World, counters: str) -> Iterator[Flask]:
     )
     yield app
     engine_of(app).dispose()
-    crypto.set_password_concurrency(2)
+    passwords.reset()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 import crypto
-from service import create_app
+from service import create_app, passwords
 from service.db import engine_of
 from service.models import Role, StaffAccount
 from tests.conftest import app_config
@@ -29,7 +29,7 @@ def bounded(database_url: str, world: World) -> Iterator[Flask]:
     app = create_app(app_config(database_url, PASSWORD_CONCURRENCY=1, PASSWORD_WAIT_MS=0))
     yield app
     engine_of(app).dispose()
-    crypto.set_password_concurrency(2)
+    passwords.reset()
 
 
 @pytest.fixture
@@ -55,7 +55,9 @@ def held(account: StaffAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setattr(argon2.PasswordHasher, "verify", stay)
     stored = crypto.hash_password("pw", profile=crypto.TEST_PROFILE)
     holder = threading.Thread(
-        target=crypto.verify_password, args=(stored, "pw"), kwargs={"profile": crypto.TEST_PROFILE}
+        target=passwords.verify_password,
+        args=(stored, "pw"),
+        kwargs={"profile": crypto.TEST_PROFILE},
     )
     holder.start()
     assert inside.wait(timeout=30)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from service import migrate
@@ -49,23 +46,6 @@ def redis_url() -> str:
     if number < 0:
         pytest.fail(f"Redis database {base} leaves no database for xdist worker {worker}")
     return url.set(database=str(number)).render_as_string(hide_password=False)
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """Create an empty PostgreSQL database for this run and drop it afterwards."""
-    name = f"diskret_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def sqlite_url(folder: Path) -> str:

@@ -23,7 +23,7 @@ def _unfrozen() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_shared_slots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The server-wide argon2 slots are process-wide state; these tests leave them alone.
-    monkeypatch.setattr("service.serve.crypto.share_password_slots", lambda *_: None)
+    monkeypatch.setattr("service.serve.passwords.share_slots", lambda *_: None)
     monkeypatch.setattr("service.serve.tempfile.mkdtemp", lambda **_: str(tmp_path / "slots"))
 
 

@@ -14,8 +14,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import current_actor, keyring, requires_scope
-from service.api.errors import ErrorSchema
+from service.api.auth import current_actor, requires_scope
 from service.api.schemas import (
     AttendanceRecordSchema,
     AttendanceSchema,
@@ -30,10 +29,12 @@ from service.api.schemas import (
     StaffCourseSchema,
     TokenReplacedSchema,
 )
-from service.api.transaction import answer_belongs_to, transactional
 from service.booking import catalogue, pathway, schedule
 from service.booking.catalogue import GroupView
 from service.core.clock import utcnow, weekly
+from service.http.errors import ErrorSchema
+from service.http.keyring import keyring
+from service.http.transaction import answer_belongs_to, transactional
 from service.limits import key_entry
 from service.models import Attendance, Course, CourseStatus, Slot, SlotKind
 

@@ -10,13 +10,13 @@ from flask_smorest import Blueprint
 
 from service import db
 from service.api.auth import current_course, requires_token
-from service.api.calendar import calendar_for
-from service.api.errors import ErrorSchema
 from service.api.schemas import BookingCreateSchema, BookingSchema, CourseSchema
-from service.api.transaction import transactional
-from service.api.views import course_payload
 from service.booking import pathway, reservations
 from service.core.clock import utcnow
+from service.http.calendar import calendar_for
+from service.http.errors import ErrorSchema
+from service.http.presenters import course_payload
+from service.http.transaction import transactional
 from service.limits import token_entry
 
 blp = Blueprint(

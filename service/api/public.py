@@ -8,8 +8,6 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import keyring
-from service.api.errors import ErrorSchema
 from service.api.schemas import (
     CourseCreatedSchema,
     CourseCreateSchema,
@@ -19,11 +17,13 @@ from service.api.schemas import (
     SlotQuerySchema,
     SlotSchema,
 )
-from service.api.transaction import answer_belongs_to, transactional
-from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.booking.catalogue import GroupView, Provider
 from service.core.clock import utcnow
+from service.http.errors import ErrorSchema
+from service.http.keyring import keyring
+from service.http.presenters import course_payload
+from service.http.transaction import answer_belongs_to, transactional
 from service.limits import course_creation
 from service.models import Municipality, Slot, SlotKind
 

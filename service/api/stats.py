@@ -10,8 +10,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service import db
 from service.api.auth import current_actor, requires_scope
-from service.api.errors import ErrorSchema
 from service.core.clock import last_month_over, utcnow
+from service.http.errors import ErrorSchema
 from service.limits import key_entry
 from service.stats import answers
 from service.stats.answers import Answers

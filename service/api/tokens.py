@@ -7,12 +7,13 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import current_actor, keyring, requires_scope
-from service.api.errors import ErrorSchema
+from service.api.auth import current_actor, requires_scope
 from service.api.schemas import VerifiedSchema, VerifySchema
-from service.api.transaction import transactional
 from service.booking.pathway import course_for_token
 from service.core.errors import DomainError
+from service.http.errors import ErrorSchema
+from service.http.keyring import keyring
+from service.http.transaction import transactional
 from service.limits import key_entry
 from service.models import OPEN_STATUSES
 

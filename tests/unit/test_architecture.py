@@ -159,3 +159,41 @@ def test_relative_imports_and_modules_of_a_package_are_resolved(tmp_path: Path) 
     ]
     assert _matches("flask_babel", "flask*")
     assert not _matches("service.apis", "service.api")
+
+
+# The layers of an API route that service.api.routes.api_route stacks in one fixed order.
+ROUTE_LAYERS = frozenset(
+    {
+        "transactional",
+        "requires_scope",
+        "requires_token",
+        "token_entry",
+        "key_entry",
+        "course_creation",
+        "response",
+        "arguments",
+        "alt_response",
+    }
+)
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else ""
+
+
+def test_api_routes_stack_their_layers_only_through_api_route() -> None:
+    """No API view orders its limit, authentication, transaction and schemas by hand."""
+    stacked = [
+        (str(path.relative_to(ROOT)), node.name, _decorator_name(decorator))
+        for path in sorted((ROOT / "service" / "api").glob("*.py"))
+        if path.name != "routes.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef)
+        for decorator in node.decorator_list
+        if _decorator_name(decorator) in ROUTE_LAYERS
+    ]
+
+    assert stacked == []

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import crypto
 from service import api, config, db, health, limits, logs, request_guard, staff, web, web_safety
 from service.core.errors import Busy
+from service.http import keyring
 from service.passwords import PasswordBusyError, set_concurrency
 
 
@@ -24,7 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     config.check_complete(app.config)
-    app.extensions[limits.KEYRING] = crypto.Keyring.parse(app.config["TOKEN_KEY"])
+    keyring.init_app(app)
     set_concurrency(
         app.config["PASSWORD_CONCURRENCY"],
         wait=app.config["PASSWORD_WAIT_MS"] / 1000,

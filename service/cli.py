@@ -18,11 +18,11 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import crypto
 from service import create_app, db, demo, installation, migrate, ops, webhooks
-from service.api.auth import keyring
 from service.booking.events import EVENTS
 from service.config import ConfigError
 from service.core.clock import utcnow
 from service.core.errors import DomainError
+from service.http.keyring import keyring
 from service.identity import keys
 from service.identity.actors import SYSTEM
 from service.key_commands import keys_group, refuse_missing_keys

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import crypto
-from service.models.staff import Role
+from service.core.roles import Role
 
 PREFIX = "DISKRET_"
 

@@ -11,21 +11,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session, sessionmaker
 
-import crypto
 from service import db
 from service.booking import rotation
-from service.limits import KEYRING
-
-
-def _keyring() -> crypto.Keyring:
-    ring: crypto.Keyring = current_app.extensions[KEYRING]
-    return ring
+from service.http.keyring import keyring, keyring_of
 
 
 def refuse_missing_keys(app: Flask) -> None:
     """Refuse to start when stored rows need a key version that the configuration lacks."""
     with app.app_context(), db.reader() as session:
-        lacking = rotation.missing(session, app.extensions[KEYRING])
+        lacking = rotation.missing(session, keyring_of(app))
     # No pooled connection may outlive the check: gunicorn's workers are forked
     # from this process, and must not share one.
     db.engine_of(app).dispose()
@@ -42,7 +36,7 @@ def keys_group() -> None:
 @with_appcontext
 def status() -> None:
     """Count, per key version, the stored rows of each kind that still need it."""
-    ring = _keyring()
+    ring = keyring()
     with db.reader() as session:
         uses = rotation.usage(session)
     needed: set[int] = set()
@@ -74,7 +68,7 @@ def retire(version: int, batch: int) -> None:
         click.echo(f"{kind}: {done}/{total}")
 
     try:
-        rotation.retire(factory, _keyring(), version, progress=progress, size=batch)
+        rotation.retire(factory, keyring(), version, progress=progress, size=batch)
     except rotation.RetireRefused as error:
         raise click.ClickException(str(error)) from None
     click.echo(

@@ -17,18 +17,18 @@ from flask_limiter import Limiter
 
 import crypto
 from service.core.clock import local_today, utcnow
-from service.credentials import bearer_credential, form_code
+from service.http.credentials import bearer_credential, form_code
+from service.http.keyring import keyring
 
-KEYRING = "diskret.keyring"
 View = TypeVar("View", bound=Callable[..., Any])
 
 
 def client_key() -> str:
     """Return today's keyed hash of the client: its IPv4 address, or its IPv6 /64."""
-    keyring: crypto.Keyring = current_app.extensions[KEYRING]
+    ring = keyring()
     client = _client(request.remote_addr or "unknown")
     day = local_today(utcnow()).isoformat()
-    return keyring.digest(client, purpose=f"client-address/{day}").value.hex()[:32]
+    return ring.digest(client, purpose=f"client-address/{day}").value.hex()[:32]
 
 
 def _client(address: str) -> str:
@@ -67,13 +67,13 @@ def _token_key(sent: str) -> str:
     spaces do not matter), so every spelling of one code shares its budget;
     a malformed one is keyed as typed, so typos count too.
     """
-    keyring: crypto.Keyring = current_app.extensions[KEYRING]
+    ring = keyring()
     try:
         canonical = crypto.normalize_token(sent)
     except crypto.InvalidTokenError:
         canonical = " ".join(sent.split()).upper()
     day = local_today(utcnow()).isoformat()
-    return "token:" + keyring.digest(canonical, purpose=f"ratelimit-token/{day}").value.hex()[:32]
+    return "token:" + ring.digest(canonical, purpose=f"ratelimit-token/{day}").value.hex()[:32]
 
 
 def bearer_token_key() -> str:
@@ -88,9 +88,9 @@ def form_token_key() -> str:
 
 def api_key_key() -> str:
     """Key the per-key limit on a keyed digest of the API key sent, never on the key."""
-    keyring: crypto.Keyring = current_app.extensions[KEYRING]
+    ring = keyring()
     credential = bearer_credential() or ""
-    return "api-key:" + keyring.digest(credential, purpose="ratelimit-api-key").value.hex()[:32]
+    return "api-key:" + ring.digest(credential, purpose="ratelimit-api-key").value.hex()[:32]
 
 
 def fail_closed(view: View) -> View:

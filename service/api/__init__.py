@@ -7,7 +7,8 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from service.api import docs, errors, manage, me, public, stats, tokens
+from service.api import docs, manage, me, public, stats, tokens
+from service.http import errors
 
 
 class DiskretApi(Api):  # type: ignore[misc]

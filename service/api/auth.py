@@ -18,8 +18,9 @@ from service import db
 from service.booking.pathway import course_for_token, needs_rekey, refresh_token_digest
 from service.core.clock import local_today, utcnow
 from service.core.errors import DomainError, TokenRejected
-from service.credentials import bearer_credential
 from service.db import SAFE_METHODS
+from service.http.credentials import bearer_credential
+from service.http.keyring import keyring
 from service.identity import keys
 from service.identity.actors import Actor
 from service.models import ApiKey, Course
@@ -43,12 +44,6 @@ class ScopeMissing(DomainError):
     code = "scope_missing"
     kind = "forbidden"
     message = "The key does not have the scope this needs."
-
-
-def keyring() -> crypto.Keyring:
-    """Return the app's keyring of versioned digest keys."""
-    ring: crypto.Keyring = current_app.extensions["diskret.keyring"]
-    return ring
 
 
 def bearer() -> str:

@@ -14,8 +14,8 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import current_actor, keyring, requires_scope
-from service.api.errors import ErrorSchema
+from service.api.auth import current_actor
+from service.api.routes import Refusal, api_route, scope
 from service.api.schemas import (
     AttendanceRecordSchema,
     AttendanceSchema,
@@ -30,11 +30,11 @@ from service.api.schemas import (
     StaffCourseSchema,
     TokenReplacedSchema,
 )
-from service.api.transaction import answer_belongs_to, transactional
 from service.booking import catalogue, pathway, schedule
 from service.booking.catalogue import GroupView
 from service.core.clock import utcnow, weekly
-from service.limits import key_entry
+from service.http.keyring import keyring
+from service.http.transaction import answer_belongs_to
 from service.models import Attendance, Course, CourseStatus, Slot, SlotKind
 
 SCOPE = "centre:manage"
@@ -46,17 +46,12 @@ blp = Blueprint(
     description="Centre staff integrations: `Authorization: Bearer dsk_...`, scope centre:manage.",
 )
 
-_refusals = (
+_MANAGE = scope(SCOPE)
+_REFUSALS: tuple[Refusal, ...] = (
     (401, "No key, or the key is unknown or revoked."),
     (403, "The key lacks the scope centre:manage."),
     (404, "No such object within the key's centre."),
 )
-
-
-def _documented(view: Any) -> Any:
-    for status, description in _refusals:
-        view = blp.alt_response(status, schema=ErrorSchema, description=description)(view)
-    return view
 
 
 def _times(body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
@@ -74,12 +69,12 @@ def _times(body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
     return [(each["starts_at"], each["ends_at"]) for each in body["times"]]
 
 
-@blp.post("/centres/<uuid:centre_id>/slots")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.arguments(
-    SlotCreateSchema,
+@api_route(
+    blp,
+    "/centres/<uuid:centre_id>/slots",
+    method="post",
+    access=_MANAGE,
+    body=SlotCreateSchema,
     example={
         "kind": "intro",
         "weekly": {
@@ -90,10 +85,10 @@ def _times(body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
             "weeks": 4,
         },
     },
+    status=201,
+    response=SlotSchema(many=True),
+    refusals=(422, *_REFUSALS),
 )
-@blp.response(201, SlotSchema(many=True))
-@blp.alt_response(422, schema=ErrorSchema)
-@_documented
 def add_slots(body: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
     """Add one or more slots, or a weekly pattern; times the centre already has are skipped."""
     actor = current_actor()
@@ -102,12 +97,12 @@ def add_slots(body: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
     )
 
 
-@blp.post("/centres/<uuid:centre_id>/groups")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.arguments(
-    GroupCreateSchema,
+@api_route(
+    blp,
+    "/centres/<uuid:centre_id>/groups",
+    method="post",
+    access=_MANAGE,
+    body=GroupCreateSchema,
     example={
         "name": "Tirsdagsgruppen",
         "capacity": 8,
@@ -119,10 +114,10 @@ def add_slots(body: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
             "weeks": 10,
         },
     },
+    status=201,
+    response=GroupSchema,
+    refusals=(422, *_REFUSALS),
 )
-@blp.response(201, GroupSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@_documented
 def add_group(body: dict[str, Any], centre_id: uuid.UUID) -> GroupView:
     """Create a group with its sessions, given as a list or a weekly pattern."""
     actor = current_actor()
@@ -140,18 +135,16 @@ def add_group(body: dict[str, Any], centre_id: uuid.UUID) -> GroupView:
     return catalogue.group_view(db.session(), group, now=utcnow())
 
 
-@blp.patch("/groups/<uuid:group_id>")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.arguments(
-    GroupPatchSchema,
+@api_route(
+    blp,
+    "/groups/<uuid:group_id>",
+    method="patch",
+    access=_MANAGE,
+    body=GroupPatchSchema,
     example={"capacity": 10, "intake_open": True},
+    response=GroupSchema,
+    refusals=(409, 422, *_REFUSALS),
 )
-@blp.response(200, GroupSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@_documented
 def patch_group(body: dict[str, Any], group_id: uuid.UUID) -> GroupView:
     """Change capacity or intake; raising the capacity promotes from the waitlist at once."""
     actor = current_actor()
@@ -166,12 +159,14 @@ def patch_group(body: dict[str, Any], group_id: uuid.UUID) -> GroupView:
     return catalogue.group_view(db.session(), group, now=utcnow())
 
 
-@blp.get("/centres/<uuid:centre_id>/courses")
-@key_entry
-@requires_scope(SCOPE)
-@blp.arguments(CourseListQuerySchema, location="query")
-@blp.response(200, StaffCourseSchema(many=True))
-@_documented
+@api_route(
+    blp,
+    "/centres/<uuid:centre_id>/courses",
+    access=_MANAGE,
+    query=CourseListQuerySchema,
+    response=StaffCourseSchema(many=True),
+    refusals=_REFUSALS,
+)
 def list_courses(query: dict[str, Any], centre_id: uuid.UUID) -> list[Course]:
     """List the centre's courses by reference and status, newest first."""
     actor = current_actor()
@@ -179,18 +174,16 @@ def list_courses(query: dict[str, Any], centre_id: uuid.UUID) -> list[Course]:
     return list(pathway.centre_courses(db.session(), actor, centre_id, status=status))
 
 
-@blp.post("/courses/<uuid:course_id>/decision")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.arguments(
-    DecisionSchema,
+@api_route(
+    blp,
+    "/courses/<uuid:course_id>/decision",
+    method="post",
+    access=_MANAGE,
+    body=DecisionSchema,
     example={"decision": "approved"},
+    response=StaffCourseSchema,
+    refusals=(409, 422, *_REFUSALS),
 )
-@blp.response(200, StaffCourseSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@_documented
 def decide(body: dict[str, Any], course_id: uuid.UUID) -> Course:
     """Record the decision after the intro talk: approved, or referred to ordinary treatment."""
     actor = current_actor()
@@ -198,18 +191,16 @@ def decide(body: dict[str, Any], course_id: uuid.UUID) -> Course:
     return pathway.decide(db.session(), actor, course_id, decision, now=utcnow())
 
 
-@blp.post("/courses/<uuid:course_id>/outcome")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.arguments(
-    OutcomeSchema,
+@api_route(
+    blp,
+    "/courses/<uuid:course_id>/outcome",
+    method="post",
+    access=_MANAGE,
+    body=OutcomeSchema,
     example={"outcome": "completed"},
+    response=StaffCourseSchema,
+    refusals=(409, 422, *_REFUSALS),
 )
-@blp.response(200, StaffCourseSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
-@_documented
 def outcome(body: dict[str, Any], course_id: uuid.UUID) -> Course:
     """Close a course as completed or dropped; its future bookings are freed."""
     actor = current_actor()
@@ -217,13 +208,15 @@ def outcome(body: dict[str, Any], course_id: uuid.UUID) -> Course:
     return pathway.record_outcome(db.session(), actor, course_id, result, now=utcnow())
 
 
-@blp.post("/courses/<uuid:course_id>/token")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.response(201, TokenReplacedSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@_documented
+@api_route(
+    blp,
+    "/courses/<uuid:course_id>/token",
+    method="post",
+    access=_MANAGE,
+    status=201,
+    response=TokenReplacedSchema,
+    refusals=(409, *_REFUSALS),
+)
 def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
     """Replace a lost token for a citizen who is present; the old token stops working at once."""
     actor = current_actor()
@@ -232,17 +225,16 @@ def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
     return {"token": token, "course": course}
 
 
-@blp.put("/groups/<uuid:group_id>/sessions/<uuid:session_id>/attendance")
-@key_entry
-@requires_scope(SCOPE)
-@transactional
-@blp.arguments(
-    AttendanceSchema,
+@api_route(
+    blp,
+    "/groups/<uuid:group_id>/sessions/<uuid:session_id>/attendance",
+    method="put",
+    access=_MANAGE,
+    body=AttendanceSchema,
     example={"marks": [{"course_id": "0b7e6c1e-3f57-4b43-9b4e-2a51c1f0d9a4", "present": True}]},
+    response=AttendanceRecordSchema(many=True),
+    refusals=(422, *_REFUSALS),
 )
-@blp.response(200, AttendanceRecordSchema(many=True))
-@blp.alt_response(422, schema=ErrorSchema)
-@_documented
 def attendance(
     body: dict[str, Any], group_id: uuid.UUID, session_id: uuid.UUID
 ) -> list[Attendance]:

@@ -8,8 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import keyring
-from service.api.errors import ErrorSchema
+from service.api.routes import api_route, limited
 from service.api.schemas import (
     CourseCreatedSchema,
     CourseCreateSchema,
@@ -19,25 +18,26 @@ from service.api.schemas import (
     SlotQuerySchema,
     SlotSchema,
 )
-from service.api.transaction import answer_belongs_to, transactional
-from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.booking.catalogue import GroupView, Provider
 from service.core.clock import utcnow
+from service.http.keyring import keyring
+from service.http.presenters import course_payload
+from service.http.transaction import answer_belongs_to
 from service.limits import course_creation
 from service.models import Municipality, Slot, SlotKind
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1", description="Open to anyone.")
 
 
-@blp.get("/municipalities")
-@blp.response(200, MunicipalitySchema(many=True))
+@api_route(blp, "/municipalities", response=MunicipalitySchema(many=True))
 def list_municipalities() -> list[Municipality]:
     """List the 98 municipalities."""
     return list(directory.municipalities(db.session()))
 
 
-@blp.get(
+@api_route(
+    blp,
     "/municipalities/<string:code>/providers",
     parameters=[
         {
@@ -47,27 +47,30 @@ def list_municipalities() -> list[Municipality]:
             "schema": {"type": "string", "pattern": "^[0-9]{3}$"},
         }
     ],
+    response=ProviderSchema(many=True),
+    refusals=(404,),
 )
-@blp.response(200, ProviderSchema(many=True))
-@blp.alt_response(404, schema=ErrorSchema)
 def list_providers(code: str) -> list[Provider]:
     """List the centres the municipality's citizens may choose, soonest free intro first."""
     return catalogue.providers(db.session(), code, now=utcnow())
 
 
-@blp.get("/centres/<uuid:centre_id>/slots")
-@blp.arguments(SlotQuerySchema, location="query")
-@blp.response(200, SlotSchema(many=True))
-@blp.alt_response(404, schema=ErrorSchema)
+@api_route(
+    blp,
+    "/centres/<uuid:centre_id>/slots",
+    query=SlotQuerySchema,
+    response=SlotSchema(many=True),
+    refusals=(404,),
+)
 def list_slots(query: dict[str, Any], centre_id: uuid.UUID) -> list[Slot]:
     """List a centre's free future slots of one kind."""
     kind = SlotKind(query["kind"])
     return list(catalogue.free_slots(db.session(), centre_id, kind, now=utcnow()))
 
 
-@blp.get("/centres/<uuid:centre_id>/groups")
-@blp.response(200, GroupSchema(many=True))
-@blp.alt_response(404, schema=ErrorSchema)
+@api_route(
+    blp, "/centres/<uuid:centre_id>/groups", response=GroupSchema(many=True), refusals=(404,)
+)
 def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
     """List a centre's groups that have sessions to come, with places left and waitlist length."""
     session = db.session()
@@ -75,13 +78,14 @@ def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
     return catalogue.group_views(session, [centre_id], now=utcnow())
 
 
-@blp.post("/courses")
-@course_creation
-@transactional
-@blp.arguments(
+@api_route(
+    blp,
+    "/courses",
+    method="post",
+    access=limited(course_creation),
     # An instance, made once: given the class, webargs would build a new
     # schema (deep-copying its fields) for every request.
-    CourseCreateSchema(),
+    body=CourseCreateSchema(),
     example={
         "home_municipality": "147",
         "centre_id": "2f1c9a4e-6b7d-4e8f-9a0b-1c2d3e4f5a6b",
@@ -89,10 +93,10 @@ def list_groups(centre_id: uuid.UUID) -> list[GroupView]:
         "confirm_adult": True,
         "language": "da",
     },
+    status=201,
+    response=CourseCreatedSchema,
+    refusals=((409, "A rule said no; `code` says which."), 422),
 )
-@blp.response(201, CourseCreatedSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="A rule said no; `code` says which.")
-@blp.alt_response(422, schema=ErrorSchema)
 def create_course(body: dict[str, Any]) -> dict[str, Any]:
     """Create a token, a course and its intro booking in one transaction.
 

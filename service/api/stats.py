@@ -9,10 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service import db
-from service.api.auth import current_actor, requires_scope
-from service.api.errors import ErrorSchema
+from service.api.auth import current_actor
+from service.api.routes import api_route, scope
 from service.core.clock import last_month_over, utcnow
-from service.limits import key_entry
 from service.stats import answers
 from service.stats.answers import Answers
 from service.stats.export import CSV, JSON
@@ -89,14 +88,14 @@ class StatsSchema(Schema):
     )
 
 
-@blp.get("/stats")
-@key_entry
-@requires_scope("stats:read")
-@blp.arguments(StatsQuerySchema, location="query")
-@blp.response(200, StatsSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@api_route(
+    blp,
+    "/stats",
+    access=scope("stats:read"),
+    query=StatsQuerySchema,
+    response=StatsSchema,
+    refusals=(401, 403, 422),
+)
 def stats(query: dict[str, Any]) -> Response:
     """Report requests, intro talks, decisions, starts, outcomes, erasures and waiting times.
 
@@ -111,14 +110,15 @@ def stats(query: dict[str, Any]) -> Response:
     return Response(body, mimetype=JSON)
 
 
-@blp.get("/stats.csv")
-@key_entry
-@requires_scope("stats:read")
-@blp.arguments(StatsQuerySchema, location="query")
-@blp.response(200, content_type="text/csv", description="One line per metric and row.")
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@api_route(
+    blp,
+    "/stats.csv",
+    access=scope("stats:read"),
+    query=StatsQuerySchema,
+    content_type="text/csv",
+    description="One line per metric and row.",
+    refusals=(401, 403, 422),
+)
 def stats_csv(query: dict[str, Any]) -> Response:
     """The same counts as CSV, for a spreadsheet (waiting times are in the JSON only)."""
     wanted, body = _answer(query, CSV)

@@ -7,29 +7,27 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from service import db
-from service.api.auth import current_actor, keyring, requires_scope
-from service.api.errors import ErrorSchema
+from service.api.auth import current_actor
+from service.api.routes import api_route, scope
 from service.api.schemas import VerifiedSchema, VerifySchema
-from service.api.transaction import transactional
 from service.booking.pathway import course_for_token
 from service.core.errors import DomainError
-from service.limits import key_entry
+from service.http.keyring import keyring
 from service.models import OPEN_STATUSES
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Token checks.")
 
 
-@blp.post("/verify")
-@key_entry
-@requires_scope("tokens:verify")
-@transactional
-@blp.arguments(
-    VerifySchema,
+@api_route(
+    blp,
+    "/verify",
+    method="post",
+    access=scope("tokens:verify"),
+    body=VerifySchema,
     example={"token": "7K3M-Q9TD-0PXA-H2RW-B5NE"},
+    response=VerifiedSchema,
+    refusals=(401, 403),
 )
-@blp.response(200, VerifiedSchema)
-@blp.alt_response(401, schema=ErrorSchema)
-@blp.alt_response(403, schema=ErrorSchema)
 def verify(body: dict[str, Any]) -> dict[str, Any]:
     """Tell whether a token belongs to an open course within the key's centre or municipality.
 

@@ -1,6 +1,6 @@
 """Domain errors: each carries a machine-readable code and the data a client needs.
 
-The rules raise these and know nothing of HTTP; ``service.api.errors`` turns
+The rules raise these and know nothing of HTTP; ``service.http.errors`` turns
 them into the one JSON error envelope, choosing the status from ``kind``.
 """
 

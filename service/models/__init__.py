@@ -1,5 +1,6 @@
 """The typed SQLAlchemy models; every table of the service is imported here."""
 
+from service.core.roles import Role
 from service.models.access import ApiKey, AuditEvent, IdempotentAnswer
 from service.models.base import Base
 from service.models.directory import Centre, Contract, Municipality
@@ -14,7 +15,7 @@ from service.models.pathway import (
     CourseStatus,
 )
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
-from service.models.staff import CENTRE_ROLES, Role, StaffAccount, StaffSession
+from service.models.staff import CENTRE_ROLES, StaffAccount, StaffSession
 from service.models.tallies import (
     StatsAnswer,
     StatsMonth,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -16,17 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.roles import Role
 from service.models.base import Base, enum_column, uuid_pk
-
-
-class Role(enum.StrEnum):
-    """What a staff account may do, and where (SPEC section 2)."""
-
-    STAFF = "staff"  # one centre: slots, groups, decisions, attendance
-    CENTRE_ADMIN = "centre_admin"  # as staff, plus the centre's accounts and audit trail
-    COORDINATOR = "coordinator"  # one municipality: its contracts and aggregate numbers
-    ADMIN = "admin"  # centres, accounts, API keys
-
 
 CENTRE_ROLES = frozenset({Role.STAFF, Role.CENTRE_ADMIN})
 

@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.api.transaction import transactional
 from service.core import errors
 from service.core.clock import utcnow
+from service.http.transaction import transactional
 from service.identity import accounts, two_factor
 from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount
 from service.staff.admin_common import (

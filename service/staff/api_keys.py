@@ -14,10 +14,11 @@ from flask import abort, flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from service import db
-from service.api.transaction import transactional
 from service.booking import directory
 from service.core import errors
 from service.core.clock import LOCAL, utcnow
+from service.http.keyring import keyring
+from service.http.transaction import transactional
 from service.identity import keys
 from service.identity.accounts import actor_of
 from service.models import Role
@@ -32,7 +33,6 @@ from service.staff.admin_forms import ApiKeyForm
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
 from service.staff.pages import nav_entry, page
-from service.web.common import keyring
 
 nav_entry("staff.api_keys", "API-nøgler", (Role.ADMIN,))
 

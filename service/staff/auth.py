@@ -1,9 +1,10 @@
 """Staff sign-in: revocable server-side sessions, roles checked on every view.
 
-A session is a random handle in the signed session cookie and its keyed
-digest in ``staff_sessions``: the cookie lapses after 30 idle minutes, the
-row after 12 hours, and deleting the row (sign-out, a new password, a
-switched-off account, signing in again in the same browser) ends it at once.
+Sessions are ``service.http.sessions`` for the staff purpose: a handle in
+the signed session cookie and its keyed digest in ``staff_sessions``; the
+cookie lapses after 30 idle minutes, the row after 12 hours, and deleting
+the row (sign-out, a new password, a switched-off account, signing in again
+in the same browser) ends it at once.
 An account with TOTP gets a session only after its code (service.staff.two_factor).
 
 Before any other page, an account with a one-time setup code must choose a
@@ -14,30 +15,25 @@ set up TOTP (service.staff.two_factor).
 from __future__ import annotations
 
 import functools
-import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import Response, abort, current_app, g, redirect, request, url_for
-from flask import session as cookie
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import crypto
 from service import db
 from service.core.clock import utcnow
+from service.http import sessions
+from service.http.keyring import keyring
 from service.identity import two_factor
 from service.limits import configured, limiter
-from service.models import Role, StaffAccount, StaffSession
-from service.web.common import keyring
+from service.models import Role, StaffAccount
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-PURPOSE = "staff-session"
-LONGEST = timedelta(hours=12)
-_HANDLE = "staff"
 # What an account with a one-time setup code may open: choosing a password, signing out.
 FIRST_STEPS = frozenset({"staff.password_form", "staff.password", "staff.logout"})
 # What an account whose role requires TOTP may open until it has set it up.
@@ -61,44 +57,8 @@ def setup_code_lifetime() -> timedelta:
 
 
 def sign_in(session: Session, account: StaffAccount, *, now: datetime) -> None:
-    """Start a new session for an account, in a new cookie (the handle rotates at sign-in).
-
-    The session this browser held before, of whichever account, ends on the
-    server too: a handle once copied from the cookie must not outlive it
-    (OWASP ASVS 5.0 7.2.4).
-    """
-    previous = _digests()
-    if previous:
-        session.execute(delete(StaffSession).where(StaffSession.handle_digest.in_(previous)))
-    session.execute(delete(StaffSession).where(StaffSession.created_at < now - LONGEST))
-    handle = secrets.token_urlsafe(32)
-    digest = keyring().digest(handle, purpose=PURPOSE)
-    session.add(
-        StaffSession(
-            handle_digest=digest.value,
-            key_version=digest.version,
-            account_id=account.id,
-            created_at=now,
-        )
-    )
-    cookie.clear()
-    cookie[_HANDLE] = handle
-    cookie.permanent = True
-
-
-def _digests() -> list[bytes]:
-    """Return the digests, under every key version, of the handle in this browser's cookie."""
-    handle = cookie.get(_HANDLE)
-    if not isinstance(handle, str):
-        return []
-    return [d.value for d in keyring().candidates(handle, purpose=PURPOSE)]
-
-
-def _row(session: Session) -> StaffSession | None:
-    digests = _digests()
-    if not digests:
-        return None
-    return session.scalar(select(StaffSession).where(StaffSession.handle_digest.in_(digests)))
+    """Start a new staff session for an account, ending the one this browser held before."""
+    sessions.begin(session, sessions.STAFF, account.id, now=now)
 
 
 def session_key() -> str:
@@ -107,8 +67,8 @@ def session_key() -> str:
     The digest has a purpose of its own, so the limiter's storage holds
     nothing that finds a row of ``staff_sessions``.
     """
-    handle = cookie.get(_HANDLE)
-    if not isinstance(handle, str):
+    handle = sessions.handle(sessions.STAFF)
+    if handle is None:
         return "staff-session:none"
     return "staff-session:" + keyring().digest(handle, purpose="ratelimit-session").value.hex()[:32]
 
@@ -130,9 +90,8 @@ password_confirmation = limiter.shared_limit(
 
 def signed_in(session: Session, *, now: datetime) -> StaffAccount | None:
     """Return the account of the browser's live session, or None."""
-    row = _row(session)
-    if row is None or row.created_at < now - LONGEST:
-        cookie.pop(_HANDLE, None)
+    row = sessions.live_row(session, sessions.STAFF, now=now)
+    if row is None:
         return None
     account = session.get(StaffAccount, row.account_id)
     if account is None or not account.active:
@@ -141,11 +100,8 @@ def signed_in(session: Session, *, now: datetime) -> StaffAccount | None:
 
 
 def sign_out(session: Session) -> None:
-    """End this browser's session on the server and clear the cookie."""
-    row = _row(session)
-    if row is not None:
-        session.delete(row)
-    cookie.clear()
+    """End this browser's staff session on the server and forget its handle."""
+    sessions.end(session, sessions.STAFF)
 
 
 def current() -> StaffAccount:

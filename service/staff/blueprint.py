@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from service.web.common import protect
+from service.http.csrf import protect
 
 blp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 blp.before_request(protect)

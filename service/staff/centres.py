@@ -11,10 +11,10 @@ from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from service import db
-from service.api.transaction import transactional
 from service.booking import directory
 from service.core import errors
 from service.core.clock import utcnow
+from service.http.transaction import transactional
 from service.identity.accounts import actor_of
 from service.models import Role
 from service.staff.admin_common import municipality_choices, refusal_status, show_refusal

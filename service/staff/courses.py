@@ -10,11 +10,12 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.api.transaction import transactional
-from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.core.clock import local_today, utcnow
 from service.core.errors import DomainError
+from service.http.keyring import keyring
+from service.http.presenters import course_payload
+from service.http.transaction import transactional
 from service.identity import audit
 from service.identity.accounts import actor_of
 from service.models import Course, CourseStatus, SlotKind
@@ -22,7 +23,6 @@ from service.staff.auth import CENTRE, current, own_centre, staff_only
 from service.staff.blueprint import blp
 from service.staff.course_forms import DecisionForm, OutcomeForm, PhoneBookingForm
 from service.staff.pages import nav_entry, page, when
-from service.web.common import keyring
 
 nav_entry("staff.courses", "Forløb", CENTRE)
 nav_entry("staff.phone_booking", "Book for en borger", CENTRE)

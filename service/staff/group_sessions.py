@@ -16,10 +16,10 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.api.transaction import transactional
 from service.booking import schedule as planning
 from service.core.clock import LOCAL, local_to_utc, utcnow
 from service.core.errors import DomainError
+from service.http.transaction import transactional
 from service.models import Group, GroupSession
 from service.staff.auth import CENTRE, staff_only
 from service.staff.blueprint import blp

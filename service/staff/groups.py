@@ -13,10 +13,10 @@ from flask import current_app, flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from service import db
-from service.api.transaction import transactional
 from service.booking import schedule as planning
 from service.core.clock import utcnow
 from service.core.errors import DomainError
+from service.http.transaction import transactional
 from service.models import Group
 from service.staff.auth import CENTRE, own_centre, staff_only
 from service.staff.blueprint import blp

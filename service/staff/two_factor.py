@@ -15,8 +15,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from service import db
-from service.api.transaction import transactional
 from service.core.clock import utcnow
+from service.http.keyring import keyring
+from service.http.transaction import transactional
 from service.identity import accounts, two_factor
 from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import StaffAccount
@@ -32,7 +33,6 @@ from service.staff.auth import (
 from service.staff.blueprint import blp
 from service.staff.forms import ConfirmPasswordForm, EnrolForm, LoginForm, SignInCodeForm
 from service.staff.pages import nav_entry, page
-from service.web.common import keyring
 
 nav_entry("staff.two_factor", "Totrinslogin", EVERYONE)
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import db
-from service.api.transaction import transactional
 from service.core.clock import LOCAL, local_today, utcnow
+from service.http.keyring import keyring
+from service.http.transaction import transactional
 from service.identity import accounts, two_factor
 from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import Booking, Course, Group, GroupSession, Slot
@@ -30,7 +31,6 @@ from service.staff.blueprint import blp
 from service.staff.forms import ChangePasswordForm, LoginForm, PasswordForm
 from service.staff.pages import nav_entry, page
 from service.staff.two_factor import ask_for_code
-from service.web.common import keyring
 
 nav_entry("staff.day", "I dag", CENTRE)
 

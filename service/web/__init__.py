@@ -11,9 +11,10 @@ from datetime import timedelta
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
-from service.api.errors import PAGE_ERRORS
+from service.http.csrf import csrf
+from service.http.errors import PAGE_ERRORS
 from service.web import book, course, pages
-from service.web.common import LANGUAGE_COOKIE, LANGUAGES, csrf
+from service.web.common import LANGUAGE_COOKIE, LANGUAGES
 
 
 def _locale() -> str:

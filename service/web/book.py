@@ -14,13 +14,15 @@ from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.api.transaction import transactional
 from service.booking import catalogue, directory, pathway
 from service.core.clock import local_today, utcnow
 from service.core.errors import DomainError, NotContracted, NotFound, SlotUnavailable
+from service.http.csrf import protect
+from service.http.keyring import keyring
+from service.http.transaction import transactional
 from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
-from service.web.common import keyring, message_for, page, protect, when
+from service.web.common import message_for, page, when
 from service.web.forms import BookForm, MunicipalityForm
 from service.web.sessions import code_to_download, sign_in, signed_in_course_or_code_page
 

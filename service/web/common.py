@@ -1,23 +1,18 @@
-"""What every page module shares: CSRF, the keyring, times in Copenhagen, domain messages."""
+"""What every citizen page module shares: languages, times in Copenhagen, domain messages."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import render_template
 from flask_babel import format_datetime, format_time
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFProtect
 
-import crypto
 from service.core import errors
-from service.limits import KEYRING
 
 LANGUAGES = ("da", "en")
 LANGUAGE_COOKIE = "__Host-lang"
-
-csrf = CSRFProtect()
 
 # What a citizen is told when a rule says no, by the rule.
 MESSAGES: dict[type[errors.DomainError], str] = {
@@ -44,18 +39,6 @@ MESSAGES: dict[type[errors.DomainError], str] = {
     errors.TokenRejected: _l("We do not know that code. Check it and try again."),
 }
 FALLBACK = _l("That could not be done. Please try again.")
-
-
-def protect() -> None:
-    """Refuse a state-changing request without a valid CSRF token (each page blueprint runs it)."""
-    if request.method not in {"GET", "HEAD", "OPTIONS"}:
-        csrf.protect()
-
-
-def keyring() -> crypto.Keyring:
-    """Return the service's keyring."""
-    ring: crypto.Keyring = current_app.extensions[KEYRING]
-    return ring
 
 
 def message_for(error: errors.DomainError) -> str:

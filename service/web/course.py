@@ -10,17 +10,19 @@ from werkzeug.wrappers import Response as Redirect
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.api.calendar import calendar_for
-from service.api.transaction import transactional
-from service.api.views import course_payload
 from service.booking import catalogue, pathway, reservations
 from service.booking.reservations import LIVE
 from service.core.clock import utcnow
 from service.core.errors import DomainError, NotFound
+from service.http.calendar import calendar_for
+from service.http.csrf import protect
+from service.http.keyring import keyring
+from service.http.presenters import course_payload
+from service.http.transaction import transactional
 from service.limits import code_entry
 from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
 from service.web import sessions
-from service.web.common import keyring, message_for, page, protect, when
+from service.web.common import message_for, page, when
 from service.web.forms import CodeForm, ConfirmForm, SlotForm
 
 blp = Blueprint("course", __name__, template_folder="templates")

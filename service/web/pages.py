@@ -7,10 +7,11 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
-from service.api.errors import STATUS_OF_KIND
 from service.core.errors import DomainError
+from service.http.csrf import protect
+from service.http.errors import STATUS_OF_KIND
 from service.request_guard import MalformedInput
-from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page, protect
+from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page
 from service.web.forms import ConfirmForm
 
 blp = Blueprint(

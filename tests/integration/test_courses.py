@@ -231,7 +231,7 @@ def test_an_anonymous_answer_is_replayed_for_minutes_only(
     headers = {"Idempotency-Key": str(uuid.uuid4())}
     first = client.post("/api/v1/courses", json=_request(world), headers=headers)
     later = datetime.now(UTC) + timedelta(minutes=16)
-    monkeypatch.setattr("service.api.transaction.utcnow", lambda: later)
+    monkeypatch.setattr("service.http.transaction.utcnow", lambda: later)
 
     again = client.post("/api/v1/courses", json=_request(world), headers=headers)
 

@@ -6,7 +6,8 @@ import pytest
 from flask import Flask
 
 import crypto
-from service.limits import KEYRING, client_key
+from service.http.keyring import KEYRING
+from service.limits import client_key
 from tests.conftest import TEST_TOKEN_KEY
 
 

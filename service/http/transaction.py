@@ -36,10 +36,10 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import db
-from service.api.auth import keyring
 from service.core.clock import utcnow
 from service.core.errors import Busy, DomainError, InvalidInput, SlotTaken
-from service.credentials import canonical_bearer
+from service.http.credentials import canonical_bearer
+from service.http.keyring import keyring
 from service.models import IdempotentAnswer
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -33,9 +33,7 @@ from service.staff.admin_common import (
 from service.staff.admin_forms import ROLE_NAMES, AccountForm
 from service.staff.auth import current, password_profile, setup_code_lifetime, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.accounts", "Konti", MANAGERS)
+from service.staff.pages import page
 
 OWN_TWO_FACTOR = "Dit eget totrinslogin nulstiller du under Totrinslogin."
 

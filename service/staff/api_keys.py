@@ -31,10 +31,8 @@ from service.staff.admin_common import (
 from service.staff.admin_forms import ApiKeyForm
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.web.common import keyring
-
-nav_entry("staff.api_keys", "API-nøgler", (Role.ADMIN,))
 
 REACHES = ("centre", "municipality", "national")
 

@@ -26,9 +26,7 @@ from service.models import (
 from service.staff.admin_common import MANAGERS
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.audit", "Log", MANAGERS)
+from service.staff.pages import page
 
 PER_PAGE = 50
 

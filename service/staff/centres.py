@@ -21,9 +21,7 @@ from service.staff.admin_common import municipality_choices, refusal_status, sho
 from service.staff.admin_forms import CentreForm
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.centres", "Steder", (Role.ADMIN,))
+from service.staff.pages import page
 
 # What a refusal of the rules means, by the field it names.
 CENTRE_REFUSALS = {

@@ -21,11 +21,8 @@ from service.models import Course, CourseStatus, SlotKind
 from service.staff.auth import CENTRE, current, own_centre, staff_only
 from service.staff.blueprint import blp
 from service.staff.course_forms import DecisionForm, OutcomeForm, PhoneBookingForm
-from service.staff.pages import nav_entry, page, when
+from service.staff.pages import page, when
 from service.web.common import keyring
-
-nav_entry("staff.courses", "Forløb", CENTRE)
-nav_entry("staff.phone_booking", "Book for en borger", CENTRE)
 
 STATUS_NAMES = {
     "requested": "Venter på første samtale",

@@ -20,17 +20,12 @@ from service.core.clock import last_month_over, local_today, utcnow
 from service.identity.accounts import actor_of
 from service.models import Contract, Municipality, Role
 from service.staff.admin_forms import StatisticsForm
-from service.staff.auth import current, staff_only
+from service.staff.auth import STATISTICS, current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.stats import query as stats_query
 from service.stats.export import to_csv
 from service.stats.report import TOTAL, Query, report
-
-STATISTICS_ROLES = (Role.COORDINATOR, Role.ADMIN)
-
-nav_entry("staff.contracts", "Kontrakter", (Role.COORDINATOR,))
-nav_entry("staff.statistics", "Statistik", STATISTICS_ROLES)
 
 METRIC_NAMES = {
     "requested": "Anmodninger (første samtale booket)",
@@ -146,7 +141,7 @@ def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]
 
 
 @blp.get("/statistics")
-@staff_only(*STATISTICS_ROLES)
+@staff_only(*STATISTICS)
 def statistics() -> tuple[str, int]:
     """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
     now = utcnow()
@@ -170,7 +165,7 @@ def statistics() -> tuple[str, int]:
 
 
 @blp.get("/statistics.csv")
-@staff_only(*STATISTICS_ROLES)
+@staff_only(*STATISTICS)
 def statistics_csv() -> tuple[str, int] | Response:
     """The same counts as CSV, exactly as GET /api/v1/stats.csv gives them."""
     now = utcnow()

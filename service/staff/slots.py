@@ -21,11 +21,9 @@ from service.core.errors import DomainError
 from service.models import Slot, SlotKind
 from service.staff.auth import CENTRE, own_centre, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page, when
+from service.staff.pages import page, when
 from service.staff.schedule_common import Answer, count, current_actor, pattern_times, refused
 from service.staff.schedule_forms import KIND_NAMES, PatternForm, SlotForm
-
-nav_entry("staff.slots", "Tider", CENTRE)
 
 # The most slots one page lists.
 SLOT_PAGE = 200

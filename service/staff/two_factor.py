@@ -31,10 +31,8 @@ from service.staff.auth import (
 )
 from service.staff.blueprint import blp
 from service.staff.forms import ConfirmPasswordForm, EnrolForm, LoginForm, SignInCodeForm
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.web.common import keyring
-
-nav_entry("staff.two_factor", "Totrinslogin", EVERYONE)
 
 # Below this many unused recovery codes, whoever signs in with one is told to
 # set up the authenticator again, which also gives ten new codes.

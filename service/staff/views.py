@@ -28,11 +28,9 @@ from service.staff.auth import (
 )
 from service.staff.blueprint import blp
 from service.staff.forms import ChangePasswordForm, LoginForm, PasswordForm
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.staff.two_factor import ask_for_code
 from service.web.common import keyring
-
-nav_entry("staff.day", "I dag", CENTRE)
 
 
 def _account_key() -> str:

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -87,6 +88,36 @@ def actor_of(account: StaffAccount) -> Actor:
         centre_id=account.centre_id,
         municipality_code=account.municipality_code,
     )
+
+
+class Listed(NamedTuple):
+    """An account as its managers see it listed: with its centre's and municipality's names."""
+
+    account: StaffAccount
+    centre: str | None
+    municipality: str | None
+
+
+def within_reach(session: Session, actor: Actor) -> list[Listed]:
+    """Return the accounts an actor reaches, by username: a centre's own, or every one.
+
+    A centre-bound actor reaches its centre's staff and centre administrators;
+    an actor bound to neither a centre nor a municipality (an administrator)
+    reaches every account; a municipality's reaches none.
+    """
+    query = (
+        select(StaffAccount, Centre.name, Municipality.name)
+        .outerjoin(Centre, Centre.id == StaffAccount.centre_id)
+        .outerjoin(Municipality, Municipality.code == StaffAccount.municipality_code)
+        .order_by(StaffAccount.username)
+    )
+    if actor.centre_id is not None:
+        query = query.where(
+            StaffAccount.centre_id == actor.centre_id, StaffAccount.role.in_(CENTRE_ROLES)
+        )
+    elif actor.municipality_code is not None:
+        return []
+    return [Listed(*row) for row in session.execute(query)]
 
 
 def _check_reach(

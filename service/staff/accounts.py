@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -20,7 +19,7 @@ from service.api.transaction import transactional
 from service.core import errors
 from service.core.clock import utcnow
 from service.identity import accounts, two_factor
-from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount
+from service.models import Centre, Role, StaffAccount
 from service.staff.admin_common import (
     MANAGERS,
     centre_choices,
@@ -77,18 +76,7 @@ def _accounts_page(
     form: AccountForm, status: int = 200, problem: str | None = None
 ) -> tuple[str, int]:
     manager = current()
-    query = (
-        select(StaffAccount, Centre.name, Municipality.name)
-        .outerjoin(Centre, Centre.id == StaffAccount.centre_id)
-        .outerjoin(Municipality, Municipality.code == StaffAccount.municipality_code)
-        .order_by(StaffAccount.username)
-    )
-    if manager.role is not Role.ADMIN:
-        query = query.where(
-            StaffAccount.centre_id == manager.centre_id,
-            StaffAccount.role.in_(CENTRE_ROLES),
-        )
-    rows = db.session().execute(query).all()
+    rows = accounts.within_reach(db.session(), accounts.actor_of(manager))
     return page(
         "staff/admin_accounts.html",
         status=status,

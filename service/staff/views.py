@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from flask import flash, redirect, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
-from service.core.clock import LOCAL, local_today, utcnow
+from service.booking import day as agenda
+from service.core.clock import local_today, utcnow
 from service.identity import accounts, two_factor
+from service.identity.accounts import actor_of
 from service.limits import configured, fail_closed, limiter, staff_sign_in
-from service.models import Booking, Course, Group, GroupSession, Slot
-from service.models.pathway import BookingStatus
 from service.staff.auth import (
     CENTRE,
     EVERYONE,
@@ -157,12 +154,6 @@ def password() -> tuple[str, int] | Response:
     return redirect(url_for("staff.day"), code=303)
 
 
-def _today_bounds(now: datetime) -> tuple[datetime, datetime]:
-    today = local_today(now)
-    start = datetime.combine(today, time(), tzinfo=LOCAL)
-    return start, start + timedelta(days=1)
-
-
 @blp.get("/")
 @staff_only(*EVERYONE)
 def day() -> tuple[str, int]:
@@ -170,27 +161,5 @@ def day() -> tuple[str, int]:
     account = current()
     if account.role not in CENTRE:
         return page("staff/home.html")
-    session, (start, end) = db.session(), _today_bounds(utcnow())
-    talks = session.execute(
-        select(Slot, Course.reference, Course.id)
-        .join(Booking, Booking.slot_id == Slot.id)
-        .join(Course, Course.id == Booking.course_id)
-        .where(
-            Slot.centre_id == account.centre_id,
-            Slot.starts_at >= start,
-            Slot.starts_at < end,
-            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ATTENDED)),
-        )
-        .order_by(Slot.starts_at)
-    ).all()
-    meetings = session.execute(
-        select(GroupSession, Group)
-        .join(Group, Group.id == GroupSession.group_id)
-        .where(
-            Group.centre_id == account.centre_id,
-            GroupSession.starts_at >= start,
-            GroupSession.starts_at < end,
-        )
-        .order_by(GroupSession.starts_at)
-    ).all()
-    return page("staff/day.html", talks=talks, meetings=meetings, day=start)
+    today = agenda.centre_day(db.session(), actor_of(account), local_today(utcnow()))
+    return page("staff/day.html", talks=today.talks, meetings=today.meetings, day=today.starts_at)

@@ -214,8 +214,8 @@ def authenticate(
     An unknown username costs one verify as well, so its answer takes as long
     as a wrong password's, and both raise the same ``LoginFailed``; so do a
     switched-off account and an expired setup code. A refusal for an account
-    that exists is recorded, with the system as actor: whoever typed the name
-    may not be its owner.
+    that exists is committed to the audit trail at once, with the system as
+    actor (``record_refusal``): the request's transaction ends with it.
     """
     account = session.scalar(
         select(StaffAccount).where(StaffAccount.username == username.strip().lower())
@@ -225,7 +225,7 @@ def authenticate(
         raise LoginFailed()
     check = crypto.verify_password(account.password_hash, password, profile=profile)
     if not check.ok or not account.active or _setup_code_expired(account, setup_code_lifetime, now):
-        _record(session, SYSTEM, "account.sign_in_refused", account, now=now)
+        record_refusal(session, account, "account.sign_in_refused", now=now)
         raise LoginFailed()
     if check.new_hash is not None:
         account.password_hash = check.new_hash
@@ -245,9 +245,21 @@ def record_sign_out(session: Session, account: StaffAccount, *, now: datetime) -
     _record(session, actor_of(account), "account.signed_out", account, now=now)
 
 
-def record_code_refused(session: Session, account: StaffAccount, *, now: datetime) -> None:
-    """Record a refused second-factor code: someone who knew the password, perhaps not its owner."""
-    _record(session, SYSTEM, "account.two_factor_refused", account, now=now)
+def record_refusal(session: Session, account: StaffAccount, action: str, *, now: datetime) -> None:
+    """Commit a refused sign-in step of an account on its own, with the system as actor.
+
+    Whoever typed the password or the code may not be the account's owner.
+    The caller's transaction ends here (``service.identity.audit``).
+    """
+    audit.record_refusal(
+        session,
+        SYSTEM,
+        action,
+        object_type="account",
+        object_id=account.id,
+        centre_id=account.centre_id,
+        now=now,
+    )
 
 
 def _record(

@@ -1,4 +1,17 @@
-"""The audit trail of staff and service actions: never a token, never an address."""
+"""The audit trail of staff and service actions: never a token, never an address.
+
+What is committed is decided here, in the rules, not by an HTTP status.
+An action's event joins the caller's transaction (``record``): the edge
+commits it with the action's effect when the request succeeds, and a
+failing request keeps neither. A refusal that must stay in the trail
+(a refused sign-in, a refused second-factor code) is the one exception:
+the rule that refuses calls ``record_refusal`` before it raises, which
+ends the caller's transaction (rolled back: a refused request keeps
+nothing else) and commits the event alone, in a short transaction of its
+own. The edge then rolls back an empty transaction; no view commits by
+hand. The caller's transaction is ended rather than a second one opened
+beside it because on SQLite the first write lock would wait for itself.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +59,30 @@ def record(
             centre_id=centre_id,
         )
     )
+
+
+def record_refusal(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str,
+    object_id: uuid.UUID | None,
+    centre_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """Roll the caller's transaction back and commit one refusal's event on its own."""
+    session.rollback()
+    record(
+        session,
+        actor,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        centre_id=centre_id,
+        now=now,
+    )
+    session.commit()
 
 
 @dataclass(frozen=True)

@@ -113,9 +113,6 @@ def login_code() -> tuple[str, int] | Response:
             session, keyring(), account, form.code.data or "", profile=password_profile(), now=now
         )
     except two_factor.CodeRefused:
-        accounts.record_code_refused(session, account, now=now)
-        # A 401 rolls its transaction back; the refusal's audit event must stay.
-        session.commit()
         form.code.errors = [WRONG_CODE]
         return page("staff/login_code.html", status=401, form=form)
     sign_in(session, account, now=now)

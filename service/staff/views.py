@@ -74,8 +74,6 @@ def login() -> tuple[str, int] | Response:
             now=now,
         )
     except accounts.LoginFailed:
-        # A 401 rolls its transaction back; the refusal's audit event must stay.
-        session.commit()
         form.password.errors = ["Forkert brugernavn eller adgangskode."]
         return page("staff/login.html", status=401, form=form)
     if two_factor.enrolled(account):

@@ -15,7 +15,6 @@ from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.core.clock import local_today, utcnow
 from service.core.errors import DomainError
-from service.identity import audit
 from service.identity.accounts import actor_of
 from service.models import Course, CourseStatus, SlotKind
 from service.staff.auth import CENTRE, current, own_centre, staff_only
@@ -186,16 +185,14 @@ def book_for_caller() -> tuple[str, int]:
     _phone_form(form, code)
     if not form.validate() or form.municipality.errors or code is None:
         return page("staff/phone_booking.html", status=422, form=form, chosen=code)
-    session, now, account = db.session(), utcnow(), current()
     try:
-        token, course = pathway.create_course(
-            session,
+        token, course = pathway.book_for_caller(
+            db.session(),
             keyring(),
+            actor_of(current()),
             home_municipality=code,
-            centre_id=own_centre(),
             intro_slot_id=uuid.UUID(form.slot.data),
-            language="da",
-            now=now,
+            now=utcnow(),
         )
     except (DomainError, ValueError) as error:
         taken = isinstance(error, DomainError) and error.code == "slot_taken"
@@ -204,13 +201,4 @@ def book_for_caller() -> tuple[str, int]:
         ]
         _phone_form(form, code)
         return page("staff/phone_booking.html", status=409, form=form, chosen=code)
-    audit.record(
-        session,
-        actor_of(account),
-        "course.booked_for_caller",
-        object_type="course",
-        object_id=course.id,
-        centre_id=course.centre_id,
-        now=now,
-    )
     return page("staff/token.html", token=token, reference=course.reference)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -15,7 +16,7 @@ from service.core.errors import NotFound
 from service.identity import accounts, audit
 from service.identity.accounts import actor_of
 from service.identity.actors import SYSTEM, Actor
-from service.models import Group, Slot
+from service.models import AuditEvent, Group, Slot
 from tests.support.staff import Staff, make_staff
 from tests.support.world import HOME, World
 
@@ -105,3 +106,32 @@ def test_a_centres_day_lists_its_booked_talks_and_group_sessions_not_another_cen
     assert [(t.reference, t.course_id) for t in talks] == [(course.reference, course.id)]
     assert [m.group.id for m in meetings] == [world.group_a]
     assert agenda.centre_day(session, other, talk_day).talks == []
+
+
+def test_booking_for_a_caller_is_audited_by_the_rule_at_the_actors_centre(
+    session: Session, world: World, keyring: crypto.Keyring, staff: Staff
+) -> None:
+    """The phone booking's rule books at the actor's centre and writes its own audit event."""
+    actor = actor_of(staff["staff_a"])
+
+    _, course = pathway.book_for_caller(
+        session,
+        keyring,
+        actor,
+        home_municipality=HOME,
+        intro_slot_id=world.intro_a[0],
+        now=datetime.now(UTC),
+    )
+
+    events = session.scalars(select(AuditEvent).where(AuditEvent.object_id == course.id)).all()
+    assert course.centre_id == world.centre_a
+    assert [(e.action, e.actor_id) for e in events] == [("course.booked_for_caller", actor.id)]
+    with pytest.raises(NotFound):
+        pathway.book_for_caller(
+            session,
+            keyring,
+            actor_of(staff["coordinator"]),
+            home_municipality=HOME,
+            intro_slot_id=world.intro_a[1],
+            now=datetime.now(UTC),
+        )

@@ -20,6 +20,7 @@ from service.core import errors
 from service.core.clock import utcnow
 from service.identity import accounts, two_factor
 from service.models import Centre, Role, StaffAccount
+from service.staff import refusals
 from service.staff.admin_common import (
     MANAGERS,
     centre_choices,
@@ -35,18 +36,6 @@ from service.staff.blueprint import blp
 from service.staff.pages import page
 
 OWN_TWO_FACTOR = "Dit eget totrinslogin nulstiller du under Totrinslogin."
-
-# What a refusal of the rules means, by the field it names.
-ACCOUNT_REFUSALS = {
-    "username": "Brugernavnet kan ikke bruges: det skal være 3-40 bogstaver, tal, punktummer "
-    "eller bindestreger og må ikke være taget.",
-    "centre_id": "Vælg stedet og ingen kommune: medarbejdere og stedets administratorer hører "
-    "til ét sted.",
-    "municipality": "Vælg kommunen og intet sted: en koordinator hører til én kommune.",
-    "role": "En administrator har hverken sted eller kommune. Fjern stedet og kommunen.",
-    "account": "Du kan ikke lukke din egen konto.",
-    "own_account": "Du kan ikke give dig selv en ny engangskode. Skift din adgangskode i stedet.",
-}
 
 
 def _setup_code_hours() -> int:
@@ -135,7 +124,7 @@ def create_account() -> tuple[str, int] | Response:
             "centre_id": form.centre,
             "municipality": form.municipality,
         }
-        problem = show_refusal(error, ACCOUNT_REFUSALS, fields)
+        problem = show_refusal(error, refusals.ACCOUNT_FIELDS, fields)
         return _accounts_page(form, refusal_status(error), problem)
     return page(
         "staff/admin_account_created.html",
@@ -156,7 +145,7 @@ def deactivate_account(account_id: uuid.UUID) -> tuple[str, int] | Response:
     except errors.NotFound:
         abort(404)
     except errors.DomainError as error:
-        problem = refusal(error, ACCOUNT_REFUSALS)
+        problem = refusal(error, refusals.ACCOUNT_FIELDS)
         return _accounts_page(AccountForm(formdata=None), refusal_status(error), problem)
     flash(f"Kontoen {account.username} er lukket, og den er logget ud overalt.")
     return redirect(url_for("staff.accounts"), code=303)
@@ -174,7 +163,7 @@ def issue_setup_code(account_id: uuid.UUID) -> tuple[str, int] | Response:
     except errors.NotFound:
         abort(404)
     except errors.DomainError as error:
-        problem = refusal(error, ACCOUNT_REFUSALS)
+        problem = refusal(error, refusals.ACCOUNT_FIELDS)
         return _accounts_page(AccountForm(formdata=None), refusal_status(error), problem)
     return page(
         "staff/admin_setup_code.html",

@@ -14,9 +14,10 @@ from service.api.transaction import transactional
 from service.api.views import course_payload
 from service.booking import catalogue, directory, pathway
 from service.core.clock import local_today, utcnow
-from service.core.errors import DomainError
+from service.core.errors import DomainError, NotContracted, SlotUnavailable
 from service.identity.accounts import actor_of
 from service.models import Course, CourseStatus, SlotKind
+from service.staff import refusals
 from service.staff.auth import CENTRE, current, own_centre, staff_only
 from service.staff.blueprint import blp
 from service.staff.course_forms import DecisionForm, OutcomeForm, PhoneBookingForm
@@ -95,7 +96,7 @@ def decide(course_id: uuid.UUID) -> tuple[str, int] | Response:
             now=utcnow(),
         )
     except DomainError as error:
-        form.decision.errors = [_refusal(error)]
+        form.decision.errors = [refusals.wording(error)]
         return _course_page(course, 409, decision=form)
     flash("Afgørelsen er gemt.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
@@ -118,7 +119,7 @@ def close_course(course_id: uuid.UUID) -> tuple[str, int] | Response:
             now=utcnow(),
         )
     except DomainError as error:
-        form.outcome.errors = [_refusal(error)]
+        form.outcome.errors = [refusals.wording(error)]
         return _course_page(course, 409, outcome=form)
     flash("Forløbet er afsluttet.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
@@ -135,18 +136,9 @@ def replace_token(course_id: uuid.UUID) -> tuple[str, int]:
             db.session(), keyring(), actor_of(current()), course.id, now=utcnow()
         )
     except DomainError as error:
-        flash(_refusal(error))
+        flash(refusals.wording(error))
         return _course_page(course, 409)
     return page("staff/token.html", token=token, reference=course.reference)
-
-
-def _refusal(error: DomainError) -> str:
-    return {
-        "intro_not_held": "Den første samtale har ikke fundet sted endnu.",
-        "wrong_status": "Det kan ikke gøres på dette trin af forløbet.",
-        "course_closed": "Forløbet er afsluttet.",
-        "busy": "Der er travlt lige nu. Prøv igen om et øjeblik.",
-    }.get(error.code, "Det kunne ikke lade sig gøre.")
 
 
 def _phone_form(form: PhoneBookingForm, code: str | None) -> None:
@@ -159,7 +151,7 @@ def _phone_form(form: PhoneBookingForm, code: str | None) -> None:
     if code:
         contracted = directory.contracted_centres(session, code, on=local_today(now))
         if all(centre.id != centre_id for centre in contracted):
-            form.municipality.errors = ["Kommunen samarbejder ikke med jeres sted."]
+            form.municipality.errors = [refusals.wording(NotContracted())]
             return
         slots = catalogue.free_slots(session, centre_id, SlotKind.INTRO, now=now)
         form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
@@ -195,10 +187,8 @@ def book_for_caller() -> tuple[str, int]:
             now=utcnow(),
         )
     except (DomainError, ValueError) as error:
-        taken = isinstance(error, DomainError) and error.code == "slot_taken"
-        form.slot.errors = [
-            "Tiden er lige blevet taget. Vælg en anden." if taken else "Tiden kan ikke bookes."
-        ]
+        refused = error if isinstance(error, DomainError) else SlotUnavailable()
+        form.slot.errors = [refusals.wording(refused)]
         _phone_form(form, code)
         return page("staff/phone_booking.html", status=409, form=form, chosen=code)
     return page("staff/token.html", token=token, reference=course.reference)

@@ -20,8 +20,9 @@ from service.core.clock import local_today, utcnow
 from service.core.errors import DomainError, NotContracted, NotFound, SlotUnavailable
 from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
-from service.web.common import keyring, message_for, page, protect, when
+from service.web.common import keyring, page, protect, when
 from service.web.forms import BookForm, MunicipalityForm
+from service.web.refusals import message_for
 from service.web.sessions import code_to_download, sign_in
 
 blp = Blueprint("book", __name__, template_folder="templates")

@@ -20,8 +20,9 @@ from service.core.errors import DomainError, NotFound
 from service.limits import code_entry
 from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
 from service.web import sessions
-from service.web.common import keyring, message_for, page, protect, when
+from service.web.common import keyring, page, protect, when
 from service.web.forms import CodeForm, ConfirmForm, SlotForm
+from service.web.refusals import message_for
 
 blp = Blueprint("course", __name__, template_folder="templates")
 blp.before_request(protect)

@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from service.api.errors import STATUS_OF_KIND
 from service.core.errors import DomainError
 from service.request_guard import MalformedInput
-from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page, protect
+from service.web.common import LANGUAGE_COOKIE, LANGUAGES, page, protect
 from service.web.forms import ConfirmForm
+from service.web.refusals import message_for
 
 blp = Blueprint(
     "pages",

@@ -47,6 +47,10 @@ class WrongPassword(errors.DomainError):
     message = "The current password is wrong."
 
 
+class CurrentPasswordWrong(WrongPassword):
+    """The current password, asked for before choosing a new one, is wrong."""
+
+
 class WeakPassword(errors.InvalidInput):
     """A new password is too short or too easy to guess."""
 
@@ -315,7 +319,10 @@ def change_password(
     Whoever takes over an open session cannot lock the owner out by choosing
     a password of their own.
     """
-    confirm_password(account, current, profile=profile)
+    try:
+        confirm_password(account, current, profile=profile)
+    except WrongPassword:
+        raise CurrentPasswordWrong(field="current") from None
     set_password(session, account, new, profile=profile, now=now)
 
 

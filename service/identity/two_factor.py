@@ -60,6 +60,10 @@ class CodeRefused(errors.DomainError):
     message = "The code is wrong or was already used."
 
 
+class FirstCodeRefused(CodeRefused):
+    """The first code, which proves the authenticator has the new secret, is wrong."""
+
+
 class AlreadyEnrolled(errors.DomainError):
     """The account already has TOTP; disable it before enrolling another authenticator."""
 
@@ -252,7 +256,7 @@ def confirm_enrolment(
     typed = "".join(code.split())
     step = _matching_step(secret, typed, now, after=None) if _totp_shaped(typed) else None
     if step is None:
-        raise CodeRefused(field="code")
+        raise FirstCodeRefused(field="code")
     version = keyring.current_version
     account.totp_secret = crypto.seal(
         _sealing_key(keyring, account, version), secret.encode(), context=account.id.bytes

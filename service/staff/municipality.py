@@ -19,6 +19,7 @@ from service.booking.directory import Shortfall
 from service.core.clock import last_month_over, local_today, utcnow
 from service.identity.accounts import actor_of
 from service.models import Contract, Municipality, Role
+from service.staff import refusals
 from service.staff.admin_forms import StatisticsForm
 from service.staff.auth import STATISTICS, current, staff_only
 from service.staff.blueprint import blp
@@ -41,16 +42,6 @@ METRIC_NAMES = {
 MEASURE_NAMES = {
     "request_to_intro": "Dage fra anmodning til første samtale",
     "approval_to_group": "Dage fra godkendelse til første gruppemøde",
-}
-# What each refusal of the query means, next to the field it concerns.
-REFUSALS: dict[type[stats_query.QueryRefused], str] = {
-    stats_query.UnknownPeriod: "Vælg måned, kvartal eller år.",
-    stats_query.UnknownView: "Vælg hvordan rækkerne deles op.",
-    stats_query.MalformedMonth: "Skriv en måned som ÅÅÅÅ-MM, fx 2026-01.",
-    stats_query.ReversedRange: "Fra-måneden ligger efter til-måneden.",
-    stats_query.RangeTooLong: "Højst ti år ad gangen.",
-    stats_query.MonthNotOver: "Kun måneder, der er slut, tælles med.",
-    stats_query.FlowTooWide: "Fra bopælskommune til stedets kommune: højst 12 kolonner ad gangen.",
 }
 
 
@@ -136,7 +127,7 @@ def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]
     """The page again, with what is wrong next to the field it concerns (422)."""
     form = StatisticsForm(formdata=request.args)
     field = {"from": form.first, "to": form.last, "period": form.period, "by": form.by}
-    field[refused.data["field"]].errors = [REFUSALS[type(refused)]]
+    field[refused.data["field"]].errors = [refusals.wording(refused)]
     return _statistics_page(form, 422, horizon=horizon, result=None)
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from service.core import errors
-from service.identity import keys
+from service.identity import accounts, keys, two_factor
+from service.stats import query
 
 FALLBACK = "Det kunne ikke lade sig gøre."
 
@@ -55,6 +56,36 @@ REFUSALS: dict[type[errors.DomainError], str] = {
     errors.CourseClosed: "Forløbet er afsluttet.",
     errors.WrongStatus: "Det kan ikke gøres på dette trin af forløbet.",
     errors.IntroNotHeld: "Den første samtale har ikke fundet sted endnu.",
+    accounts.LoginFailed: "Forkert brugernavn eller adgangskode.",
+    accounts.WrongPassword: "Adgangskoden er forkert.",
+    accounts.CurrentPasswordWrong: "Den nuværende adgangskode er forkert.",
+    accounts.WeakPassword: (
+        f"Vælg en adgangskode på mindst {accounts.SHORTEST_PASSWORD} tegn, "
+        "som ikke indeholder dit brugernavn."
+    ),
+    accounts.CommonPassword: (
+        "Adgangskoden er for almindelig eller for let at gætte. "
+        "Vælg en længere sætning af ord, som kun du ville sætte sammen."
+    ),
+    two_factor.CodeRefused: (
+        "Koden passer ikke eller er allerede brugt. Skriv den kode, appen viser nu (6 cifre), "
+        "eller en ubrugt gendannelseskode."
+    ),
+    two_factor.FirstCodeRefused: (
+        "Koden passer ikke. Skriv den kode, appen viser lige nu (6 cifre). Viser appen ingen "
+        "kode for Diskret, så scan QR-koden eller skriv nøglen ind igen."
+    ),
+    query.UnknownPeriod: "Vælg måned, kvartal eller år.",
+    query.UnknownView: "Vælg hvordan rækkerne deles op.",
+    query.MalformedMonth: "Skriv en måned som ÅÅÅÅ-MM, fx 2026-01.",
+    query.ReversedRange: "Fra-måneden ligger efter til-måneden.",
+    query.RangeTooLong: "Højst ti år ad gangen.",
+    query.MonthNotOver: "Kun måneder, der er slut, tælles med.",
+    query.FlowTooWide: "Fra bopælskommune til stedets kommune: højst 12 kolonner ad gangen.",
+    two_factor.AlreadyEnrolled: "Totrinslogin er allerede slået til for din konto.",
+    two_factor.Required: (
+        "Din rolle skal bruge totrinslogin. Du kan nulstille det, men ikke slå det fra."
+    ),
 }
 
 # The plain refusals of a form's fields, by the field the rule names.

@@ -12,6 +12,7 @@ from service.core.clock import local_today, utcnow
 from service.identity import accounts, two_factor
 from service.identity.accounts import actor_of
 from service.limits import configured, fail_closed, limiter, staff_sign_in
+from service.staff import refusals
 from service.staff.auth import (
     CENTRE,
     EVERYONE,
@@ -73,8 +74,8 @@ def login() -> tuple[str, int] | Response:
             setup_code_lifetime=setup_code_lifetime(),
             now=now,
         )
-    except accounts.LoginFailed:
-        form.password.errors = ["Forkert brugernavn eller adgangskode."]
+    except accounts.LoginFailed as error:
+        form.password.errors = [refusals.wording(error)]
         return page("staff/login.html", status=401, form=form)
     if two_factor.enrolled(account):
         return ask_for_code(account)
@@ -132,20 +133,11 @@ def password() -> tuple[str, int] | Response:
             accounts.set_password(
                 session, account, form.password.data or "", profile=password_profile(), now=now
             )
-    except accounts.WrongPassword:
-        form.current.errors = ["Den nuværende adgangskode er forkert."]
+    except accounts.WrongPassword as error:
+        form.current.errors = [refusals.wording(error)]
         return page("staff/password.html", status=401, form=form)
-    except accounts.CommonPassword:
-        form.password.errors = [
-            "Adgangskoden er for almindelig eller for let at gætte. "
-            "Vælg en længere sætning af ord, som kun du ville sætte sammen."
-        ]
-        return page("staff/password.html", status=422, form=form)
-    except accounts.WeakPassword:
-        form.password.errors = [
-            f"Vælg en adgangskode på mindst {accounts.SHORTEST_PASSWORD} tegn, "
-            "som ikke indeholder dit brugernavn."
-        ]
+    except accounts.WeakPassword as error:
+        form.password.errors = [refusals.wording(error)]
         return page("staff/password.html", status=422, form=form)
     sign_in(session, account, now=now)
     flash("Din adgangskode er gemt.")

@@ -12,9 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from service import db
 from service.api.transaction import transactional
 from service.api.views import course_payload
-from service.booking import catalogue, directory, pathway
+from service.booking import catalogue, directory, pathway, reach
 from service.core.clock import local_today, utcnow
-from service.core.errors import DomainError, NotContracted, SlotUnavailable
+from service.core.errors import DomainError, NotContracted, NotFound, SlotUnavailable
 from service.identity.accounts import actor_of
 from service.models import Course, CourseStatus, SlotKind
 from service.staff import refusals
@@ -44,10 +44,10 @@ BOOKING_NAMES = {
 
 def _own(course_id: uuid.UUID) -> Course:
     """Return a course of the account's centre; another centre's is as good as missing (404)."""
-    course = db.session().get(Course, course_id)
-    if course is None or course.centre_id != current().centre_id:
+    try:
+        return reach.own(db.session(), actor_of(current()), Course, course_id)
+    except NotFound:
         abort(404)
-    return course
 
 
 @blp.get("/courses")

@@ -16,6 +16,7 @@ from flask import abort
 from flask_wtf import FlaskForm
 
 from service import db
+from service.booking import reach
 from service.core import errors
 from service.core.clock import weekly
 from service.core.errors import DomainError
@@ -23,7 +24,7 @@ from service.identity.accounts import actor_of
 from service.identity.actors import Actor
 from service.models import Group
 from service.staff import refusals
-from service.staff.auth import current, own_centre
+from service.staff.auth import current
 from service.staff.schedule_forms import GroupForm, PatternForm
 
 Answer = tuple[str, int]
@@ -81,10 +82,10 @@ def count(number: int, one: str, many: str) -> str:
 
 def own_group(group_id: uuid.UUID) -> Group:
     """Return a group of the account's centre; another centre's is as good as missing (404)."""
-    group = db.session().get(Group, group_id)
-    if group is None or group.centre_id != own_centre():
+    try:
+        return reach.own(db.session(), current_actor(), Group, group_id)
+    except errors.NotFound:
         abort(404)
-    return group
 
 
 def pattern_times(form: GroupForm | PatternForm) -> list[tuple[datetime, datetime]]:

@@ -15,9 +15,10 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.api.transaction import transactional
+from service.booking import reach
 from service.booking import schedule as planning
 from service.core.clock import local_to_utc, utcnow
-from service.core.errors import DomainError
+from service.core.errors import DomainError, NotFound
 from service.models import Slot, SlotKind
 from service.staff.auth import CENTRE, own_centre, staff_only
 from service.staff.blueprint import blp
@@ -31,10 +32,10 @@ SLOT_PAGE = 200
 
 def _own_slot(slot_id: uuid.UUID) -> Slot:
     """Return a slot of the account's centre; another centre's is as good as missing (404)."""
-    slot = db.session().get(Slot, slot_id)
-    if slot is None or slot.centre_id != own_centre():
+    try:
+        return reach.own(db.session(), current_actor(), Slot, slot_id)
+    except NotFound:
         abort(404)
-    return slot
 
 
 def _slots_page(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service.booking import day as agenda
-from service.booking import pathway
+from service.booking import pathway, reach
 from service.core.clock import local_today
 from service.core.errors import NotFound
 from service.identity import accounts, audit
@@ -135,3 +135,17 @@ def test_booking_for_a_caller_is_audited_by_the_rule_at_the_actors_centre(
             intro_slot_id=world.intro_a[1],
             now=datetime.now(UTC),
         )
+
+
+def test_a_centres_own_group_and_slot_are_found_and_another_centres_look_missing(
+    session: Session, world: World
+) -> None:
+    """reach.own returns an object of the actor's centre and refuses another's as NotFound."""
+    own = Actor(kind="staff", id=None, centre_id=world.centre_a)
+
+    assert reach.own(session, own, Group, world.group_a).id == world.group_a
+    assert reach.own(session, own, Slot, world.intro_a[0]).id == world.intro_a[0]
+    with pytest.raises(NotFound):
+        reach.own(session, own, Group, world.group_b)
+    with pytest.raises(NotFound):
+        reach.own(session, own, Slot, world.intro_b)

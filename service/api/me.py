@@ -47,8 +47,7 @@ def book(body: dict[str, Any]) -> dict[str, Any]:
     session, now = db.session(), utcnow()
     course = current_course()
     if "slot_id" in body:
-        reservations.lock_course_and_group(session, course.id)
-        booking = reservations.book_slot(session, course, body["slot_id"], now=now)
+        booking = reservations.book_slot(session, course.id, body["slot_id"], now=now)
     else:
         booking = reservations.join_group(session, course.id, body["group_id"], now=now)
     payload = course_payload(session, booking.course)

@@ -341,6 +341,31 @@ def _audit(session: Session, actor: Actor, course: Course, action: str, *, now: 
     session.flush()
 
 
+def book_for_caller(
+    session: Session,
+    keyring: crypto.Keyring,
+    actor: Actor,
+    *,
+    home_municipality: str,
+    intro_slot_id: uuid.UUID,
+    now: datetime,
+) -> tuple[str, Course]:
+    """Create a course at the actor's centre for a citizen on the phone, in the audit trail."""
+    if actor.centre_id is None:
+        raise errors.NotFound()
+    token, course = create_course(
+        session,
+        keyring,
+        home_municipality=home_municipality,
+        centre_id=actor.centre_id,
+        intro_slot_id=intro_slot_id,
+        language="da",
+        now=now,
+    )
+    _audit(session, actor, course, "course.booked_for_caller", now=now)
+    return token, course
+
+
 def decide(
     session: Session, actor: Actor, course_id: uuid.UUID, decision: Decision, *, now: datetime
 ) -> Course:

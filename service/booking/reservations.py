@@ -110,8 +110,15 @@ def lock_bookable_slot(
     return slot
 
 
-def book_slot(session: Session, course: Course, slot_id: uuid.UUID, *, now: datetime) -> Booking:
-    """Book an intro or closing talk for a course whose row the caller has locked."""
+def book_slot(
+    session: Session, course_id: uuid.UUID, slot_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    """Book an intro or closing talk for a course; the course is locked here, as join_group does.
+
+    The course's live group (if any) is locked before the course, in the
+    rules' lock order, so that the overlap check sees every live booking.
+    """
+    course = lock_course_and_group(session, course_id)
     _require_open(course)
     kind = session.scalar(_SLOT_KIND, {"slot_id": slot_id})
     if kind is None:

@@ -37,12 +37,12 @@ Interval = tuple[datetime, datetime]
 
 def _check_intervals(intervals: Sequence[Interval], *, now: datetime) -> None:
     if not intervals:
-        raise errors.InvalidSchedule("Give at least one time.")
+        raise errors.NoTimes()
     for start, end in intervals:
         if end <= start or end - start > LONGEST:
-            raise errors.InvalidSchedule("Each time must end after it starts, within 8 hours.")
+            raise errors.TimeTooLong()
         if start <= now:
-            raise errors.InvalidSchedule("Times must lie in the future.")
+            raise errors.TimeInPast()
 
 
 def add_slots(
@@ -104,12 +104,12 @@ def add_group(
     ordered = sorted(set(sessions))
     for (_, end), (start, _) in pairwise(ordered):
         if start < end:
-            raise errors.InvalidSchedule("Two sessions of the group overlap.")
+            raise errors.SessionsOverlap()
     if capacity < 1:
-        raise errors.InvalidInput("Capacity must be at least 1.", field="capacity")
+        raise errors.CapacityInvalid(field="capacity")
     group = Group(
         centre_id=centre_id,
-        name=refuse_personal_data(name.strip(), field="name"),
+        name=refuse_personal_data(name.strip(), field="name", refusal=errors.GroupNameRefused),
         capacity=capacity,
         intake_open=intake_open,
         late_join_until=late_join_until,
@@ -147,7 +147,7 @@ def update_group(
     actor.require_centre(group.centre_id)
     if capacity is not None:
         if capacity < 1:
-            raise errors.InvalidInput("Capacity must be at least 1.", field="capacity")
+            raise errors.CapacityInvalid(field="capacity")
         if capacity < group.places_taken:
             raise errors.CapacityTooLow(booked=group.places_taken)
         group.capacity = capacity
@@ -189,7 +189,7 @@ def record_attendance(
         raise errors.NotFound("The group has no such session.")
     actor.require_centre(meeting.group.centre_id)
     if meeting.starts_at > now:
-        raise errors.InvalidInput("Attendance is recorded once the session has begun.")
+        raise errors.AttendanceTooEarly()
     members = {
         booking.course_id: booking
         for booking in session.scalars(
@@ -209,7 +209,7 @@ def record_attendance(
     for mark in marks:
         member = members.get(mark.course_id)
         if member is None:
-            raise errors.InvalidInput("Not a member of this group.", field="course_id")
+            raise errors.NotAMember(field="course_id")
         row = existing.get(member.id) or Attendance(booking_id=member.id, session_id=session_id)
         row.present, row.recorded_at = mark.present, now
         session.add(row)
@@ -237,12 +237,9 @@ def remove_slot(session: Session, actor: Actor, slot_id: uuid.UUID, *, now: date
     actor.require_centre(slot.centre_id)
     statuses = session.scalars(select(Booking.status).where(Booking.slot_id == slot.id)).all()
     if any(status in HOLDING for status in statuses):
-        raise errors.SlotTaken("The time is booked and cannot be removed.", field="slot_id")
+        raise errors.SlotHeld(field="slot_id")
     if statuses:
-        raise errors.SlotUnavailable(
-            "The time was booked and cancelled; it stays in that course's history.",
-            field="slot_id",
-        )
+        raise errors.SlotInHistory(field="slot_id")
     centre_id = slot.centre_id
     session.delete(slot)
     session.flush()
@@ -276,11 +273,9 @@ def _refuse_member_clashes(
     last_end = max([end, *(other.ends_at for other in others)])
     for kind, talk_start, talk_end in talks:
         if talk_start < end and start < talk_end:
-            raise errors.Overlap("A member of the group has a talk at that time.")
+            raise errors.MemberHasTalk()
         if kind is SlotKind.CLOSING and talk_start < last_end:
-            raise errors.ClosingTooEarly(
-                "A member's closing talk would come before the group's last session."
-            )
+            raise errors.MemberClosingFirst()
 
 
 def _renumber(session: Session, group: Group) -> None:
@@ -324,11 +319,11 @@ def move_session(
     if meeting is None:
         raise errors.NotFound("The group has no such session.")
     if meeting.starts_at <= now:
-        raise errors.InvalidSchedule("A session that has begun cannot be moved.")
+        raise errors.SessionBegun()
     _check_intervals([(starts_at, ends_at)], now=now)
     others = [each for each in group.sessions if each.id != session_id]
     if any(other.starts_at < ends_at and starts_at < other.ends_at for other in others):
-        raise errors.InvalidSchedule("Two sessions of the group overlap.")
+        raise errors.SessionsOverlap()
     _refuse_member_clashes(session, group, others, (starts_at, ends_at))
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     session.flush()

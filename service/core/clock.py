@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from service.core.errors import InvalidSchedule
+from service.core.errors import NoSuchLocalTime, PatternIncomplete
 
 LOCAL = ZoneInfo("Europe/Copenhagen")
 
@@ -41,7 +41,7 @@ def local_to_utc(day: date, at: time) -> datetime:
     local = datetime.combine(day, at, tzinfo=LOCAL)
     instant = local.astimezone(UTC)
     if instant.astimezone(LOCAL).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise InvalidSchedule(
+        raise NoSuchLocalTime(
             f"{at:%H:%M} does not exist on {day.isoformat()} in Copenhagen (clock change).",
             field="start_time",
         )
@@ -57,7 +57,7 @@ def weekly(
     a Tuesday 17:00 session is at 17:00 in Copenhagen in March and in November.
     """
     if minutes <= 0 or weeks <= 0 or not weekdays or not weekdays <= set(range(7)):
-        raise InvalidSchedule("A weekly pattern needs weekdays, a length and a number of weeks.")
+        raise PatternIncomplete()
     for offset in range(weeks * 7):
         day = first_day + timedelta(days=offset)
         if day.weekday() in weekdays:

@@ -191,3 +191,96 @@ class TokenRejected(DomainError):
     code = "token_rejected"
     kind = "unauthorized"
     message = "The code was not accepted."
+
+
+# Refusals of planning. Each is a subclass of a refusal above with the same
+# code, so the API answers exactly as before; the class tells the pages which
+# of several refusals of one code it is.
+
+
+class GroupNameRefused(PersonalDataRefused):
+    """A group's name, which citizens see, holds what looks like personal data."""
+
+
+class NoTimes(InvalidSchedule):
+    """A plan gives no time at all."""
+
+    message = "Give at least one time."
+
+
+class TimeTooLong(InvalidSchedule):
+    """A time ends before it starts, or lasts longer than a working day."""
+
+    message = "Each time must end after it starts, within 8 hours."
+
+
+class TimeInPast(InvalidSchedule):
+    """A planned time has already begun."""
+
+    message = "Times must lie in the future."
+
+
+class NoSuchLocalTime(InvalidSchedule):
+    """The wall-clock time does not exist that day in Copenhagen (the spring clock change)."""
+
+    message = "The time does not exist on that day in Copenhagen (clock change)."
+
+
+class PatternIncomplete(InvalidSchedule):
+    """A weekly pattern lacks weekdays, a length or a number of weeks."""
+
+    message = "A weekly pattern needs weekdays, a length and a number of weeks."
+
+
+class SessionsOverlap(InvalidSchedule):
+    """Two sessions of one group would overlap."""
+
+    message = "Two sessions of the group overlap."
+
+
+class SessionBegun(InvalidSchedule):
+    """A group session that has begun stays where it is."""
+
+    message = "A session that has begun cannot be moved."
+
+
+class CapacityInvalid(InvalidInput):
+    """A group needs at least one place."""
+
+    message = "Capacity must be at least 1."
+
+
+class AttendanceTooEarly(InvalidInput):
+    """Attendance is recorded once the session has begun."""
+
+    message = "Attendance is recorded once the session has begun."
+
+
+class NotAMember(InvalidInput):
+    """Attendance names a course without a place in the group."""
+
+    message = "Not a member of this group."
+
+
+class SlotHeld(SlotTaken):
+    """A booked slot cannot be removed; the booking must be cancelled first."""
+
+    message = "The time is booked and cannot be removed."
+
+
+class SlotInHistory(SlotUnavailable):
+    """A slot that was booked and cancelled stays, as part of that course's history."""
+
+    message = "The time was booked and cancelled; it stays in that course's history."
+
+
+class MemberHasTalk(Overlap):
+    """A new group session would overlap a member's talk."""
+
+    message = "A member of the group has a talk at that time."
+
+
+class MemberClosingFirst(ClosingTooEarly):
+    """A new group session would come after a member's closing talk."""
+
+    message = "A member's closing talk would come before the group's last session."

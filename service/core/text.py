@@ -174,8 +174,10 @@ def kinds_in(text: str) -> set[str]:
     return found
 
 
-def refuse_personal_data(value: str, *, field: str) -> str:
+def refuse_personal_data(
+    value: str, *, field: str, refusal: type[PersonalDataRefused] = PersonalDataRefused
+) -> str:
     """Return the value unchanged, or refuse it when it holds a CPR number, e-mail, phone or IP."""
     if set(PERSONAL) & kinds_in(value):
-        raise PersonalDataRefused(field=field)
+        raise refusal(field=field)
     return value

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -45,6 +46,10 @@ class WrongPassword(errors.DomainError):
     code = "wrong_password"
     kind = "unauthorized"
     message = "The current password is wrong."
+
+
+class CurrentPasswordWrong(WrongPassword):
+    """The current password, asked for before choosing a new one, is wrong."""
 
 
 class WeakPassword(errors.InvalidInput):
@@ -90,6 +95,36 @@ def actor_of(account: StaffAccount) -> Actor:
         centre_id=account.centre_id,
         municipality_code=account.municipality_code,
     )
+
+
+class Listed(NamedTuple):
+    """An account as its managers see it listed: with its centre's and municipality's names."""
+
+    account: StaffAccount
+    centre: str | None
+    municipality: str | None
+
+
+def within_reach(session: Session, actor: Actor) -> list[Listed]:
+    """Return the accounts an actor reaches, by username: a centre's own, or every one.
+
+    A centre-bound actor reaches its centre's staff and centre administrators;
+    an actor bound to neither a centre nor a municipality (an administrator)
+    reaches every account; a municipality's reaches none.
+    """
+    query = (
+        select(StaffAccount, Centre.name, Municipality.name)
+        .outerjoin(Centre, Centre.id == StaffAccount.centre_id)
+        .outerjoin(Municipality, Municipality.code == StaffAccount.municipality_code)
+        .order_by(StaffAccount.username)
+    )
+    if actor.centre_id is not None:
+        query = query.where(
+            StaffAccount.centre_id == actor.centre_id, StaffAccount.role.in_(CENTRE_ROLES)
+        )
+    elif actor.municipality_code is not None:
+        return []
+    return [Listed(*row) for row in session.execute(query)]
 
 
 def _check_reach(
@@ -186,8 +221,8 @@ def authenticate(
     An unknown username costs one verify as well, so its answer takes as long
     as a wrong password's, and both raise the same ``LoginFailed``; so do a
     switched-off account and an expired setup code. A refusal for an account
-    that exists is recorded, with the system as actor: whoever typed the name
-    may not be its owner.
+    that exists is committed to the audit trail at once, with the system as
+    actor (``record_refusal``): the request's transaction ends with it.
     """
     account = session.scalar(
         select(StaffAccount).where(StaffAccount.username == username.strip().lower())
@@ -197,7 +232,7 @@ def authenticate(
         raise LoginFailed()
     check = passwords.verify_password(account.password_hash, password, profile=profile)
     if not check.ok or not account.active or _setup_code_expired(account, setup_code_lifetime, now):
-        _record(session, SYSTEM, "account.sign_in_refused", account, now=now)
+        record_refusal(session, account, "account.sign_in_refused", now=now)
         raise LoginFailed()
     if check.new_hash is not None:
         account.password_hash = check.new_hash
@@ -217,9 +252,21 @@ def record_sign_out(session: Session, account: StaffAccount, *, now: datetime) -
     _record(session, actor_of(account), "account.signed_out", account, now=now)
 
 
-def record_code_refused(session: Session, account: StaffAccount, *, now: datetime) -> None:
-    """Record a refused second-factor code: someone who knew the password, perhaps not its owner."""
-    _record(session, SYSTEM, "account.two_factor_refused", account, now=now)
+def record_refusal(session: Session, account: StaffAccount, action: str, *, now: datetime) -> None:
+    """Commit a refused sign-in step of an account on its own, with the system as actor.
+
+    Whoever typed the password or the code may not be the account's owner.
+    The caller's transaction ends here (``service.identity.audit``).
+    """
+    audit.record_refusal(
+        session,
+        SYSTEM,
+        action,
+        object_type="account",
+        object_id=account.id,
+        centre_id=account.centre_id,
+        now=now,
+    )
 
 
 def _record(
@@ -275,7 +322,10 @@ def change_password(
     Whoever takes over an open session cannot lock the owner out by choosing
     a password of their own.
     """
-    confirm_password(account, current, profile=profile)
+    try:
+        confirm_password(account, current, profile=profile)
+    except WrongPassword:
+        raise CurrentPasswordWrong(field="current") from None
     set_password(session, account, new, profile=profile, now=now)
 
 

@@ -29,7 +29,7 @@ import crypto
 from service import passwords
 from service.core import errors
 from service.identity import audit
-from service.identity.accounts import actor_of, end_sessions
+from service.identity.accounts import actor_of, end_sessions, record_refusal
 from service.models import Role, StaffAccount
 from service.models.staff import StaffRecoveryCode
 
@@ -59,6 +59,10 @@ class CodeRefused(errors.DomainError):
     code = "two_factor_code_refused"
     kind = "unauthorized"
     message = "The code is wrong or was already used."
+
+
+class FirstCodeRefused(CodeRefused):
+    """The first code, which proves the authenticator has the new secret, is wrong."""
 
 
 class AlreadyEnrolled(errors.DomainError):
@@ -253,7 +257,7 @@ def confirm_enrolment(
     typed = "".join(code.split())
     step = _matching_step(secret, typed, now, after=None) if _totp_shaped(typed) else None
     if step is None:
-        raise CodeRefused(field="code")
+        raise FirstCodeRefused(field="code")
     version = keyring.current_version
     account.totp_secret = crypto.seal(
         _sealing_key(keyring, account, version), secret.encode(), context=account.id.bytes
@@ -301,21 +305,42 @@ def verify(
     profile: crypto.PasswordProfile,
     now: datetime,
 ) -> Verified:
-    """Accept a TOTP code of a step not used before, or an unused recovery code (then used up)."""
-    account = _lock(session, account.id)
-    if not enrolled(account):
+    """Accept a TOTP code of a step not used before, or an unused recovery code (then used up).
+
+    A refused code is committed to the audit trail at once and the caller's
+    transaction ends with it (``service.identity.audit``): whoever typed it
+    knew the password, and may not be the account's owner.
+    """
+    verified = _check_code(session, keyring, account.id, code, profile=profile, now=now)
+    if verified is None:
+        record_refusal(session, account, "account.two_factor_refused", now=now)
         raise CodeRefused(field="code")
+    return verified
+
+
+def _check_code(
+    session: Session,
+    keyring: crypto.Keyring,
+    account_id: uuid.UUID,
+    code: str,
+    *,
+    profile: crypto.PasswordProfile,
+    now: datetime,
+) -> Verified | None:
+    account = _lock(session, account_id)
+    if not enrolled(account):
+        return None
     typed = "".join(code.split())
     if _totp_shaped(typed):
         step = _matching_step(_secret(keyring, account), typed, now, after=account.totp_last_step)
         if step is None:
-            raise CodeRefused(field="code")
+            return None
         account.totp_last_step = step
         session.flush()
         return Verified("totp", recovery_left(session, account.id))
     canonical = _recovery_canonical(typed)
     if canonical is None:
-        raise CodeRefused(field="code")
+        return None
     unused = session.scalars(
         select(StaffRecoveryCode).where(
             StaffRecoveryCode.account_id == account.id, StaffRecoveryCode.used_at.is_(None)
@@ -326,7 +351,7 @@ def verify(
             row.used_at = now
             session.flush()
             return Verified("recovery", len(unused) - 1)
-    raise CodeRefused(field="code")
+    return None
 
 
 def disable(

@@ -8,25 +8,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.staff.blueprint import blp
-
-# Each module adds its views to the blueprint and its pages to the menu, which lists
-# them in the order they are imported here: keep this order, not the alphabetical one.
-# isort: off
+# Importing a module adds its views to the blueprint; the menu is service.staff.menu.
 from service.staff import (  # noqa: F401
     accounts,
-    centres,
     api_keys,
     audit,
+    centres,
     courses,
+    group_sessions,
+    groups,
     municipality,
     slots,
-    groups,
-    group_sessions,
     two_factor,
     views,
 )
-# isort: on
+from service.staff.blueprint import blp
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -20,7 +19,8 @@ from service.core import errors
 from service.core.clock import utcnow
 from service.http.transaction import transactional
 from service.identity import accounts, two_factor
-from service.models import CENTRE_ROLES, Centre, Municipality, Role, StaffAccount
+from service.models import Centre, Role, StaffAccount
+from service.staff import refusals
 from service.staff.admin_common import (
     MANAGERS,
     centre_choices,
@@ -33,23 +33,9 @@ from service.staff.admin_common import (
 from service.staff.admin_forms import ROLE_NAMES, AccountForm
 from service.staff.auth import current, password_profile, setup_code_lifetime, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.accounts", "Konti", MANAGERS)
+from service.staff.pages import page
 
 OWN_TWO_FACTOR = "Dit eget totrinslogin nulstiller du under Totrinslogin."
-
-# What a refusal of the rules means, by the field it names.
-ACCOUNT_REFUSALS = {
-    "username": "Brugernavnet kan ikke bruges: det skal være 3-40 bogstaver, tal, punktummer "
-    "eller bindestreger og må ikke være taget.",
-    "centre_id": "Vælg stedet og ingen kommune: medarbejdere og stedets administratorer hører "
-    "til ét sted.",
-    "municipality": "Vælg kommunen og intet sted: en koordinator hører til én kommune.",
-    "role": "En administrator har hverken sted eller kommune. Fjern stedet og kommunen.",
-    "account": "Du kan ikke lukke din egen konto.",
-    "own_account": "Du kan ikke give dig selv en ny engangskode. Skift din adgangskode i stedet.",
-}
 
 
 def _setup_code_hours() -> int:
@@ -79,18 +65,7 @@ def _accounts_page(
     form: AccountForm, status: int = 200, problem: str | None = None
 ) -> tuple[str, int]:
     manager = current()
-    query = (
-        select(StaffAccount, Centre.name, Municipality.name)
-        .outerjoin(Centre, Centre.id == StaffAccount.centre_id)
-        .outerjoin(Municipality, Municipality.code == StaffAccount.municipality_code)
-        .order_by(StaffAccount.username)
-    )
-    if manager.role is not Role.ADMIN:
-        query = query.where(
-            StaffAccount.centre_id == manager.centre_id,
-            StaffAccount.role.in_(CENTRE_ROLES),
-        )
-    rows = db.session().execute(query).all()
+    rows = accounts.within_reach(db.session(), accounts.actor_of(manager))
     return page(
         "staff/admin_accounts.html",
         status=status,
@@ -149,7 +124,7 @@ def create_account() -> tuple[str, int] | Response:
             "centre_id": form.centre,
             "municipality": form.municipality,
         }
-        problem = show_refusal(error, ACCOUNT_REFUSALS, fields)
+        problem = show_refusal(error, refusals.ACCOUNT_FIELDS, fields)
         return _accounts_page(form, refusal_status(error), problem)
     return page(
         "staff/admin_account_created.html",
@@ -170,7 +145,7 @@ def deactivate_account(account_id: uuid.UUID) -> tuple[str, int] | Response:
     except errors.NotFound:
         abort(404)
     except errors.DomainError as error:
-        problem = refusal(error, ACCOUNT_REFUSALS)
+        problem = refusal(error, refusals.ACCOUNT_FIELDS)
         return _accounts_page(AccountForm(formdata=None), refusal_status(error), problem)
     flash(f"Kontoen {account.username} er lukket, og den er logget ud overalt.")
     return redirect(url_for("staff.accounts"), code=303)
@@ -188,7 +163,7 @@ def issue_setup_code(account_id: uuid.UUID) -> tuple[str, int] | Response:
     except errors.NotFound:
         abort(404)
     except errors.DomainError as error:
-        problem = refusal(error, ACCOUNT_REFUSALS)
+        problem = refusal(error, refusals.ACCOUNT_FIELDS)
         return _accounts_page(AccountForm(formdata=None), refusal_status(error), problem)
     return page(
         "staff/admin_setup_code.html",

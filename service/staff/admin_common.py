@@ -16,23 +16,14 @@ from service import db
 from service.booking import directory
 from service.core import errors
 from service.models import Role
+from service.staff import refusals
 
 MANAGERS = (Role.ADMIN, Role.CENTRE_ADMIN)
 
-PERSONAL_DATA = (
-    "Teksten ligner et CPR-nummer, en e-mailadresse, et telefonnummer eller en IP-adresse. "
-    "Diskret gemmer ingen personoplysninger."
-)
-BUSY = "Der er travlt lige nu, og intet blev gemt. Prøv igen om et øjeblik."
-
 
 def refusal(error: errors.DomainError, messages: dict[str, str]) -> str:
-    """Return the Danish message for a refusal of the rules."""
-    if isinstance(error, errors.PersonalDataRefused):
-        return PERSONAL_DATA
-    if isinstance(error, errors.Busy):
-        return BUSY
-    return messages.get(str(error.data.get("field")), "Det kunne ikke lade sig gøre.")
+    """Return the Danish message for a refusal of the rules, by the form's table of fields."""
+    return refusals.wording(error, messages)
 
 
 def refusal_status(error: errors.DomainError) -> int:

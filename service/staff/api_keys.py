@@ -22,6 +22,7 @@ from service.http.transaction import transactional
 from service.identity import keys
 from service.identity.accounts import actor_of
 from service.models import Role
+from service.staff import refusals
 from service.staff.admin_common import (
     centre_choices,
     municipality_choices,
@@ -32,24 +33,9 @@ from service.staff.admin_common import (
 from service.staff.admin_forms import ApiKeyForm
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.api_keys", "API-nøgler", (Role.ADMIN,))
+from service.staff.pages import page
 
 REACHES = ("centre", "municipality", "national")
-
-# What a refusal of the rules means, by the field it names.
-KEY_REFUSALS = {
-    "name": f"Giv nøglen et navn på 1-{keys.LONGEST_NAME} tegn.",
-    "scopes": "Vælg mindst én rettighed.",
-    "reach": "Bind nøglen til ét sted eller én kommune, ikke begge.",
-    "centre_id": "Vælg stedet.",
-    "municipality": "Vælg kommunen.",
-    "scope_reach": (
-        "En nøgle med centre:manage hører til ét sted, og en nøgle med tokens:verify "
-        "til et sted eller en kommune."
-    ),
-}
 
 
 def _fill_key_form(form: ApiKeyForm) -> ApiKeyForm:
@@ -95,10 +81,10 @@ def create_api_key() -> tuple[str, int] | Response:
     centre_id = parse_uuid(form.centre.data) if form.reach.data == "centre" else None
     code = (form.municipality.data or None) if form.reach.data == "municipality" else None
     if form.reach.data == "centre" and centre_id is None:
-        form.centre.errors = [KEY_REFUSALS["centre_id"]]
+        form.centre.errors = [refusals.KEY_FIELDS["centre_id"]]
         return _keys_page(form, 422)
     if form.reach.data == "municipality" and code is None:
-        form.municipality.errors = [KEY_REFUSALS["municipality"]]
+        form.municipality.errors = [refusals.KEY_FIELDS["municipality"]]
         return _keys_page(form, 422)
     try:
         made = keys.create(
@@ -120,7 +106,7 @@ def create_api_key() -> tuple[str, int] | Response:
             "centre_id": form.centre,
             "municipality": form.municipality,
         }
-        problem = show_refusal(error, KEY_REFUSALS, fields)
+        problem = show_refusal(error, refusals.KEY_FIELDS, fields)
         return _keys_page(form, refusal_status(error), problem)
     return page("staff/admin_api_key_created.html", row=made.row, key=made.key)
 

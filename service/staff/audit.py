@@ -10,27 +10,14 @@ from __future__ import annotations
 import uuid
 
 from flask import request
-from sqlalchemy import select
 
 from service import db
-from service.models import (
-    ApiKey,
-    AuditEvent,
-    Centre,
-    Course,
-    Group,
-    GroupSession,
-    Role,
-    StaffAccount,
-)
+from service.identity import audit as audit_trail
+from service.identity.accounts import actor_of
 from service.staff.admin_common import MANAGERS
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.audit", "Log", MANAGERS)
-
-PER_PAGE = 50
+from service.staff.pages import page
 
 ACTIONS = {
     "account.created": "Konto oprettet",
@@ -71,28 +58,9 @@ OBJECTS = {
 }
 
 
-def _names(events: list[AuditEvent]) -> dict[uuid.UUID, str]:
-    """Name the actors and objects of the events: usernames, key, centre and group names."""
-    ids = {e.actor_id for e in events if e.actor_id} | {e.object_id for e in events if e.object_id}
-    if not ids:
-        return {}
-    session, found = db.session(), dict[uuid.UUID, str]()
-    for model, label in (
-        (StaffAccount, StaffAccount.username),
-        (ApiKey, ApiKey.name),
-        (Centre, Centre.name),
-        (Group, Group.name),
-        (Course, Course.reference),
-    ):
-        named = session.execute(select(model.id, label).where(model.id.in_(ids)))
-        found.update((object_id, name) for object_id, name in named)
-    meetings = session.execute(
-        select(GroupSession.id, Group.name, GroupSession.number)
-        .join(Group, Group.id == GroupSession.group_id)
-        .where(GroupSession.id.in_(ids))
-    )
-    found.update((meeting, f"{name}, møde {number}") for meeting, name, number in meetings)
-    return found
+def _names(found: audit_trail.Trail) -> dict[uuid.UUID, str]:
+    meetings = {key: f"{group}, møde {n}" for key, (group, n) in found.meetings.items()}
+    return found.names | meetings
 
 
 def _action(action: str) -> str:
@@ -105,20 +73,15 @@ def _action(action: str) -> str:
 @staff_only(*MANAGERS)
 def audit() -> tuple[str, int]:
     """Who did what to which object, and when: newest first, 50 to a page."""
-    manager = current()
     number = request.args.get("side", "1")
     side = int(number) if number.isdigit() and 0 < int(number) < 100_000 else 1
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if manager.role is not Role.ADMIN:
-        query = query.where(AuditEvent.centre_id == manager.centre_id)
-    found = list(db.session().scalars(query.offset((side - 1) * PER_PAGE).limit(PER_PAGE + 1)))
-    events = found[:PER_PAGE]
+    found = audit_trail.trail(db.session(), actor_of(current()), side)
     return page(
         "staff/admin_audit.html",
-        events=events,
-        names=_names(events),
+        events=found.events,
+        names=_names(found),
         action=_action,
         objects=OBJECTS,
         side=side,
-        more=len(found) > PER_PAGE,
+        more=found.more,
     )

@@ -152,3 +152,4 @@ def staff_only(*roles: Role) -> Callable[[View], View]:
 
 EVERYONE = tuple(Role)
 CENTRE = (Role.STAFF, Role.CENTRE_ADMIN)
+STATISTICS = (Role.COORDINATOR, Role.ADMIN)

@@ -17,23 +17,12 @@ from service.core.clock import utcnow
 from service.http.transaction import transactional
 from service.identity.accounts import actor_of
 from service.models import Role
+from service.staff import refusals
 from service.staff.admin_common import municipality_choices, refusal_status, show_refusal
 from service.staff.admin_forms import CentreForm
 from service.staff.auth import current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.centres", "Steder", (Role.ADMIN,))
-
-# What a refusal of the rules means, by the field it names.
-CENTRE_REFUSALS = {
-    "name": "Skriv stedets navn (højst 120 tegn).",
-    "municipality": "Vælg kommunen.",
-    "address": "Skriv adressen (højst 200 tegn).",
-    "entrance": "Beskrivelsen af indgangen må højst være 2000 tegn.",
-    "opening_hours": "Åbningstiderne må højst være 200 tegn.",
-    "languages": "Skriv sprogene som koder på to bogstaver adskilt af mellemrum, fx: da en",
-}
+from service.staff.pages import page
 
 
 def _centres_page(
@@ -78,8 +67,8 @@ def create_centre() -> tuple[str, int] | Response:
             now=utcnow(),
         )
     except errors.DomainError as error:
-        fields = {name: getattr(form, name) for name in CENTRE_REFUSALS}
-        problem = show_refusal(error, CENTRE_REFUSALS, fields)
+        fields = {name: getattr(form, name) for name in refusals.CENTRE_FIELDS}
+        problem = show_refusal(error, refusals.CENTRE_FIELDS, fields)
         return _centres_page(form, refusal_status(error), problem)
     flash(f"Stedet {centre.name} er oprettet.")
     return redirect(url_for("staff.centres"), code=303)

@@ -10,22 +10,19 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from service import db
-from service.booking import catalogue, directory, pathway
+from service.booking import catalogue, directory, pathway, reach
 from service.core.clock import local_today, utcnow
-from service.core.errors import DomainError
+from service.core.errors import DomainError, NotContracted, NotFound, SlotUnavailable
 from service.http.keyring import keyring
 from service.http.presenters import course_payload
 from service.http.transaction import transactional
-from service.identity import audit
 from service.identity.accounts import actor_of
 from service.models import Course, CourseStatus, SlotKind
+from service.staff import refusals
 from service.staff.auth import CENTRE, current, own_centre, staff_only
 from service.staff.blueprint import blp
 from service.staff.course_forms import DecisionForm, OutcomeForm, PhoneBookingForm
-from service.staff.pages import nav_entry, page, when
-
-nav_entry("staff.courses", "Forløb", CENTRE)
-nav_entry("staff.phone_booking", "Book for en borger", CENTRE)
+from service.staff.pages import page, when
 
 STATUS_NAMES = {
     "requested": "Venter på første samtale",
@@ -47,10 +44,10 @@ BOOKING_NAMES = {
 
 def _own(course_id: uuid.UUID) -> Course:
     """Return a course of the account's centre; another centre's is as good as missing (404)."""
-    course = db.session().get(Course, course_id)
-    if course is None or course.centre_id != current().centre_id:
+    try:
+        return reach.own(db.session(), actor_of(current()), Course, course_id)
+    except NotFound:
         abort(404)
-    return course
 
 
 @blp.get("/courses")
@@ -99,7 +96,7 @@ def decide(course_id: uuid.UUID) -> tuple[str, int] | Response:
             now=utcnow(),
         )
     except DomainError as error:
-        form.decision.errors = [_refusal(error)]
+        form.decision.errors = [refusals.wording(error)]
         return _course_page(course, 409, decision=form)
     flash("Afgørelsen er gemt.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
@@ -122,7 +119,7 @@ def close_course(course_id: uuid.UUID) -> tuple[str, int] | Response:
             now=utcnow(),
         )
     except DomainError as error:
-        form.outcome.errors = [_refusal(error)]
+        form.outcome.errors = [refusals.wording(error)]
         return _course_page(course, 409, outcome=form)
     flash("Forløbet er afsluttet.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
@@ -139,18 +136,9 @@ def replace_token(course_id: uuid.UUID) -> tuple[str, int]:
             db.session(), keyring(), actor_of(current()), course.id, now=utcnow()
         )
     except DomainError as error:
-        flash(_refusal(error))
+        flash(refusals.wording(error))
         return _course_page(course, 409)
     return page("staff/token.html", token=token, reference=course.reference)
-
-
-def _refusal(error: DomainError) -> str:
-    return {
-        "intro_not_held": "Den første samtale har ikke fundet sted endnu.",
-        "wrong_status": "Det kan ikke gøres på dette trin af forløbet.",
-        "course_closed": "Forløbet er afsluttet.",
-        "busy": "Der er travlt lige nu. Prøv igen om et øjeblik.",
-    }.get(error.code, "Det kunne ikke lade sig gøre.")
 
 
 def _phone_form(form: PhoneBookingForm, code: str | None) -> None:
@@ -163,7 +151,7 @@ def _phone_form(form: PhoneBookingForm, code: str | None) -> None:
     if code:
         contracted = directory.contracted_centres(session, code, on=local_today(now))
         if all(centre.id != centre_id for centre in contracted):
-            form.municipality.errors = ["Kommunen samarbejder ikke med jeres sted."]
+            form.municipality.errors = [refusals.wording(NotContracted())]
             return
         slots = catalogue.free_slots(session, centre_id, SlotKind.INTRO, now=now)
         form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
@@ -189,31 +177,18 @@ def book_for_caller() -> tuple[str, int]:
     _phone_form(form, code)
     if not form.validate() or form.municipality.errors or code is None:
         return page("staff/phone_booking.html", status=422, form=form, chosen=code)
-    session, now, account = db.session(), utcnow(), current()
     try:
-        token, course = pathway.create_course(
-            session,
+        token, course = pathway.book_for_caller(
+            db.session(),
             keyring(),
+            actor_of(current()),
             home_municipality=code,
-            centre_id=own_centre(),
             intro_slot_id=uuid.UUID(form.slot.data),
-            language="da",
-            now=now,
+            now=utcnow(),
         )
     except (DomainError, ValueError) as error:
-        taken = isinstance(error, DomainError) and error.code == "slot_taken"
-        form.slot.errors = [
-            "Tiden er lige blevet taget. Vælg en anden." if taken else "Tiden kan ikke bookes."
-        ]
+        refused = error if isinstance(error, DomainError) else SlotUnavailable()
+        form.slot.errors = [refusals.wording(refused)]
         _phone_form(form, code)
         return page("staff/phone_booking.html", status=409, form=form, chosen=code)
-    audit.record(
-        session,
-        actor_of(account),
-        "course.booked_for_caller",
-        object_type="course",
-        object_id=course.id,
-        centre_id=course.centre_id,
-        now=now,
-    )
     return page("staff/token.html", token=token, reference=course.reference)

@@ -20,7 +20,7 @@ from service.http.transaction import transactional
 from service.models import Group
 from service.staff.auth import CENTRE, own_centre, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.staff.schedule_common import (
     Answer,
     count,
@@ -30,8 +30,6 @@ from service.staff.schedule_common import (
     refused,
 )
 from service.staff.schedule_forms import CapacityForm, GroupForm, IntakeForm
-
-nav_entry("staff.groups", "Grupper", CENTRE)
 
 
 def _group_form() -> GroupForm:

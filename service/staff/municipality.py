@@ -19,18 +19,14 @@ from service.booking.directory import Shortfall
 from service.core.clock import last_month_over, local_today, utcnow
 from service.identity.accounts import actor_of
 from service.models import Contract, Municipality, Role
+from service.staff import refusals
 from service.staff.admin_forms import StatisticsForm
-from service.staff.auth import current, staff_only
+from service.staff.auth import STATISTICS, current, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.stats import query as stats_query
 from service.stats.export import to_csv
 from service.stats.report import TOTAL, Query, report
-
-STATISTICS_ROLES = (Role.COORDINATOR, Role.ADMIN)
-
-nav_entry("staff.contracts", "Kontrakter", (Role.COORDINATOR,))
-nav_entry("staff.statistics", "Statistik", STATISTICS_ROLES)
 
 METRIC_NAMES = {
     "requested": "Anmodninger (første samtale booket)",
@@ -46,16 +42,6 @@ METRIC_NAMES = {
 MEASURE_NAMES = {
     "request_to_intro": "Dage fra anmodning til første samtale",
     "approval_to_group": "Dage fra godkendelse til første gruppemøde",
-}
-# What each refusal of the query means, next to the field it concerns.
-REFUSALS: dict[type[stats_query.QueryRefused], str] = {
-    stats_query.UnknownPeriod: "Vælg måned, kvartal eller år.",
-    stats_query.UnknownView: "Vælg hvordan rækkerne deles op.",
-    stats_query.MalformedMonth: "Skriv en måned som ÅÅÅÅ-MM, fx 2026-01.",
-    stats_query.ReversedRange: "Fra-måneden ligger efter til-måneden.",
-    stats_query.RangeTooLong: "Højst ti år ad gangen.",
-    stats_query.MonthNotOver: "Kun måneder, der er slut, tælles med.",
-    stats_query.FlowTooWide: "Fra bopælskommune til stedets kommune: højst 12 kolonner ad gangen.",
 }
 
 
@@ -141,12 +127,12 @@ def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]
     """The page again, with what is wrong next to the field it concerns (422)."""
     form = StatisticsForm(formdata=request.args)
     field = {"from": form.first, "to": form.last, "period": form.period, "by": form.by}
-    field[refused.data["field"]].errors = [REFUSALS[type(refused)]]
+    field[refused.data["field"]].errors = [refusals.wording(refused)]
     return _statistics_page(form, 422, horizon=horizon, result=None)
 
 
 @blp.get("/statistics")
-@staff_only(*STATISTICS_ROLES)
+@staff_only(*STATISTICS)
 def statistics() -> tuple[str, int]:
     """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
     now = utcnow()
@@ -170,7 +156,7 @@ def statistics() -> tuple[str, int]:
 
 
 @blp.get("/statistics.csv")
-@staff_only(*STATISTICS_ROLES)
+@staff_only(*STATISTICS)
 def statistics_csv() -> tuple[str, int] | Response:
     """The same counts as CSV, exactly as GET /api/v1/stats.csv gives them."""
     now = utcnow()

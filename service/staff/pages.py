@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app, g, render_template
 
 from service.core.clock import LOCAL
-from service.models import Role
-
-# The menu: (endpoint, label, roles that see it), in the order modules add them.
-NAV: list[tuple[str, str, frozenset[Role]]] = []
+from service.staff.menu import MENU
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
@@ -28,11 +24,6 @@ def clock(instant: datetime) -> str:
     return f"{instant.astimezone(LOCAL):%H:%M}"
 
 
-def nav_entry(endpoint: str, label: str, roles: Iterable[Role]) -> None:
-    """Add a page to the menu, for the roles that may open it."""
-    NAV.append((endpoint, label, frozenset(roles)))
-
-
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """Render a staff page; a refusal must not be 200, so its transaction rolls back."""
     return render_template(
@@ -40,7 +31,7 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         when=when,
         clock=clock,
         me=g.get("staff"),
-        nav=NAV,
+        nav=MENU,
         status=status,
         has=lambda endpoint: endpoint in current_app.view_functions,
         **context,

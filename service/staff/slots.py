@@ -14,18 +14,17 @@ from flask import abort, flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from service import db
+from service.booking import reach
 from service.booking import schedule as planning
 from service.core.clock import local_to_utc, utcnow
-from service.core.errors import DomainError
+from service.core.errors import DomainError, NotFound
 from service.http.transaction import transactional
 from service.models import Slot, SlotKind
 from service.staff.auth import CENTRE, own_centre, staff_only
 from service.staff.blueprint import blp
-from service.staff.pages import nav_entry, page, when
+from service.staff.pages import page, when
 from service.staff.schedule_common import Answer, count, current_actor, pattern_times, refused
 from service.staff.schedule_forms import KIND_NAMES, PatternForm, SlotForm
-
-nav_entry("staff.slots", "Tider", CENTRE)
 
 # The most slots one page lists.
 SLOT_PAGE = 200
@@ -33,10 +32,10 @@ SLOT_PAGE = 200
 
 def _own_slot(slot_id: uuid.UUID) -> Slot:
     """Return a slot of the account's centre; another centre's is as good as missing (404)."""
-    slot = db.session().get(Slot, slot_id)
-    if slot is None or slot.centre_id != own_centre():
+    try:
+        return reach.own(db.session(), current_actor(), Slot, slot_id)
+    except NotFound:
         abort(404)
-    return slot
 
 
 def _slots_page(

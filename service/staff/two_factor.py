@@ -21,6 +21,7 @@ from service.http.transaction import transactional
 from service.identity import accounts, two_factor
 from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.models import StaffAccount
+from service.staff import refusals
 from service.staff.auth import (
     EVERYONE,
     current,
@@ -32,24 +33,12 @@ from service.staff.auth import (
 )
 from service.staff.blueprint import blp
 from service.staff.forms import ConfirmPasswordForm, EnrolForm, LoginForm, SignInCodeForm
-from service.staff.pages import nav_entry, page
-
-nav_entry("staff.two_factor", "Totrinslogin", EVERYONE)
+from service.staff.pages import page
 
 # Below this many unused recovery codes, whoever signs in with one is told to
 # set up the authenticator again, which also gives ten new codes.
 FEW_RECOVERY_CODES = 3
-WRONG_CODE = (
-    "Koden passer ikke eller er allerede brugt. Skriv den kode, appen viser nu (6 cifre), "
-    "eller en ubrugt gendannelseskode."
-)
-WRONG_FIRST_CODE = (
-    "Koden passer ikke. Skriv den kode, appen viser lige nu (6 cifre). Viser appen ingen "
-    "kode for Diskret, så scan QR-koden eller skriv nøglen ind igen."
-)
 SIGN_IN_AGAIN = "Log ind igen: der gik mere end fem minutter, eller siden var ikke længere gyldig."
-NOT_CONFIRMED = "Adgangskoden er forkert."
-REQUIRED = "Din rolle skal bruge totrinslogin. Du kan nulstille det, men ikke slå det fra."
 
 
 def _failed(response: Response) -> bool:
@@ -114,11 +103,8 @@ def login_code() -> tuple[str, int] | Response:
         verified = two_factor.verify(
             session, keyring(), account, form.code.data or "", profile=password_profile(), now=now
         )
-    except two_factor.CodeRefused:
-        accounts.record_code_refused(session, account, now=now)
-        # A 401 rolls its transaction back; the refusal's audit event must stay.
-        session.commit()
-        form.code.errors = [WRONG_CODE]
+    except two_factor.CodeRefused as error:
+        form.code.errors = [refusals.wording(error)]
         return page("staff/login_code.html", status=401, form=form)
     sign_in(session, account, now=now)
     accounts.record_sign_in(session, account, recovery_code=verified.kind == "recovery", now=now)
@@ -197,11 +183,11 @@ def two_factor_confirm() -> tuple[str, int] | Response:
             profile=password_profile(),
             now=utcnow(),
         )
-    except two_factor.AlreadyEnrolled:
-        flash("Totrinslogin er allerede slået til for din konto.")
+    except two_factor.AlreadyEnrolled as error:
+        flash(refusals.wording(error))
         return redirect(url_for("staff.two_factor"), code=303)
-    except two_factor.CodeRefused:
-        form.code.errors = [WRONG_FIRST_CODE]
+    except two_factor.CodeRefused as error:
+        form.code.errors = [refusals.wording(error)]
         return _enrolment_page(form, secret, 422)
     return page("staff/two_factor_codes.html", codes=codes)
 
@@ -212,8 +198,8 @@ def _password_confirmed(form: ConfirmPasswordForm) -> bool:
         return False
     try:
         accounts.confirm_password(current(), form.password.data or "", profile=password_profile())
-    except accounts.WrongPassword:
-        form.password.errors = [NOT_CONFIRMED]
+    except accounts.WrongPassword as error:
+        form.password.errors = [refusals.wording(error)]
         return False
     return True
 
@@ -246,7 +232,7 @@ def two_factor_off() -> tuple[str, int] | Response:
         return _status_page(form, 401)
     try:
         two_factor.switch_off(db.session(), current(), required_roles=totp_roles(), now=utcnow())
-    except two_factor.Required:
-        return _status_page(ConfirmPasswordForm(formdata=None), 409, REQUIRED)
+    except two_factor.Required as error:
+        return _status_page(ConfirmPasswordForm(formdata=None), 409, refusals.wording(error))
     flash("Totrinslogin er slået fra. Du logger nu ind med adgangskoden alene.")
     return redirect(url_for("staff.two_factor"), code=303)

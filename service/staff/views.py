@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from flask import flash, redirect, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import db
-from service.core.clock import LOCAL, local_today, utcnow
+from service.booking import day as agenda
+from service.core.clock import local_today, utcnow
 from service.http.keyring import keyring
 from service.http.transaction import transactional
 from service.identity import accounts, two_factor
+from service.identity.accounts import actor_of
 from service.limits import configured, fail_closed, limiter, staff_sign_in
-from service.models import Booking, Course, Group, GroupSession, Slot
-from service.models.pathway import BookingStatus
+from service.staff import refusals
 from service.staff.auth import (
     CENTRE,
     EVERYONE,
@@ -29,10 +27,8 @@ from service.staff.auth import (
 )
 from service.staff.blueprint import blp
 from service.staff.forms import ChangePasswordForm, LoginForm, PasswordForm
-from service.staff.pages import nav_entry, page
+from service.staff.pages import page
 from service.staff.two_factor import ask_for_code
-
-nav_entry("staff.day", "I dag", CENTRE)
 
 
 def _account_key() -> str:
@@ -78,10 +74,8 @@ def login() -> tuple[str, int] | Response:
             setup_code_lifetime=setup_code_lifetime(),
             now=now,
         )
-    except accounts.LoginFailed:
-        # A 401 rolls its transaction back; the refusal's audit event must stay.
-        session.commit()
-        form.password.errors = ["Forkert brugernavn eller adgangskode."]
+    except accounts.LoginFailed as error:
+        form.password.errors = [refusals.wording(error)]
         return page("staff/login.html", status=401, form=form)
     if two_factor.enrolled(account):
         return ask_for_code(account)
@@ -139,30 +133,15 @@ def password() -> tuple[str, int] | Response:
             accounts.set_password(
                 session, account, form.password.data or "", profile=password_profile(), now=now
             )
-    except accounts.WrongPassword:
-        form.current.errors = ["Den nuværende adgangskode er forkert."]
+    except accounts.WrongPassword as error:
+        form.current.errors = [refusals.wording(error)]
         return page("staff/password.html", status=401, form=form)
-    except accounts.CommonPassword:
-        form.password.errors = [
-            "Adgangskoden er for almindelig eller for let at gætte. "
-            "Vælg en længere sætning af ord, som kun du ville sætte sammen."
-        ]
-        return page("staff/password.html", status=422, form=form)
-    except accounts.WeakPassword:
-        form.password.errors = [
-            f"Vælg en adgangskode på mindst {accounts.SHORTEST_PASSWORD} tegn, "
-            "som ikke indeholder dit brugernavn."
-        ]
+    except accounts.WeakPassword as error:
+        form.password.errors = [refusals.wording(error)]
         return page("staff/password.html", status=422, form=form)
     sign_in(session, account, now=now)
     flash("Din adgangskode er gemt.")
     return redirect(url_for("staff.day"), code=303)
-
-
-def _today_bounds(now: datetime) -> tuple[datetime, datetime]:
-    today = local_today(now)
-    start = datetime.combine(today, time(), tzinfo=LOCAL)
-    return start, start + timedelta(days=1)
 
 
 @blp.get("/")
@@ -172,27 +151,5 @@ def day() -> tuple[str, int]:
     account = current()
     if account.role not in CENTRE:
         return page("staff/home.html")
-    session, (start, end) = db.session(), _today_bounds(utcnow())
-    talks = session.execute(
-        select(Slot, Course.reference, Course.id)
-        .join(Booking, Booking.slot_id == Slot.id)
-        .join(Course, Course.id == Booking.course_id)
-        .where(
-            Slot.centre_id == account.centre_id,
-            Slot.starts_at >= start,
-            Slot.starts_at < end,
-            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ATTENDED)),
-        )
-        .order_by(Slot.starts_at)
-    ).all()
-    meetings = session.execute(
-        select(GroupSession, Group)
-        .join(Group, Group.id == GroupSession.group_id)
-        .where(
-            Group.centre_id == account.centre_id,
-            GroupSession.starts_at >= start,
-            GroupSession.starts_at < end,
-        )
-        .order_by(GroupSession.starts_at)
-    ).all()
-    return page("staff/day.html", talks=talks, meetings=meetings, day=start)
+    today = agenda.centre_day(db.session(), actor_of(account), local_today(utcnow()))
+    return page("staff/day.html", talks=today.talks, meetings=today.meetings, day=today.starts_at)

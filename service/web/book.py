@@ -22,8 +22,9 @@ from service.http.keyring import keyring
 from service.http.transaction import transactional
 from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
-from service.web.common import message_for, page, when
+from service.web.common import page, when
 from service.web.forms import BookForm, MunicipalityForm
+from service.web.refusals import message_for
 from service.web.sessions import code_to_download, sign_in, signed_in_course_or_code_page
 
 blp = Blueprint("book", __name__, template_folder="templates")

@@ -22,8 +22,9 @@ from service.http.transaction import transactional
 from service.limits import code_entry
 from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
 from service.web import sessions
-from service.web.common import message_for, page, when
+from service.web.common import page, when
 from service.web.forms import CodeForm, ConfirmForm, SlotForm
+from service.web.refusals import message_for
 
 blp = Blueprint("course", __name__, template_folder="templates")
 blp.before_request(protect)
@@ -156,8 +157,7 @@ def book_time(name: str) -> tuple[str, int] | Redirect:
         booked = _live(course, BookingKind(kind.value))
         if booked is not None:
             reservations.cancel(session, course.id, booked.id, now=now)
-        reservations.lock_course_and_group(session, course.id)
-        reservations.book_slot(session, course, slot_id, now=now)
+        reservations.book_slot(session, course.id, slot_id, now=now)
     except DomainError as error:
         form.slot.errors = [message_for(error)]
         return _time_page(course, kind, form, status=409)

@@ -11,8 +11,9 @@ from service.core.errors import DomainError
 from service.http.csrf import protect
 from service.http.errors import STATUS_OF_KIND
 from service.request_guard import MalformedInput
-from service.web.common import LANGUAGE_COOKIE, LANGUAGES, message_for, page
+from service.web.common import LANGUAGE_COOKIE, LANGUAGES, page
 from service.web.forms import ConfirmForm
+from service.web.refusals import message_for
 
 blp = Blueprint(
     "pages",

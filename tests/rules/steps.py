@@ -74,6 +74,5 @@ def approved_courses(
 def book_slot(
     session: Session, course_id: uuid.UUID, slot_id: uuid.UUID, *, now: datetime
 ) -> Booking:
-    """Book an intro or closing talk as the HTTP edges do: the course locked first."""
-    course = reservations.lock_course_and_group(session, course_id)
-    return reservations.book_slot(session, course, slot_id, now=now)
+    """Book an intro or closing talk through the rule, which locks the course itself."""
+    return reservations.book_slot(session, course_id, slot_id, now=now)

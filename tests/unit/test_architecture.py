@@ -197,3 +197,48 @@ def test_api_routes_stack_their_layers_only_through_api_route() -> None:
     ]
 
     assert stacked == []
+
+
+# SQL statements belong to the rules. The one edge module listed builds its own
+# because it reads the request's credential (the API key look-up and the
+# last-use stamp written outside a read request's transaction).
+SQL_AT_THE_EDGE = {
+    "service/api/auth.py": "API key look-up and last-use stamp of the request's bearer",
+}
+_STATEMENTS = {"select", "insert", "update", "delete", "text"}
+
+
+def _statements(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            found += [f"imports {a.name}" for a in node.names if a.name in _STATEMENTS]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            found += [f"calls {node.func.id}("] if node.func.id in _STATEMENTS else []
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in {"sqlalchemy", "sa"}
+            and node.attr in _STATEMENTS
+        ):
+            found.append(f"uses {node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("folder", ["service/api", "service/staff", "service/web"])
+def test_edges_build_no_sql_statements(folder: str) -> None:
+    """Listings, reach and writes are rule functions: an edge view builds no SQL statement."""
+    paths = sorted((ROOT / folder).rglob("*.py"))
+    offending = {
+        str(path.relative_to(ROOT)): found
+        for path in paths
+        if (found := _statements(path)) and str(path.relative_to(ROOT)) not in SQL_AT_THE_EDGE
+    }
+
+    assert offending == {}
+    assert paths, f"{folder} was not scanned"
+
+
+def test_every_listed_sql_exception_still_builds_sql() -> None:
+    """An exception that no longer builds SQL is dropped from the list, so it cannot hide one."""
+    assert [name for name in SQL_AT_THE_EDGE if not _statements(ROOT / name)] == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, abort, request, url_for
 
@@ -131,10 +131,16 @@ def _refused(refused: stats_query.QueryRefused, horizon: str) -> tuple[str, int]
     return _statistics_page(form, 422, horizon=horizon, result=None)
 
 
-@blp.get("/statistics")
-@staff_only(*STATISTICS)
-def statistics() -> tuple[str, int]:
-    """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
+class _Answer(NamedTuple):
+    """A query read from the page's arguments, its horizon and the report for the account."""
+
+    wanted: Query
+    horizon: str
+    result: dict[str, Any]
+
+
+def _answer() -> _Answer | tuple[str, int]:
+    """Read the query and report it for the account's reach, or render the refusal."""
     now = utcnow()
     horizon = last_month_over(now)
     try:
@@ -142,6 +148,17 @@ def statistics() -> tuple[str, int]:
     except stats_query.QueryRefused as refused:
         return _refused(refused, horizon)
     result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
+    return _Answer(wanted, horizon, result)
+
+
+@blp.get("/statistics")
+@staff_only(*STATISTICS)
+def statistics() -> tuple[str, int]:
+    """The numbers of GET /api/v1/stats for the account's reach, with the marks explained."""
+    answered = _answer()
+    if not isinstance(answered, _Answer):
+        return answered
+    wanted, horizon, result = answered
     form = StatisticsForm(formdata=None, data=asdict(wanted))
     asked: dict[str, Any] = {
         "period": wanted.period,
@@ -159,13 +176,10 @@ def statistics() -> tuple[str, int]:
 @staff_only(*STATISTICS)
 def statistics_csv() -> tuple[str, int] | Response:
     """The same counts as CSV, exactly as GET /api/v1/stats.csv gives them."""
-    now = utcnow()
-    horizon = last_month_over(now)
-    try:
-        wanted = _read(horizon)
-    except stats_query.QueryRefused as refused:
-        return _refused(refused, horizon)
-    result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
+    answered = _answer()
+    if not isinstance(answered, _Answer):
+        return answered
+    result = answered.result
     name = f"diskret-{result['by']}-{result['from']}-{result['to']}.csv"
     return Response(
         to_csv(result),

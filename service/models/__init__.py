@@ -16,10 +16,7 @@ from service.models.pathway import (
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
 from service.models.staff import CENTRE_ROLES, Role, StaffAccount, StaffSession
 from service.models.tallies import (
-    StatsAnswer,
-    StatsMonth,
-    StatsPart,
-    SuppressionMarks,
+    StatsPublished,
     Tally,
     WaitTally,
 )
@@ -50,10 +47,7 @@ __all__ = [
     "SlotKind",
     "StaffAccount",
     "StaffSession",
-    "StatsAnswer",
-    "StatsMonth",
-    "StatsPart",
-    "SuppressionMarks",
+    "StatsPublished",
     "Tally",
     "WaitTally",
     "WebSession",

@@ -155,7 +155,7 @@ def statistics() -> tuple[str, int]:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:
         return _refused(refused, horizon)
-    result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
     form = StatisticsForm(formdata=None, data=asdict(wanted))
     asked: dict[str, Any] = {
         "period": wanted.period,
@@ -179,7 +179,7 @@ def statistics_csv() -> tuple[str, int] | Response:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:
         return _refused(refused, horizon)
-    result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
     name = f"diskret-{result['by']}-{result['from']}-{result['to']}.csv"
     return Response(
         to_csv(result),

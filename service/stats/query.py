@@ -9,11 +9,24 @@ from __future__ import annotations
 import re
 
 from service.core.errors import InvalidInput
-from service.stats.report import Period, Query, View, columns_within
+from service.stats.report import PERIODS, VIEWS, Query, columns_within
 from service.stats.suppression import months_between
 
-PERIODS: tuple[Period, ...] = ("month", "quarter", "year")
-VIEWS: tuple[View, ...] = ("home_municipality", "centre", "flow")
+__all__ = [
+    "PERIODS",
+    "VIEWS",
+    "FlowTooWide",
+    "MalformedMonth",
+    "MonthNotOver",
+    "QueryRefused",
+    "RangeTooLong",
+    "ReversedRange",
+    "UnknownPeriod",
+    "UnknownView",
+    "check_range",
+    "read_query",
+]
+
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 LONGEST_RANGE = 120  # months: ten years at a time keeps one report's work bounded
 # By flow, a national view has a row for every pair of home municipality and

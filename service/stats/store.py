@@ -1,0 +1,144 @@
+"""The one store of statistics: each year's published columns, written by the purge alone.
+
+Where an answer comes from, and why nothing else is kept:
+
+- ``stats_published`` holds, for the country and each stats key's reach,
+  every view (by home municipality, by centre, by flow) and period (month,
+  quarter, year) of every year, counted from January through the last month
+  that was over when the daily purge wrote it (``through``), already
+  suppressed. Only ``diskret purge`` writes it (``publish``), once per row:
+  a row is never updated. The months a row holds are over, and a count is
+  only ever added to the month it happens in, so the row stays true; each
+  month is decided once (``service.stats.suppression``), so the running
+  year's next row repeats every column of the one before. When another
+  month is over the purge writes the running year's new row and deletes
+  the one it replaces (``prune``), and a row written for other centres'
+  places (a centre added or moved) goes the same way. A database restored
+  from a backup restores the tallies and this table together.
+- Anything not published yet (a month just over before the purge has run,
+  a key whose reach the purge has not seen, years before any data) is
+  computed from the tallies for that request alone and not kept: a GET
+  only reads.
+
+The running year cannot be computed live within the 100 ms the figures in
+docs/performance.md hold every view of it to: deciding a year's national
+suppression takes seconds, restoring it from the tallies 0.4-1.9 s. So it
+is published like every other year, through the last month over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from service.identity.actors import Actor
+from service.models import StatsPublished
+from service.models.base import INSERTS
+
+# {"counts": {metric: {row: {column: cell}}}, "waiting_days": {measure: {row: {column: ...}}}}
+Part = dict[str, dict[str, dict[str, dict[str, Any]]]]
+
+# zlib's fastest level: a national year by flow is 16 MB of JSON.
+_FAST = 1
+
+
+def reach_of(actor: Actor) -> str:
+    """Return the name of an actor's reach: "<municipality>/<centre>", "/" for the country."""
+    return f"{actor.municipality_code or ''}/{actor.centre_id or ''}"
+
+
+def places_of(centres: Iterable[tuple[object, str, str]]) -> bytes:
+    """Return the digest of where every centre is, from (id, name, municipality) rows."""
+    places = sorted((str(cid), place) for cid, _, place in centres)
+    return hashlib.sha256(repr(places).encode()).digest()
+
+
+def bodies(
+    session: Session,
+    actor: Actor,
+    view: str,
+    period: str,
+    years: Sequence[tuple[str, str]],
+    *,
+    places: bytes,
+) -> dict[str, bytes]:
+    """Return the published bodies of these (year, through) columns by year, as stored."""
+    table = StatsPublished
+    rows = session.execute(
+        select(table.year, table.body).where(
+            table.reach == reach_of(actor),
+            table.view == view,
+            table.period == period,
+            table.places == places,
+            tuple_(table.year, table.through).in_(list(years)),
+        )
+    )
+    return {row.year: row.body for row in rows}
+
+
+def decode(body: bytes) -> Part:
+    """Return a part as ``bodies`` found it stored."""
+    part: Part = orjson.loads(zlib.decompress(body))
+    return part
+
+
+def published(
+    session: Session, actor: Actor, *, year: str, through: str, places: bytes
+) -> set[tuple[str, str]]:
+    """Return the (view, period) pairs of a year published for a reach, without their bodies."""
+    table = StatsPublished
+    rows = session.execute(
+        select(table.view, table.period).where(
+            table.reach == reach_of(actor),
+            table.year == year,
+            table.through == through,
+            table.places == places,
+        )
+    )
+    return {(row.view, row.period) for row in rows}
+
+
+def publish(
+    session: Session,
+    actor: Actor,
+    view: str,
+    period: str,
+    part: Part,
+    *,
+    year: str,
+    through: str,
+    places: bytes,
+    now: datetime,
+) -> None:
+    """Store a year's part of a view within a reach, unless it is there: never replaced."""
+    row = {
+        "reach": reach_of(actor),
+        "view": view,
+        "period": period,
+        "year": year,
+        "through": through,
+        "places": places,
+        "published_at": now,
+        "body": zlib.compress(orjson.dumps(part), _FAST),
+    }
+    insert = INSERTS[session.get_bind().dialect.name](cast(Table, StatsPublished.__table__))
+    session.execute(insert.on_conflict_do_nothing(), row)
+
+
+def prune(session: Session, *, horizon: str, places: bytes) -> int:
+    """Delete the rows that no question asks for any more; return how many.
+
+    A running year's row once another month is over (a newer one holds its
+    columns), and every row written for other places of the centres.
+    """
+    table = StatsPublished
+    running = (table.through < horizon) & ~table.through.endswith("-12")
+    result = session.execute(delete(table).where(running | (table.places != places)))
+    return int(getattr(result, "rowcount", 0) or 0)

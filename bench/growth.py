@@ -598,6 +598,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
         ("stats, national, by centre", ["/api/v1/stats?by=centre"], made["national"]),
         ("stats, national, by flow", ["/api/v1/stats?by=flow"], made["national"]),
         ("stats.csv, national", ["/api/v1/stats.csv"], made["national"]),
+        ("stats.csv, national, by flow", ["/api/v1/stats.csv?by=flow"], made["national"]),
         ("stats, municipality key", ["/api/v1/stats"], made["municipality"]),
         ("stats, centre key", ["/api/v1/stats"], made["centre"]),
         (

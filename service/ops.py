@@ -55,7 +55,7 @@ def purge(every: float | None) -> None:
             f"Purged {purged.ended_courses} ended and {purged.unstarted_courses} unstarted "
             f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
             f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries, "
-            f"{pruned} published statistics of past months."
+            f"{pruned} published statistics no longer asked for."
         )
         prepared = f"{reaches} {'reach' if reaches == 1 else 'reaches'}"
         click.echo(

@@ -13,7 +13,7 @@ from service.api.auth import current_actor, requires_scope
 from service.api.errors import ErrorSchema
 from service.core.clock import last_month_over, utcnow
 from service.limits import key_entry
-from service.stats.export import CSV, ENCODERS, JSON
+from service.stats.export import CSV, JSON
 from service.stats.query import (
     MONTH_PATTERN,
     PERIODS,
@@ -22,7 +22,7 @@ from service.stats.query import (
     check_range,
     read_query,
 )
-from service.stats.report import Query, report
+from service.stats.report import Query, answer
 
 MONTH = validate.Regexp(MONTH_PATTERN, error="A month, YYYY-MM.")
 
@@ -134,5 +134,5 @@ def _answer(query: dict[str, Any], mimetype: str) -> tuple[Query, bytes]:
         by=query["by"],
         horizon=horizon,
     )
-    result = report(db.session(), current_actor(), wanted, horizon=horizon)
-    return wanted, ENCODERS[mimetype](result)
+    body = answer(db.session(), current_actor(), wanted, horizon=horizon, mimetype=mimetype)
+    return wanted, body

@@ -75,5 +75,6 @@ class StatsPublished(Base):
     through: Mapped[str] = mapped_column(String(7), primary_key=True)
     places: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     published_at: Mapped[datetime]
-    # zlib-compressed JSON: {"counts": {metric: {row: {column: cell}}}, "waiting_days": ...}
+    # zlib-compressed: the JSON of {metric: {row: {column: cell}}}, a newline,
+    # the JSON of {measure: {row: {column: {"median", "p90"} or null}}}.
     body: Mapped[bytes] = mapped_column(LargeBinary)

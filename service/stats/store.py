@@ -13,7 +13,8 @@ Where an answer comes from, and why nothing else is kept:
   year's next row repeats every column of the one before. When another
   month is over the purge writes the running year's new row and deletes
   the one it replaces (``prune``), and a row written for other centres'
-  places (a centre added or moved) goes the same way. A database restored
+  places (a centre added or moved), or for a reach no stats key has any
+  more, goes the same way. A database restored
   from a backup restores the tallies and this table together.
 - Anything not published yet (a month just over before the purge has run,
   a key whose reach the purge has not seen, years before any data) is
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -41,12 +42,16 @@ from sqlalchemy.orm import Session
 from service.identity.actors import Actor
 from service.models import StatsPublished
 from service.models.base import INSERTS
+from service.stats.export import to_json
 
 # {"counts": {metric: {row: {column: cell}}}, "waiting_days": {measure: {row: {column: ...}}}}
 Part = dict[str, dict[str, dict[str, dict[str, Any]]]]
 
 # zlib's fastest level: a national year by flow is 16 MB of JSON.
 _FAST = 1
+# Between the counts and the waiting times of a stored part: compact JSON
+# holds no raw newline (one in a string is written as an escape).
+_APART = b"\n"
 
 
 def reach_of(actor: Actor) -> str:
@@ -83,10 +88,16 @@ def bodies(
     return {row.year: row.body for row in rows}
 
 
+def encoded(body: bytes) -> tuple[bytes, bytes]:
+    """Return the counts and the waiting times of a part that ``bodies`` found, as JSON."""
+    counts, _, waiting_days = zlib.decompress(body).partition(_APART)
+    return counts, waiting_days
+
+
 def decode(body: bytes) -> Part:
     """Return a part as ``bodies`` found it stored."""
-    part: Part = orjson.loads(zlib.decompress(body))
-    return part
+    counts, waiting_days = encoded(body)
+    return {"counts": orjson.loads(counts), "waiting_days": orjson.loads(waiting_days)}
 
 
 def published(
@@ -126,19 +137,23 @@ def publish(
         "through": through,
         "places": places,
         "published_at": now,
-        "body": zlib.compress(orjson.dumps(part), _FAST),
+        "body": zlib.compress(
+            to_json(part["counts"]) + _APART + to_json(part["waiting_days"]), _FAST
+        ),
     }
     insert = INSERTS[session.get_bind().dialect.name](cast(Table, StatsPublished.__table__))
     session.execute(insert.on_conflict_do_nothing(), row)
 
 
-def prune(session: Session, *, horizon: str, places: bytes) -> int:
+def prune(session: Session, *, horizon: str, places: bytes, reaches: Collection[str]) -> int:
     """Delete the rows that no question asks for any more; return how many.
 
     A running year's row once another month is over (a newer one holds its
-    columns), and every row written for other places of the centres.
+    columns), every row written for other places of the centres, and the
+    rows of a reach that no stats key has any more.
     """
     table = StatsPublished
     running = (table.through < horizon) & ~table.through.endswith("-12")
-    result = session.execute(delete(table).where(running | (table.places != places)))
+    gone = running | (table.places != places) | table.reach.not_in(list(reaches))
+    result = session.execute(delete(table).where(gone))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -94,9 +94,15 @@ def test_purge_publishes_every_view_of_the_year_and_deletes_those_of_past_months
     local = add_api_key(session, keyring, scopes="stats:read", municipality=HOME)
     add_api_key(session, keyring, scopes="tokens:verify", municipality=NEIGHBOUR)
     places = _places(session)
-    for through, where in (("2001-05", places), ("2001-12", places), ("2002-12", b"\1" * 32)):
+    old_rows = (
+        ("/", "2001-05", places),
+        ("/", "2001-12", places),
+        ("/", "2002-12", b"\1" * 32),
+        (f"{NEIGHBOUR}/", "2002-12", places),
+    )
+    for reach, through, where in old_rows:
         old = StatsPublished(
-            reach="/",
+            reach=reach,
             view="centre",
             period="month",
             year=through[:4],
@@ -122,8 +128,9 @@ def test_purge_publishes_every_view_of_the_year_and_deletes_those_of_past_months
     ]
 
     assert code == 0, output
-    # A running year's row of a past month, and one of other places; a year over stays.
-    assert "2 published statistics of past months" in output
+    # A running year's row of a past month, one of other places and one of a
+    # reach that no stats key has (the token key's); a year over stays.
+    assert "3 published statistics no longer asked for" in output
     kept = select(StatsPublished.through).where(StatsPublished.year < month[:4])
     assert session.scalars(kept).all() == ["2001-12"]
     # The country's, the municipality key's and the world's centre key's (not
@@ -201,7 +208,7 @@ def test_the_running_year_is_published_again_as_each_month_ends(
     assert code == 0, output
     assert {row[3] for row in before} == {"2024-04"}
     assert {row[3] for row in after} == {"2024-05"}
-    assert f"{len(before)} published statistics of past months" in output
+    assert f"{len(before)} published statistics no longer asked for" in output
     for old, new in zip(before, after, strict=True):
         assert old[:3] == new[:3]
         old_part, new_part = store.decode(old[5]), store.decode(new[5])

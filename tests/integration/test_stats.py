@@ -363,6 +363,47 @@ def test_a_statistics_request_writes_nothing(
     assert session.scalar(select(func.count()).select_from(StatsPublished)) == 0
 
 
+def test_a_whole_published_year_is_answered_as_the_same_bytes_without_a_report(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    national_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every view and period of the running year: published, the JSON is what a report wrote."""
+    _requests(client, world, session, home="101", count=6)
+    _requests(client, world, session, home=NEIGHBOUR, count=3)
+    centre_key = add_api_key(
+        session, keyring, scopes="stats:read", centre=session.get_one(Centre, world.centre_a)
+    )
+    session.commit()
+    asked = [
+        (key, {"period": period, "by": by})
+        for key in (national_key, centre_key)
+        for period in ("month", "quarter", "year")
+        for by in ("home_municipality", "centre", "flow")
+    ]
+
+    def bodies() -> list[bytes]:
+        return [
+            client.get("/api/v1/stats", query_string=q, headers=bearer(k)).get_data()
+            for k, q in asked
+        ]
+
+    computed = bodies()
+    publish(session, now=_after_this_quarter().astimezone(UTC))
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a report built")
+
+    monkeypatch.setattr(report_module, "report", refuse)
+    published = bodies()
+
+    assert published == computed
+    assert all(body.startswith(b'{"by":') for body in published)
+
+
 def test_a_published_year_is_read_not_decided_again(
     client: FlaskClient,
     world: World,

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.stats.export import to_json
+from service.stats.export import spliced, to_json
 
 # Text as the statistics hold it: names with æ, ø and å, no lone surrogates
 # (which are not text that UTF-8 can carry).
@@ -36,3 +36,23 @@ def test_a_centres_name_is_written_as_itself() -> None:
     written = to_json({"rows": {"c": "Ærø Rusmiddelcenter", "*": "I alt"}, "by": "centre"})
 
     assert written == '{"by":"centre","rows":{"*":"I alt","c":"Ærø Rusmiddelcenter"}}'.encode()
+
+
+_CELLS = st.dictionaries(_TEXT, st.dictionaries(_TEXT, _VALUES, max_size=3), max_size=3)
+
+
+@given(
+    head=st.fixed_dictionaries(
+        {"by": _TEXT, "columns": st.lists(_TEXT, max_size=3), "rows": st.dictionaries(_TEXT, _TEXT)}
+    ),
+    counts=st.dictionaries(_TEXT, _CELLS, max_size=3),
+    waits=st.dictionaries(_TEXT, _CELLS, max_size=3),
+)
+def test_a_part_spliced_into_its_report_is_the_reports_json(
+    head: dict[str, Any], counts: dict[str, Any], waits: dict[str, Any]
+) -> None:
+    """The bytes of two fields with the others around them: what ``to_json`` writes whole."""
+
+    written = spliced(head, to_json(counts), to_json(waits))
+
+    assert written == to_json({**head, "counts": counts, "waiting_days": waits})

@@ -38,7 +38,7 @@ from service.core.clock import last_month_over
 from service.identity.actors import Actor
 from service.models import ApiKey, Centre, Municipality, Tally, WaitTally
 from service.stats import store
-from service.stats.export import ENCODERS, JSON, spliced
+from service.stats.export import CSV, ENCODERS, JSON, spliced
 from service.stats.suppression import (
     ANY,
     THRESHOLD,
@@ -291,6 +291,30 @@ def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dic
             )
         _join(joined, part, wanted)
         del part  # before the next is read
+    return {**_head(query, rows, columns), **joined}
+
+
+def answer(session: Session, actor: Actor, query: Query, *, horizon: str, mimetype: str) -> bytes:
+    """Return a report encoded as ``mimetype`` (``export.ENCODERS``), as ``report`` gives it.
+
+    A question whose columns are exactly one published year's (every view
+    of the running year, and any whole year) is answered with the bytes the
+    purge wrote for that year, not read into objects and written again:
+    the JSON's counts and waiting times with the other fields around them,
+    the CSV whole while its row labels (the centres' names) are the same.
+    """
+    whole = _published_whole(session, actor, query, horizon=horizon)
+    if whole is not None:
+        head, stored = whole
+        if mimetype == JSON:
+            return spliced(head, stored.counts, stored.waiting_days)
+        if mimetype == CSV and stored.labels == store.labels_of(head["rows"]):
+            return stored.csv
+    return ENCODERS[mimetype](report(session, actor, query, horizon=horizon))
+
+
+def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, Any]:
+    """Return the fields of a report but its counts and waiting times."""
     return {
         "period": query.period,
         "from": query.first,
@@ -299,27 +323,13 @@ def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dic
         "threshold": THRESHOLD,
         "columns": columns,
         "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
-        **joined,
     }
 
 
-def answer(session: Session, actor: Actor, query: Query, *, horizon: str, mimetype: str) -> bytes:
-    """Return a report encoded as ``mimetype`` (``export.ENCODERS``), as ``report`` gives it.
-
-    A JSON question whose columns are exactly one published year's (every
-    view of the running year, and any whole year) is answered with that
-    year's counts and waiting times as they were written, not read into
-    objects and written again: the same bytes, without the work.
-    """
-    if mimetype == JSON:
-        body = _published_whole(session, actor, query, horizon=horizon)
-        if body is not None:
-            return body
-    return ENCODERS[mimetype](report(session, actor, query, horizon=horizon))
-
-
-def _published_whole(session: Session, actor: Actor, query: Query, *, horizon: str) -> bytes | None:
-    """Return the JSON of a question that one published year answers whole, if there is one."""
+def _published_whole(
+    session: Session, actor: Actor, query: Query, *, horizon: str
+) -> tuple[dict[str, Any], store.Stored] | None:
+    """Return the head of a question that one published year answers whole, and that year's row."""
     years = _years(query, horizon)
     if len(years) != 1:
         return None
@@ -333,16 +343,7 @@ def _published_whole(session: Session, actor: Actor, query: Query, *, horizon: s
     if body is None:
         return None
     rows, _ = _rows(session, actor, query.by, centres)
-    head = {
-        "period": query.period,
-        "from": query.first,
-        "to": query.last,
-        "by": query.by,
-        "threshold": THRESHOLD,
-        "columns": columns,
-        "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
-    }
-    return spliced(head, *store.encoded(body))
+    return _head(query, rows, columns), store.encoded(body)
 
 
 def _join(joined: store.Part, part: store.Part, wanted: set[str]) -> None:
@@ -469,16 +470,9 @@ def publish(session: Session, *, now: datetime) -> tuple[list[str], int, int]:
                     rows=rows,
                     total=total,
                 )
+                result = {**_head(query, rows, columns_within(months, period)), **part}
                 store.publish(
-                    session,
-                    actor,
-                    by,
-                    period,
-                    part,
-                    year=year,
-                    through=through,
-                    places=places,
-                    now=now,
+                    session, actor, result, year=year, through=through, places=places, now=now
                 )
         session.commit()
     return years, len(actors), pruned

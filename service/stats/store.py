@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 from sqlalchemy import Table, delete, select, tuple_
@@ -42,15 +42,15 @@ from sqlalchemy.orm import Session
 from service.identity.actors import Actor
 from service.models import StatsPublished
 from service.models.base import INSERTS
-from service.stats.export import to_json
+from service.stats.export import to_csv, to_json
 
 # {"counts": {metric: {row: {column: cell}}}, "waiting_days": {measure: {row: {column: ...}}}}
 Part = dict[str, dict[str, dict[str, dict[str, Any]]]]
 
 # zlib's fastest level: a national year by flow is 16 MB of JSON.
 _FAST = 1
-# Between the counts and the waiting times of a stored part: compact JSON
-# holds no raw newline (one in a string is written as an escape).
+# Between the sections of a stored body: compact JSON and a hex digest hold
+# no raw newline (one in a string is written as an escape); the CSV comes last.
 _APART = b"\n"
 
 
@@ -88,16 +88,33 @@ def bodies(
     return {row.year: row.body for row in rows}
 
 
-def encoded(body: bytes) -> tuple[bytes, bytes]:
-    """Return the counts and the waiting times of a part that ``bodies`` found, as JSON."""
-    counts, _, waiting_days = zlib.decompress(body).partition(_APART)
-    return counts, waiting_days
+class Stored(NamedTuple):
+    """A stored row's body: the JSON of its two sections, its labels' digest and its CSV."""
+
+    counts: bytes
+    waiting_days: bytes
+    labels: bytes
+    csv: bytes
+
+
+def labels_of(rows: Mapping[str, str]) -> bytes:
+    """Return the digest of a report's row labels (centres' names among them), in hex."""
+    return hashlib.sha256(to_json(rows)).hexdigest().encode()
+
+
+def encoded(body: bytes) -> Stored:
+    """Return a body that ``bodies`` found, as written: see ``publish``."""
+    counts, waiting_days, labels, csv = zlib.decompress(body).split(_APART, 3)
+    return Stored(counts, waiting_days, labels, csv)
 
 
 def decode(body: bytes) -> Part:
-    """Return a part as ``bodies`` found it stored."""
-    counts, waiting_days = encoded(body)
-    return {"counts": orjson.loads(counts), "waiting_days": orjson.loads(waiting_days)}
+    """Return the counts and waiting times of a body that ``bodies`` found."""
+    stored = encoded(body)
+    return {
+        "counts": orjson.loads(stored.counts),
+        "waiting_days": orjson.loads(stored.waiting_days),
+    }
 
 
 def published(
@@ -119,27 +136,37 @@ def published(
 def publish(
     session: Session,
     actor: Actor,
-    view: str,
-    period: str,
-    part: Part,
+    result: Mapping[str, Any],
     *,
     year: str,
     through: str,
     places: bytes,
     now: datetime,
 ) -> None:
-    """Store a year's part of a view within a reach, unless it is there: never replaced."""
+    """Store a year's whole report of a view within a reach, unless it is there: never replaced.
+
+    The body holds the JSON of the counts and of the waiting times, each
+    without a raw newline, the digest of the row labels and the CSV, one
+    after the other with a newline between: a question that the year
+    answers whole is then answered with these bytes, JSON or CSV.
+    """
+    body = _APART.join(
+        (
+            to_json(result["counts"]),
+            to_json(result["waiting_days"]),
+            labels_of(result["rows"]),
+            to_csv(result).encode(),
+        )
+    )
     row = {
         "reach": reach_of(actor),
-        "view": view,
-        "period": period,
+        "view": result["by"],
+        "period": result["period"],
         "year": year,
         "through": through,
         "places": places,
         "published_at": now,
-        "body": zlib.compress(
-            to_json(part["counts"]) + _APART + to_json(part["waiting_days"]), _FAST
-        ),
+        "body": zlib.compress(body, _FAST),
     }
     insert = INSERTS[session.get_bind().dialect.name](cast(Table, StatsPublished.__table__))
     session.execute(insert.on_conflict_do_nothing(), row)

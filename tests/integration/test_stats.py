@@ -371,7 +371,7 @@ def test_a_whole_published_year_is_answered_as_the_same_bytes_without_a_report(
     national_key: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Every view and period of the running year: published, the JSON is what a report wrote."""
+    """Every view and period of the running year, JSON and CSV: published, what a report wrote."""
     _requests(client, world, session, home="101", count=6)
     _requests(client, world, session, home=NEIGHBOUR, count=3)
     centre_key = add_api_key(
@@ -379,17 +379,15 @@ def test_a_whole_published_year_is_answered_as_the_same_bytes_without_a_report(
     )
     session.commit()
     asked = [
-        (key, {"period": period, "by": by})
+        (path, key, {"period": period, "by": by})
+        for path in ("/api/v1/stats", "/api/v1/stats.csv")
         for key in (national_key, centre_key)
         for period in ("month", "quarter", "year")
         for by in ("home_municipality", "centre", "flow")
     ]
 
     def bodies() -> list[bytes]:
-        return [
-            client.get("/api/v1/stats", query_string=q, headers=bearer(k)).get_data()
-            for k, q in asked
-        ]
+        return [client.get(p, query_string=q, headers=bearer(k)).get_data() for p, k, q in asked]
 
     computed = bodies()
     publish(session, now=_after_this_quarter().astimezone(UTC))
@@ -397,11 +395,22 @@ def test_a_whole_published_year_is_answered_as_the_same_bytes_without_a_report(
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("a report built")
 
-    monkeypatch.setattr(report_module, "report", refuse)
-    published = bodies()
+    with monkeypatch.context() as patched:
+        patched.setattr(report_module, "report", refuse)
+        published = bodies()
+    centre = session.get_one(Centre, world.centre_a)
+    old_name, centre.name = centre.name, "Centre A, new name"
+    session.commit()
+    renamed = client.get(
+        "/api/v1/stats.csv", query_string={"by": "centre"}, headers=bearer(national_key)
+    )
 
     assert published == computed
-    assert all(body.startswith(b'{"by":') for body in published)
+    assert computed[0].startswith(b'{"by":')
+    assert computed[-1].startswith(b"metric,row,name,")
+    # The CSV names its rows: after a rename it is built again, with the new name.
+    assert b'"Centre A, new name"' in renamed.get_data()
+    assert f"{world.centre_a},{old_name},".encode() not in renamed.get_data()
 
 
 def test_a_published_year_is_read_not_decided_again(

@@ -78,3 +78,5 @@ class StatsPublished(Base):
     # zlib-compressed: the JSON of {metric: {row: {column: cell}}}, a newline,
     # the JSON of {measure: {row: {column: {"median", "p90"} or null}}}.
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    # zlib-compressed: the SHA-256 digest of the row labels in hex, a newline, the CSV.
+    csv: Mapped[bytes] = mapped_column(LargeBinary)

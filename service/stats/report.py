@@ -303,13 +303,14 @@ def answer(session: Session, actor: Actor, query: Query, *, horizon: str, mimety
     the JSON's counts and waiting times with the other fields around them,
     the CSV whole while its row labels (the centres' names) are the same.
     """
-    whole = _published_whole(session, actor, query, horizon=horizon)
+    whole = _published_whole(session, actor, query, horizon=horizon, csv=mimetype == CSV)
     if whole is not None:
-        head, stored = whole
+        head, body = whole
         if mimetype == JSON:
-            return spliced(head, stored.counts, stored.waiting_days)
-        if mimetype == CSV and stored.labels == store.labels_of(head["rows"]):
-            return stored.csv
+            return spliced(head, *store.sections(body))
+        csv = store.csv_of(body, labels=store.labels_of(head["rows"]))
+        if csv is not None:
+            return csv
     return ENCODERS[mimetype](report(session, actor, query, horizon=horizon))
 
 
@@ -327,9 +328,9 @@ def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, A
 
 
 def _published_whole(
-    session: Session, actor: Actor, query: Query, *, horizon: str
-) -> tuple[dict[str, Any], store.Stored] | None:
-    """Return the head of a question that one published year answers whole, and that year's row."""
+    session: Session, actor: Actor, query: Query, *, horizon: str, csv: bool
+) -> tuple[dict[str, Any], bytes] | None:
+    """Return the head of a question that one published year answers whole, and its body."""
     years = _years(query, horizon)
     if len(years) != 1:
         return None
@@ -339,11 +340,11 @@ def _published_whole(
         return None
     centres = [_Centre(*row) for row in session.execute(CENTRES)]
     places = store.places_of(centres)
-    body = store.bodies(session, actor, query.by, query.period, years, places=places).get(year)
-    if body is None:
+    found = store.bodies(session, actor, query.by, query.period, years, places=places, csv=csv)
+    if year not in found:
         return None
     rows, _ = _rows(session, actor, query.by, centres)
-    return _head(query, rows, columns), store.encoded(body)
+    return _head(query, rows, columns), found[year]
 
 
 def _join(joined: store.Part, part: store.Part, wanted: set[str]) -> None:

@@ -33,7 +33,7 @@ import hashlib
 import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import Table, delete, select, tuple_
@@ -50,7 +50,7 @@ Part = dict[str, dict[str, dict[str, dict[str, Any]]]]
 # zlib's fastest level: a national year by flow is 16 MB of JSON.
 _FAST = 1
 # Between the sections of a stored body: compact JSON and a hex digest hold
-# no raw newline (one in a string is written as an escape); the CSV comes last.
+# no raw newline (one in a string is written as an escape).
 _APART = b"\n"
 
 
@@ -73,11 +73,12 @@ def bodies(
     years: Sequence[tuple[str, str]],
     *,
     places: bytes,
+    csv: bool = False,
 ) -> dict[str, bytes]:
-    """Return the published bodies of these (year, through) columns by year, as stored."""
+    """Return the stored bodies (JSON, or CSV) of these (year, through) by year."""
     table = StatsPublished
     rows = session.execute(
-        select(table.year, table.body).where(
+        select(table.year, table.csv if csv else table.body).where(
             table.reach == reach_of(actor),
             table.view == view,
             table.period == period,
@@ -85,16 +86,7 @@ def bodies(
             tuple_(table.year, table.through).in_(list(years)),
         )
     )
-    return {row.year: row.body for row in rows}
-
-
-class Stored(NamedTuple):
-    """A stored row's body: the JSON of its two sections, its labels' digest and its CSV."""
-
-    counts: bytes
-    waiting_days: bytes
-    labels: bytes
-    csv: bytes
+    return {row.year: row[1] for row in rows}
 
 
 def labels_of(rows: Mapping[str, str]) -> bytes:
@@ -102,19 +94,24 @@ def labels_of(rows: Mapping[str, str]) -> bytes:
     return hashlib.sha256(to_json(rows)).hexdigest().encode()
 
 
-def encoded(body: bytes) -> Stored:
-    """Return a body that ``bodies`` found, as written: see ``publish``."""
-    counts, waiting_days, labels, csv = zlib.decompress(body).split(_APART, 3)
-    return Stored(counts, waiting_days, labels, csv)
+def sections(body: bytes) -> tuple[memoryview, memoryview]:
+    """Return the JSON of the counts and of the waiting times of a stored body, uncopied."""
+    text = zlib.decompress(body)
+    apart = text.index(_APART)
+    whole = memoryview(text)
+    return whole[:apart], whole[apart + 1 :]
 
 
 def decode(body: bytes) -> Part:
     """Return the counts and waiting times of a body that ``bodies`` found."""
-    stored = encoded(body)
-    return {
-        "counts": orjson.loads(stored.counts),
-        "waiting_days": orjson.loads(stored.waiting_days),
-    }
+    counts, waiting_days = sections(body)
+    return {"counts": orjson.loads(counts), "waiting_days": orjson.loads(waiting_days)}
+
+
+def csv_of(body: bytes, *, labels: bytes) -> bytes | None:
+    """Return the CSV of a stored CSV body, if it was written with these row labels."""
+    written, _, csv = zlib.decompress(body).partition(_APART)
+    return csv if written == labels else None
 
 
 def published(
@@ -145,19 +142,13 @@ def publish(
 ) -> None:
     """Store a year's whole report of a view within a reach, unless it is there: never replaced.
 
-    The body holds the JSON of the counts and of the waiting times, each
-    without a raw newline, the digest of the row labels and the CSV, one
-    after the other with a newline between: a question that the year
-    answers whole is then answered with these bytes, JSON or CSV.
+    The body holds the JSON of the counts and of the waiting times, with a
+    newline between, and the CSV column the digest of the row labels and
+    the CSV: a question that the year answers whole is then answered with
+    these bytes, JSON or CSV.
     """
-    body = _APART.join(
-        (
-            to_json(result["counts"]),
-            to_json(result["waiting_days"]),
-            labels_of(result["rows"]),
-            to_csv(result).encode(),
-        )
-    )
+    body = to_json(result["counts"]) + _APART + to_json(result["waiting_days"])
+    csv = labels_of(result["rows"]) + _APART + to_csv(result).encode()
     row = {
         "reach": reach_of(actor),
         "view": result["by"],
@@ -167,6 +158,7 @@ def publish(
         "places": places,
         "published_at": now,
         "body": zlib.compress(body, _FAST),
+        "csv": zlib.compress(csv, _FAST),
     }
     insert = INSERTS[session.get_bind().dialect.name](cast(Table, StatsPublished.__table__))
     session.execute(insert.on_conflict_do_nothing(), row)

@@ -110,6 +110,7 @@ def test_purge_publishes_every_view_of_the_year_and_deletes_those_of_past_months
             places=where,
             published_at=after,
             body=b"",
+            csv=b"",
         )
         session.add(old)
     session.commit()

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("places", sa.LargeBinary(length=32), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("csv", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint(
             "reach", "view", "period", "year", "through", "places", name=op.f("pk_stats_published")
         ),

@@ -1,25 +1,29 @@
 """The one store of statistics: each year's published columns, written by the purge alone.
 
-Where an answer comes from, and why nothing else is kept:
+Where an answer comes from; nothing else is kept, in a table or a process:
 
 - ``stats_published`` holds, for the country and each stats key's reach,
   every view (by home municipality, by centre, by flow) and period (month,
   quarter, year) of every year, counted from January through the last month
   that was over when the daily purge wrote it (``through``), already
-  suppressed. Only ``diskret purge`` writes it (``publish``), once per row:
-  a row is never updated. The months a row holds are over, and a count is
-  only ever added to the month it happens in, so the row stays true; each
-  month is decided once (``service.stats.suppression``), so the running
-  year's next row repeats every column of the one before. When another
-  month is over the purge writes the running year's new row and deletes
-  the one it replaces (``prune``), and a row written for other centres'
-  places (a centre added or moved), or for a reach no stats key has any
-  more, goes the same way. A database restored
-  from a backup restores the tallies and this table together.
-- Anything not published yet (a month just over before the purge has run,
-  a key whose reach the purge has not seen, years before any data) is
-  computed from the tallies for that request alone and not kept: a GET
-  only reads.
+  suppressed, as JSON and as CSV. Only ``diskret purge`` writes it
+  (``publish``), once per row: a row is never updated. The months a row
+  holds are over, and a count is only ever added to the month it happens
+  in, so the row stays true; each month is decided once
+  (``service.stats.suppression``), so the running year's next row repeats
+  every column of the one before. Invalidation: when another month is over
+  the purge writes the running year's new row and deletes the one it
+  replaces (``prune``); a row written for other places of the centres (a
+  centre added or moved), or for a reach that no stats key has any more,
+  goes the same way. A database restored from a backup restores the
+  tallies and this table together.
+- A question that one row answers whole (every view of the running year,
+  any whole year) gets the row's bytes: the JSON with the other fields
+  spliced around it, the CSV while its row labels (the centres' names) are
+  those it was written with. Any other range joins the rows of its years.
+- A year not published (a month just over before the purge has run, a key
+  whose reach the purge has not seen, years before any data) is computed
+  from the tallies for that request alone and not kept: a GET only reads.
 
 The running year cannot be computed live within the 100 ms the figures in
 docs/performance.md hold every view of it to: deciding a year's national

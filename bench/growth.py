@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import os
 import random
 import time
@@ -669,6 +670,9 @@ def _prepare(app: Flask) -> None:
                 f"{day}: published every view and period of {len(years)} years "
                 f"for {reaches} reaches in {time.perf_counter() - started:.1f} s"
             )
+    # The purge runs in a process of its own (`diskret purge`): what it left
+    # here is collected before the routes, as a worker never holds it.
+    gc.collect()
 
 
 def _first_memory(app: Flask, routes: list[Route]) -> None:

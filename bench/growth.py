@@ -27,10 +27,10 @@ the figures are the app's and the database's and not the HTTP server's)
   ``stats:read`` key, and the default view with a municipality's and a
   centre's key, ten years by year, by month and (a municipality's key)
   by quarter, and the widest views by flow (twelve months, ten years by
-  year): the first request of each (the suppression patterns, each
-  year's part of every view and every view of the running year for the
-  keys' reaches are in the database, prepared beforehand as the daily purge
-  does, and timed; nothing is in the process yet) apart from the rest;
+  year): the first request of each (every
+  year's published columns of every view and period for the keys' reaches
+  are in the database, published beforehand as the daily purge does, and
+  timed) apart from the rest;
 
 prints p50 and p99 of each, then the most memory each statistics route's
 first request held (in a second round, as a new worker), and
@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import os
 import random
 import time
@@ -64,7 +65,6 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service import create_app, migrate
-from service.api import stats as stats_api
 from service.booking.directory import bundled_municipalities, load_municipalities
 from service.booking.tally import month_of
 from service.core.clock import last_month_over
@@ -72,9 +72,8 @@ from service.db import engine_of, make_engine
 from service.identity import keys
 from service.identity.actors import SYSTEM
 from service.models import Centre as CentreRow
-from service.models import StatsAnswer, StatsMonth, StatsPart, SuppressionMarks
-from service.stats import answers, report, stamps
-from service.stats.answers import Answers
+from service.models import StatsPublished
+from service.stats import report
 from tests.support.seeding import scratch_database
 
 BIG_TABLES = ("bookings", "slots", "courses", "groups", "group_sessions", "tallies", "wait_tallies")
@@ -554,6 +553,8 @@ def _measure(args: argparse.Namespace, url: str) -> None:
         }
     )
     engine = engine_of(app)
+    # A database kept by an earlier --keep may be of an older schema.
+    migrate.upgrade(engine)
     with Session(engine) as session:
         ring = crypto.Keyring.parse(token_key)
         codes = [m.code for m in bundled_municipalities()]
@@ -599,6 +600,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
         ("stats, national, by centre", ["/api/v1/stats?by=centre"], made["national"]),
         ("stats, national, by flow", ["/api/v1/stats?by=flow"], made["national"]),
         ("stats.csv, national", ["/api/v1/stats.csv"], made["national"]),
+        ("stats.csv, national, by flow", ["/api/v1/stats.csv?by=flow"], made["national"]),
         ("stats, municipality key", ["/api/v1/stats"], made["municipality"]),
         ("stats, centre key", ["/api/v1/stats"], made["centre"]),
         (
@@ -632,8 +634,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
     routes = [route for route in routes if args.only in route[0]]
     statistics = [route for route in routes if route[0].startswith("stats")]
     if statistics:
-        _prepare(app, horizon)
-    prepared = datetime.now(UTC)
+        _prepare(app)
     print(f"\n{'route':<36} {'first ms':>9} {'p50 ms':>8} {'p99 ms':>8}  answers")
     for name, paths, key in routes:
         timing = _time(app, name, paths, key, repeats=args.repeats, budget=args.budget)
@@ -643,7 +644,7 @@ def _measure(args: argparse.Namespace, url: str) -> None:
             flush=True,
         )
     if statistics:
-        _first_memory(app, statistics, since=prepared)
+        _first_memory(app, statistics)
     if not args.no_plans:
         for name, paths, key in routes:
             if name in EXPLAINED:
@@ -652,61 +653,37 @@ def _measure(args: argparse.Namespace, url: str) -> None:
     print(f"\nload average at end {os.getloadavg()}")
 
 
-def _prepare(app: Flask, horizon: str) -> None:
-    """Do what the daily purge does, timed, from nothing kept: count the still months,
-    decide every year's suppression, then store every view of every year for each stats
-    key's reach; then the same again, as the next day's purge; then forget it all in the
-    process.
+def _prepare(app: Flask) -> None:
+    """Do what the daily purge does, timed, from nothing published: publish every view
+    and period of every year for the country and each stats key's reach; then the same
+    again, as the next day's purge.
 
-    The routes are then measured as a new worker sees them: the marks, the
-    years' parts and the running year's answers are in the database, nothing
-    is in the process.
+    The routes are then measured as any worker sees them: the published rows
+    are in the database, and a process keeps nothing of the statistics.
     """
     with Session(engine_of(app)) as session:
-        for kept in (SuppressionMarks, StatsAnswer, StatsPart, StatsMonth):
-            session.execute(delete(kept))
+        session.execute(delete(StatsPublished))
         session.commit()
-        report.forget()
         for day in ("first purge", "next purge"):
-            now = datetime.now(UTC)
             started = time.perf_counter()
-            stamps.count_months(session, horizon=horizon, now=now)
-            session.commit()
-            counted = time.perf_counter()
-            years = report.prepare(session, horizon=horizon, now=now)
-            decided = time.perf_counter()
-            reaches = answers.prepare(session, now=now)
-            session.commit()
-            stored = time.perf_counter()
+            years, reaches, _ = report.publish(session, now=datetime.now(UTC))
             print(
-                f"{day}: counted the months that are still in {counted - started:.1f} s, "
-                f"decided {len(years)} years of suppression in {decided - counted:.1f} s, "
-                f"stored every view of each year for {reaches} reaches in {stored - decided:.1f} s"
+                f"{day}: published every view and period of {len(years)} years "
+                f"for {reaches} reaches in {time.perf_counter() - started:.1f} s"
             )
-    _as_a_new_worker(app)
+    # The purge runs in a process of its own (`diskret purge`): what it left
+    # here is collected before the routes, as a worker never holds it.
+    gc.collect()
 
 
-def _as_a_new_worker(app: Flask) -> None:
-    """Forget the patterns and answers the process keeps, as a worker that has asked nothing."""
-    report.forget()
-    app.extensions[stats_api.ANSWERS] = Answers()
-
-
-def _first_memory(app: Flask, routes: list[Route], *, since: datetime) -> None:
+def _first_memory(app: Flask, routes: list[Route]) -> None:
     """Print the most memory each statistics route's first request held at once.
 
-    As a new worker asks: the answers the routes stored since the purge are
-    deleted (the purge's stay), and the process forgets what it keeps. The
-    peak is of what Python allocated during the request (``tracemalloc``,
-    which slows it, so it is not timed): the answer kept in the process
-    included, what the process held before it not.
+    The peak is of what Python allocated during the request (``tracemalloc``,
+    which slows it, so it is not timed), what the process held before it not.
     """
-    with Session(engine_of(app)) as session:
-        session.execute(delete(StatsAnswer).where(StatsAnswer.computed_at >= since))
-        session.commit()
     print(f"\n{'first request of':<36} {'peak MiB':>9}")
     for name, paths, key in routes:
-        _as_a_new_worker(app)
         client = app.test_client()
         tracemalloc.start()
         try:

@@ -19,11 +19,11 @@ from flask.cli import with_appcontext
 import crypto
 from service import db, privacy_audit
 from service.booking import retention
-from service.core.clock import last_month_over, utcnow
+from service.core.clock import utcnow
 from service.core.errors import DomainError
 from service.identity import accounts
 from service.models import Role
-from service.stats import answers, report, stamps
+from service.stats import report
 
 
 def _periods() -> retention.Periods:
@@ -42,27 +42,20 @@ def _periods() -> retention.Periods:
 def purge(every: float | None) -> None:
     """Delete courses, codes and records kept long enough; the statistics stay.
 
-    Then decide the statistics' suppression for the months that are over, so
-    that no request has to.
+    Then publish the statistics of the months that are over, so that no
+    request has to compute them: the only writer of what they publish.
     """
     while True:
         session = db.session()
         now = utcnow()
         purged = retention.purge(session, _periods(), now=now)
-        stamps.count_months(session, horizon=last_month_over(now), now=now)
         session.commit()
-        # Read apart from the purge's write transaction: each decided pattern
-        # and answer is saved in a transaction of its own, which SQLite would
-        # make wait.
-        with db.reader() as reading:
-            years = report.prepare(reading, horizon=last_month_over(now), now=now)
-            reaches = answers.prepare(reading, now=now)
+        years, reaches, pruned = report.publish(session, now=now)
         click.echo(
             f"Purged {purged.ended_courses} ended and {purged.unstarted_courses} unstarted "
             f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
             f"{purged.answers} stored answers, {purged.deliveries} webhook deliveries, "
-            f"{purged.patterns} statistics patterns of a running year, "
-            f"{purged.stats_answers} statistics answers and parts of past months."
+            f"{pruned} published statistics no longer asked for."
         )
         prepared = f"{reaches} {'reach' if reaches == 1 else 'reaches'}"
         click.echo(

@@ -43,5 +43,4 @@ def init_app(app: Flask) -> None:
     api = DiskretApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
     for module in (public, me, tokens, stats, manage):
         api.register_blueprint(module.blp)
-    stats.init_app(app)
     app.register_blueprint(docs.blp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -12,8 +12,6 @@ from service import db
 from service.api.auth import current_actor
 from service.api.routes import api_route, scope
 from service.core.clock import last_month_over, utcnow
-from service.stats import answers
-from service.stats.answers import Answers
 from service.stats.export import CSV, JSON
 from service.stats.query import (
     MONTH_PATTERN,
@@ -23,9 +21,7 @@ from service.stats.query import (
     check_range,
     read_query,
 )
-from service.stats.report import Query
-
-ANSWERS = "diskret.stats.answers"
+from service.stats.report import Query, answer
 
 MONTH = validate.Regexp(MONTH_PATTERN, error="A month, YYYY-MM.")
 
@@ -129,9 +125,8 @@ def stats_csv(query: dict[str, Any]) -> Response:
 
 
 def _answer(query: dict[str, Any], mimetype: str) -> tuple[Query, bytes]:
-    """Return the query read from the request and its answer, kept, stored or computed."""
-    now = utcnow()
-    horizon = last_month_over(now)
+    """Return the query read from the request and its answer, published or computed."""
+    horizon = last_month_over(utcnow())
     wanted = read_query(
         period=query["period"],
         first=query.get("first"),
@@ -139,19 +134,5 @@ def _answer(query: dict[str, Any], mimetype: str) -> tuple[Query, bytes]:
         by=query["by"],
         horizon=horizon,
     )
-    kept: Answers = current_app.extensions[ANSWERS]
-    body = answers.answer(
-        db.session(),
-        current_actor(),
-        wanted,
-        horizon=horizon,
-        now=now,
-        mimetype=mimetype,
-        kept=kept,
-    )
+    body = answer(db.session(), current_actor(), wanted, horizon=horizon, mimetype=mimetype)
     return wanted, body
-
-
-def init_app(app: Flask) -> None:
-    """Give the app its own cache of answers (each test's app starts empty)."""
-    app.extensions[ANSWERS] = Answers()

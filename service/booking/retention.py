@@ -4,9 +4,9 @@ A course, its bookings, its attendance and its token digest go a set time
 after the course ended (90 days by default); a course that never got past a
 cancelled intro goes sooner (14 days after it was requested). Audit events
 go after their own period, and short-lived rows (sessions, stored answers,
-sent webhooks, suppression patterns of a year still running, statistics
-answers of months that are past) once they can no longer be used. The
-statistics are tallies that link to no course, so they stay (SPEC P6).
+sent webhooks) once they can no longer be used. The statistics are tallies
+that link to no course, so they stay (SPEC P6); what is published of them
+is pruned by ``service.stats.store``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
-from service.core.clock import last_month_over
 from service.models import (
     AuditEvent,
     Booking,
@@ -28,9 +27,6 @@ from service.models import (
     DeliveryStatus,
     IdempotentAnswer,
     StaffSession,
-    StatsAnswer,
-    StatsPart,
-    SuppressionMarks,
     WebSession,
 )
 
@@ -50,8 +46,6 @@ class Periods:
     audit: timedelta = timedelta(days=365)
     answers: timedelta = timedelta(hours=24)
     deliveries: timedelta = timedelta(days=30)
-    # A running year's pattern is replaced when a month ends; older ones are dead weight.
-    running_patterns: timedelta = timedelta(days=62)
 
 
 @dataclass(frozen=True)
@@ -64,8 +58,6 @@ class Purged:
     sessions: int
     answers: int
     deliveries: int
-    patterns: int
-    stats_answers: int
 
     def total(self) -> int:
         """Return the number of rows deleted in all."""
@@ -125,22 +117,8 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
             Delivery.created_at < now - periods.deliveries,
         ),
     )
-    patterns = _count(
-        session,
-        delete(SuppressionMarks).where(
-            ~SuppressionMarks.final,
-            SuppressionMarks.computed_at < now - periods.running_patterns,
-        ),
-    )
-    # An answer is stored under the horizon it was asked at, and a running
-    # year's part under the last month it counts; once another month is
-    # over, nothing asks for either again. A year that is over keeps its part.
-    horizon = last_month_over(now)
-    stats_answers = _count(
-        session, delete(StatsAnswer).where(StatsAnswer.horizon < horizon)
-    ) + _count(session, delete(StatsPart).where(~StatsPart.final, StatsPart.through < horizon))
     session.flush()
-    return Purged(ended, unstarted, audit, sessions, answers, deliveries, patterns, stats_answers)
+    return Purged(ended, unstarted, audit, sessions, answers, deliveries)
 
 
 def remaining(session: Session) -> dict[str, int]:

@@ -17,10 +17,7 @@ from service.models.pathway import (
 from service.models.schedule import Group, GroupSession, Slot, SlotKind
 from service.models.staff import CENTRE_ROLES, StaffAccount, StaffSession
 from service.models.tallies import (
-    StatsAnswer,
-    StatsMonth,
-    StatsPart,
-    SuppressionMarks,
+    StatsPublished,
     Tally,
     WaitTally,
 )
@@ -51,10 +48,7 @@ __all__ = [
     "SlotKind",
     "StaffAccount",
     "StaffSession",
-    "StatsAnswer",
-    "StatsMonth",
-    "StatsPart",
-    "SuppressionMarks",
+    "StatsPublished",
     "Tally",
     "WaitTally",
     "WebSession",

@@ -147,7 +147,7 @@ def _answer() -> _Answer | tuple[str, int]:
         wanted = _read(horizon)
     except stats_query.QueryRefused as refused:
         return _refused(refused, horizon)
-    result = report(db.session(), actor_of(current()), wanted, horizon=horizon, now=now)
+    result = report(db.session(), actor_of(current()), wanted, horizon=horizon)
     return _Answer(wanted, horizon, result)
 
 

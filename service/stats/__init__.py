@@ -1,1 +1,1 @@
-"""Published statistics: tallies cut into views, and the cell suppression that keeps them safe."""
+"""Published statistics: tallies cut into views, cell suppression, one store (``store``)."""

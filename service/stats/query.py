@@ -2,6 +2,14 @@
 
 Only months that are over are counted (SECURITY.md, "Statistics"), so every
 query is read against a horizon, the last month that is over.
+
+A query spans at most ten years, and a view by flow at most twelve columns.
+By flow, a national view has a row for every pair of home municipality and
+centre (about 10,000): ten years of it by month would be 160 MB of JSON, and
+building it took a worker to 1.7 GiB. Twelve columns hold every view of a
+year (and ten years by year) and bound the largest answer to about what the
+running year's is. Statistics Denmark bounds its JSON and CSV answers too, by
+cells.
 """
 
 from __future__ import annotations
@@ -9,20 +17,27 @@ from __future__ import annotations
 import re
 
 from service.core.errors import InvalidInput
-from service.stats.report import Period, Query, View, columns_within
+from service.stats.report import PERIODS, VIEWS, Query, columns_within
 from service.stats.suppression import months_between
 
-PERIODS: tuple[Period, ...] = ("month", "quarter", "year")
-VIEWS: tuple[View, ...] = ("home_municipality", "centre", "flow")
+__all__ = [
+    "PERIODS",
+    "VIEWS",
+    "FlowTooWide",
+    "MalformedMonth",
+    "MonthNotOver",
+    "QueryRefused",
+    "RangeTooLong",
+    "ReversedRange",
+    "UnknownPeriod",
+    "UnknownView",
+    "check_range",
+    "read_query",
+]
+
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 LONGEST_RANGE = 120  # months: ten years at a time keeps one report's work bounded
-# By flow, a national view has a row for every pair of home municipality and
-# centre (about 10,000): ten years of it by month would be 160 MB of JSON,
-# and building it took a worker to 1.7 GiB. Twelve columns hold every view
-# of a year (and ten years by year), and bound the largest answer to about
-# what the running year's is.
-# (Statistics Denmark bounds its JSON and CSV answers too, by cells.)
-WIDEST_FLOW = 12
+WIDEST_FLOW = 12  # columns of a view by flow (see the module docstring)
 
 _MONTH = re.compile(MONTH_PATTERN)
 

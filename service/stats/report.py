@@ -7,21 +7,21 @@ no two queries, whatever their views, periods or reach, show a cell one way
 in one and another way in the other.
 
 Each column is cut from its own year's pattern, so a report over any range
-is joined from one part per year (``service.stats.parts``): a year's part
-is computed once, from that year's tallies, and kept.
+is joined from one part per year: published by the daily purge
+(``publish``, into ``service.stats.store``), or computed for the request
+alone where it is not (``report`` only reads).
 """
 
 from __future__ import annotations
 
-import threading
+import itertools
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
-from cachetools import LRUCache
 from sqlalchemy import (
     ColumnElement,
     String,
@@ -34,12 +34,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from service.booking.tally import MEASURES, METRICS
+from service.core.clock import last_month_over
 from service.identity.actors import Actor
-from service.models import Municipality
-from service.stats import collector, parts, suppression
-from service.stats.kept import digest_of
-from service.stats.marks import DatabaseMarks
-from service.stats.stamps import CENTRES, TALLIES, WAITS, Data, first_month, stamp
+from service.models import ApiKey, Centre, Municipality, Tally, WaitTally
+from service.stats import store
+from service.stats.export import CSV, ENCODERS, JSON, spliced
 from service.stats.suppression import (
     ANY,
     THRESHOLD,
@@ -47,7 +46,16 @@ from service.stats.suppression import (
     columns_of,
     months_between,
     suppress,
+    years_between,
 )
+
+# The tables, not the mapped classes: tens of thousands of plain rows are
+# read per year, and Core spares them the ORM's loading.
+TALLIES = cast(Table, Tally.__table__)
+WAITS = cast(Table, WaitTally.__table__)
+
+# By name for the rows of a view; the id settles two of the same name.
+CENTRES = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name, Centre.id)
 
 
 class _Centre(NamedTuple):
@@ -73,8 +81,9 @@ class Query:
     by: View
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
+    """A row of a view: a national view by flow has 9,604, built for every answer."""
+
     key: str
     label: str
     cell: tuple[str, str]  # the home and centre parts of the cells of this row
@@ -130,38 +139,22 @@ def _rows(
 
 
 def _patterns(
-    session: Session,
-    months: Sequence[str],
-    horizon: str,
-    places: Mapping[uuid.UUID, str],
-    *,
-    now: datetime,
-) -> dict[tuple[str, str], Pattern]:
-    """Return the national pattern of every metric for every year the months touch."""
-    names = {cid: str(cid) for cid in places}
-    located = {names[cid]: code for cid, code in places.items()}
-    years = sorted({month[:4] for month in months})
-    store = DatabaseMarks(session, now=now)
-    leaves: dict[tuple[str, str], dict[tuple[str, str, str], int]] = defaultdict(dict)
+    session: Session, year: str, through: str, located: Mapping[uuid.UUID, str]
+) -> dict[str, Pattern]:
+    """Return the national pattern of every metric for a year counted through a month."""
+    names = {cid: str(cid) for cid in located}
+    places = {names[cid]: code for cid, code in located.items()}
+    leaves: dict[str, dict[tuple[str, str, str], int]] = defaultdict(dict)
     table = TALLIES.c
     rows = session.execute(
         select(table.metric, table.home_municipality, table.centre_id, table.month, table.count)
         # A range on the key, so the primary key's index serves it.
-        .where(table.month >= f"{years[0]}-01", table.month <= min(f"{years[-1]}-12", horizon))
-        .order_by(table.month)
+        .where(table.month >= f"{year}-01", table.month <= through)
     ).all()
     for metric, home, centre_id, month, count in rows:
-        leaves[(metric, month[:4])][(home, names[centre_id], month)] = count
-    return {
-        (metric, year): suppress(
-            leaves[(metric, year)],
-            located=located,
-            months=[m for m in months_between(f"{year}-01", f"{year}-12") if m <= horizon],
-            store=store,
-        )
-        for metric in METRICS
-        for year in years
-    }
+        leaves[metric][(home, names[centre_id], month)] = count
+    months = months_between(f"{year}-01", through)
+    return {metric: suppress(leaves[metric], located=places, months=months) for metric in METRICS}
 
 
 def _reach(actor: Actor, table: Table) -> ColumnElement[bool]:
@@ -259,44 +252,71 @@ def _waits(
     }
 
 
-@collector.paused()
-def report(
-    session: Session,
-    actor: Actor,
-    query: Query,
-    *,
-    horizon: str,
-    now: datetime,
-    data: Data | None = None,
-) -> dict[str, Any]:
+def _years(query: Query, horizon: str) -> list[tuple[str, str]]:
+    """Return each year the query touches with the last month counted in it."""
+    return [(year, min(f"{year}-12", horizon)) for year in years_between(query.first, query.last)]
+
+
+def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dict[str, Any]:
     """Return the suppressed counts and waiting times of one view over a range of months.
 
-    ``horizon`` is the last month that is over at ``now``; nothing after it
-    is counted. ``data``, the query's stamp, is read again unless given.
-    The columns come from each year's part (``_digests``), kept or computed.
+    ``horizon`` is the last month that is over; nothing after it is counted.
+    Each year's columns come from what the purge published, else they are
+    computed from the tallies for this answer alone: nothing is written.
     """
-    data = data if data is not None else stamp(session, query.first, query.last, horizon=horizon)
-    centres = [_Centre(*row) for row in data.centres]
+    centres = [_Centre(*row) for row in session.execute(CENTRES)]
     rows, total = _rows(session, actor, query.by, centres)
     columns = columns_within(months_between(query.first, query.last), query.period)
-    digests = _digests(actor, query, data)
-    stored = parts.load(session, digests.values())
-    missing = {year: digest for year, digest in digests.items() if digest not in stored}
-    made = {}
-    if missing:
-        made = _kept(session, actor, query, data, missing, rows=rows, total=total, now=now)
+    located = {centre.id: centre.municipality_code for centre in centres}
+    years = _years(query, horizon)
+    stored = store.bodies(
+        session, actor, query.by, query.period, years, places=store.places_of(centres)
+    )
     keys = [*(row.key for row in rows), TOTAL]
-    joined: parts.Part = {
+    joined: store.Part = {
         "counts": {metric: {key: {} for key in keys} for metric in METRICS},
         "waiting_days": {measure: {key: {} for key in keys} for measure in MEASURES},
     }
     # One year's part at a time, read and let go: ten decoded parts of a
     # view by flow would hold ten times what the answer does.
     wanted = set(columns)
-    for digest in digests.values():
-        part = made.pop(digest) if digest in made else parts.decode(stored.pop(digest))
+    for year, through in years:
+        body = stored.pop(year, None)
+        if body is not None:
+            part = store.decode(body)
+        else:
+            months = months_between(f"{year}-01", through)
+            patterns = _patterns(session, year, through, located)
+            part = _compute(
+                session, actor, query, months, located, patterns=patterns, rows=rows, total=total
+            )
         _join(joined, part, wanted)
         del part  # before the next is read
+    return {**_head(query, rows, columns), **joined}
+
+
+def answer(session: Session, actor: Actor, query: Query, *, horizon: str, mimetype: str) -> bytes:
+    """Return a report encoded as ``mimetype`` (``export.ENCODERS``), as ``report`` gives it.
+
+    A question whose columns are exactly one published year's (every view
+    of the running year, and any whole year) is answered with the bytes the
+    purge wrote for that year, not read into objects and written again:
+    the JSON's counts and waiting times with the other fields around them,
+    the CSV whole while its row labels (the centres' names) are the same.
+    """
+    whole = _published_whole(session, actor, query, horizon=horizon, csv=mimetype == CSV)
+    if whole is not None:
+        head, body = whole
+        if mimetype == JSON:
+            return spliced(head, *store.sections(body))
+        csv = store.csv_of(body, labels=store.labels_of(head["rows"]))
+        if csv is not None:
+            return csv
+    return ENCODERS[mimetype](report(session, actor, query, horizon=horizon))
+
+
+def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, Any]:
+    """Return the fields of a report but its counts and waiting times."""
     return {
         "period": query.period,
         "from": query.first,
@@ -305,16 +325,35 @@ def report(
         "threshold": THRESHOLD,
         "columns": columns,
         "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
-        **joined,
     }
 
 
-def _join(joined: parts.Part, part: parts.Part, wanted: set[str]) -> None:
+def _published_whole(
+    session: Session, actor: Actor, query: Query, *, horizon: str, csv: bool
+) -> tuple[dict[str, Any], bytes] | None:
+    """Return the head of a question that one published year answers whole, and its body."""
+    years = _years(query, horizon)
+    if len(years) != 1:
+        return None
+    year, through = years[0]
+    columns = columns_within(months_between(query.first, query.last), query.period)
+    if columns != columns_within(months_between(f"{year}-01", through), query.period):
+        return None
+    centres = [_Centre(*row) for row in session.execute(CENTRES)]
+    places = store.places_of(centres)
+    found = store.bodies(session, actor, query.by, query.period, years, places=places, csv=csv)
+    if year not in found:
+        return None
+    rows, _ = _rows(session, actor, query.by, centres)
+    return _head(query, rows, columns), found[year]
+
+
+def _join(joined: store.Part, part: store.Part, wanted: set[str]) -> None:
     """Add a year's columns that are wanted to each row of the report.
 
     A range that starts or ends within a year, or covers a quarter or a year
-    only partly, takes fewer columns than its first or last part holds;
-    every row of a part holds every one of its columns.
+    only partly, takes fewer columns than its part holds; every row of a
+    part holds every one of its columns.
     """
     held = part["counts"][METRICS[0]][TOTAL].keys()
     cut = None if wanted.issuperset(held) else [column for column in held if column in wanted]
@@ -323,28 +362,12 @@ def _join(joined: parts.Part, part: parts.Part, wanted: set[str]) -> None:
             of_year = part[section][name]
             for key, cells in rows.items():
                 row = of_year[key]
-                cells.update(row if cut is None else {column: row[column] for column in cut})
-
-
-def _digests(actor: Actor, query: Query, data: Data) -> dict[str, bytes]:
-    """Name each year's part of a view within a reach, by what it is computed from.
-
-    A part does not depend on the range asked for: it holds every column of
-    the view and period that lies wholly within the year's months counted,
-    so any range that touches the year takes its columns from it. Nor on
-    the centres' names, which only label rows: on their places it does.
-    """
-    asked = (actor.municipality_code, actor.centre_id, query.period, query.by)
-    return {year: digest_of((asked, *key)) for year, key in _year_keys(data).items()}
-
-
-def _year_keys(data: Data) -> dict[str, tuple[object, ...]]:
-    """Return, for each year, what its parts are computed from but the view and reach.
-
-    The year, its last month counted, its stamp and where the centres are.
-    """
-    places = tuple(sorted((str(cid), place) for cid, _, place in data.centres))
-    return {year: (year, through, counted, places) for year, through, counted in data.years}
+                if cut is not None:
+                    cells.update({column: row[column] for column in cut})
+                elif cells:
+                    cells.update(row)
+                else:  # the row's first year, taken whole: not copied cell by cell
+                    rows[key] = row
 
 
 def _compute(
@@ -354,19 +377,23 @@ def _compute(
     months: Sequence[str],
     located: Mapping[uuid.UUID, str],
     *,
-    patterns: Mapping[tuple[str, str], Pattern],
+    patterns: Mapping[str, Pattern],
     rows: Sequence[_Row],
     total: tuple[str, str],
-) -> parts.Part:
-    """Compute the part of the year whose months counted are given, with its patterns."""
-    year = months[0][:4]
+) -> store.Part:
+    """Compute the part of the year whose months counted are given, with its patterns.
+
+    The part holds every whole column of the view and period within those
+    months, whatever range was asked: any range that touches the year takes
+    its columns from it.
+    """
     columns = columns_within(months, query.period)
     cells = {**{row.key: row.cell for row in rows}, TOTAL: total}
 
     def shown(metric: str) -> dict[str, dict[str, int | str]]:
         # Each column's pattern is found once, not once per row: by flow a
         # view has up to 9,604 rows.
-        shows = [(column, patterns[(metric, year)].show) for column in columns]
+        shows = [(column, patterns[metric].show) for column in columns]
         return {
             key: {column: show((*cell, column)) for column, show in shows}
             for key, cell in cells.items()
@@ -380,111 +407,74 @@ def _compute(
     }
 
 
-def _kept(
-    session: Session,
-    actor: Actor,
-    query: Query,
-    data: Data,
-    missing: Mapping[str, bytes],
-    *,
-    rows: Sequence[_Row],
-    total: tuple[str, str],
-    now: datetime,
-) -> dict[bytes, parts.Part]:
-    """Compute the parts of the years missing (year: digest), keep them and return them.
+PERIODS: tuple[Period, ...] = ("month", "quarter", "year")
+VIEWS: tuple[View, ...] = ("home_municipality", "centre", "flow")
 
-    One year at a time, each from its own tallies: ten years of national
-    flows at once would hold millions of cells more.
+
+def _reaches(session: Session) -> list[Actor]:
+    """Return the country and the reach of every stats key in use, as actors."""
+    keys = select(ApiKey.municipality_code, ApiKey.centre_id).where(
+        ApiKey.revoked_at.is_(None), ApiKey.scopes.contains("stats:read")
+    )
+    reaches = {
+        (None, None),
+        *((row.municipality_code, row.centre_id) for row in session.execute(keys)),
+    }
+    return [
+        Actor(kind="system", id=None, centre_id=centre, municipality_code=municipality)
+        for municipality, centre in sorted(reaches, key=repr)
+    ]
+
+
+def publish(session: Session, *, now: datetime) -> tuple[list[str], int, int]:
+    """Publish every view and period of every year with data, for the country and each reach.
+
+    Run by the daily purge, and by nothing else. A year at a time: its
+    tallies are read and its suppression decided once, for every reach,
+    view and period not yet published through the last month over, then
+    its rows are committed, so a purge cut short keeps the years it did.
+    Rows that no question asks for any more go first (``store.prune``).
+    Returns the years published, the reaches and the rows deleted.
     """
-    located = {cid: place for cid, _, place in data.centres}
-    keys = _year_keys(data)
-    made: dict[bytes, parts.Part] = {}
-    for year, through, _ in data.years:
-        if year not in missing:
-            continue
-        months = months_between(f"{year}-01", through)
-        patterns = _year_patterns(session, keys[year], months, located, now=now)
-        made[missing[year]] = _compute(
-            session, actor, query, months, located, patterns=patterns, rows=rows, total=total
-        )
-        parts.save(session, missing[year], made[missing[year]], through=through, now=now)
-    return made
-
-
-# The purge keeps a year's part for every reach, view and period in turn, and
-# each would read and fingerprint all of the year's tallies again to find the
-# year's patterns. The latest years' are kept here under what a part's digest
-# names (the year, its months counted, its stamp, where the centres are), so
-# they serve only the data a part of that digest is computed from. The purge
-# goes a year at a time; the patterns themselves are those ``suppression``
-# keeps in the process anyway.
-_LATEST: LRUCache[Hashable, dict[tuple[str, str], Pattern]] = LRUCache(maxsize=2)
-_LATEST_LOCK = threading.Lock()
-
-
-def forget() -> None:
-    """Forget every pattern the process keeps, here and in ``suppression``, as a new process."""
-    with _LATEST_LOCK:
-        _LATEST.clear()
-    suppression.forget()
-
-
-def _year_patterns(
-    session: Session,
-    key: Hashable,
-    months: Sequence[str],
-    located: Mapping[uuid.UUID, str],
-    *,
-    now: datetime,
-) -> dict[tuple[str, str], Pattern]:
-    """Return a year's patterns, the months counted given: kept under ``key``, else restored."""
-    with _LATEST_LOCK:
-        patterns = _LATEST.get(key)
-    if patterns is None:
-        patterns = _patterns(session, months, months[-1], located, now=now)
-        with _LATEST_LOCK:
-            _LATEST[key] = patterns
-    return patterns
-
-
-@collector.paused()
-def prepare(session: Session, *, horizon: str, now: datetime) -> list[str]:
-    """Decide and keep the patterns of every year with data, up to the last month over.
-
-    Run by the daily housekeeping (``diskret purge``), so that no request has
-    to decide a year, which takes seconds per year of national data. Returns
-    the years prepared.
-    """
-    first = first_month(session)
+    horizon = last_month_over(now)
+    centres = [_Centre(*row) for row in session.execute(CENTRES)]
+    places = store.places_of(centres)
+    located = {centre.id: centre.municipality_code for centre in centres}
+    actors = _reaches(session)
+    reaches = [store.reach_of(actor) for actor in actors]
+    pruned = store.prune(session, horizon=horizon, places=places, reaches=reaches)
+    session.commit()
+    first = session.scalar(select(func.min(Tally.month)))
     if first is None or first > horizon:
-        return []
-    months = months_between(first, horizon)
-    located = {row.id: row.municipality_code for row in session.execute(CENTRES)}
-    _patterns(session, months, horizon, located, now=now)
-    return sorted({month[:4] for month in months})
-
-
-@collector.paused()
-def keep_part(
-    session: Session,
-    actor: Actor,
-    period: Period,
-    by: View,
-    *,
-    year: str,
-    horizon: str,
-    now: datetime,
-) -> None:
-    """Keep a year's part of a view within a reach, unless it is kept already.
-
-    Run by the daily purge for every year, reach, view and period, a year at
-    a time, so that a range of its own is joined from kept parts: a year's
-    part is computed once, then read.
-    """
-    query = Query(period=period, first=f"{year}-01", last=min(f"{year}-12", horizon), by=by)
-    data = stamp(session, query.first, query.last, horizon=horizon)
-    digests = _digests(actor, query, data)
-    if parts.present(session, digests.values()):
-        return
-    rows, total = _rows(session, actor, by, [_Centre(*row) for row in data.centres])
-    _kept(session, actor, query, data, digests, rows=rows, total=total, now=now)
+        return [], len(actors), pruned
+    years = years_between(first, horizon)
+    asked = list(itertools.product(VIEWS, PERIODS))
+    for year in years:
+        through = min(f"{year}-12", horizon)
+        months = months_between(f"{year}-01", through)
+        patterns: dict[str, Pattern] | None = None
+        for actor in actors:
+            done = store.published(session, actor, year=year, through=through, places=places)
+            for by, period in asked:
+                if (by, period) in done:
+                    continue
+                if patterns is None:
+                    patterns = _patterns(session, year, through, located)
+                query = Query(period=period, first=f"{year}-01", last=through, by=by)
+                rows, total = _rows(session, actor, by, centres)
+                part = _compute(
+                    session,
+                    actor,
+                    query,
+                    months,
+                    located,
+                    patterns=patterns,
+                    rows=rows,
+                    total=total,
+                )
+                result = {**_head(query, rows, columns_within(months, period)), **part}
+                store.publish(
+                    session, actor, result, year=year, through=through, places=places, now=now
+                )
+        session.commit()
+    return years, len(actors), pruned

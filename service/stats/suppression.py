@@ -19,12 +19,11 @@ publications, set side by side, give away what each hides.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import Literal
 
 ANY = "*"
 THRESHOLD = 5
@@ -142,17 +141,6 @@ class _Year:
                 members[node].append(leaf)
                 by_stage[last_month_of(node[2])].add(node)
         return members, by_stage
-
-    def restore(self, marks: Marks, months: Sequence[str]) -> Pattern:
-        """Return the pattern that decided ``marks`` on these leaves over these months."""
-        decided = set(months)
-        columns = {c for month in months for c in columns_of(month) if last_month_of(c) in decided}
-        return Pattern(
-            values={node: value for node, value in self.values.items() if node[2] in columns},
-            hidden=marks.hidden,
-            widened=marks.widened,
-            unproven=marks.unproven,
-        )
 
     def nodes_of(self, leaf: Leaf, stage: str = "9999-12") -> Iterator[Node]:
         """Yield every published cell a leaf is counted in, of the columns decided by ``stage``."""
@@ -317,68 +305,12 @@ _LEGS = 6
 _BRANCH = 6
 
 
-@dataclass(frozen=True)
-class Marks:
-    """What a pattern decided, without the counts, which the leaves give again."""
-
-    hidden: frozenset[Node]
-    widened: frozenset[Node]
-    unproven: frozenset[Node]
-
-
-class MarkStore(Protocol):
-    """Where decided patterns outlive the process, by the fingerprint of their input."""
-
-    def load(self, fingerprint: bytes) -> Marks | None: ...
-
-    def save(self, fingerprint: bytes, marks: Marks, *, year: str, final: bool) -> None: ...
-
-
-_CACHE: dict[bytes, Pattern] = {}
-_CACHE_SIZE = 256
-
-
-def forget() -> None:
-    """Empty the process's cache of patterns, as a new process starts (tests, benchmarks)."""
-    _CACHE.clear()
-
-
-def fingerprint_of(
-    leaves: Mapping[Leaf, int], located: Mapping[str, str], months: Sequence[str]
-) -> bytes:
-    """Return a digest of everything a pattern depends on (its leaves, centres and months)."""
-    counted = sorted((leaf, count) for leaf, count in leaves.items() if count > 0)
-    return hashlib.sha256(repr((counted, sorted(located.items()), list(months))).encode()).digest()
-
-
 def suppress(
-    leaves: Mapping[Leaf, int],
-    *,
-    located: Mapping[str, str],
-    months: Sequence[str],
-    store: MarkStore | None = None,
+    leaves: Mapping[Leaf, int], *, located: Mapping[str, str], months: Sequence[str]
 ) -> Pattern:
     """Return the suppression pattern of one year's leaves, decided month by month.
 
     ``months`` are the months of the year that are over, in order; ``located``
-    gives each centre's municipality. The pattern depends on these alone, so
-    it is kept in the process by their fingerprint and, given a ``store``,
-    beyond it: a year is decided once, not once per process.
+    gives each centre's municipality. The pattern depends on these alone.
     """
-    fingerprint = fingerprint_of(leaves, located, months)
-    if fingerprint in _CACHE:
-        return _CACHE[fingerprint]
-    year = _Year(leaves, located)
-    kept = store if store is not None and months else None
-    marks = kept.load(fingerprint) if kept is not None else None
-    if marks is None:
-        pattern = _Suppressor(year).run(months)
-        if kept is not None:
-            marks = Marks(pattern.hidden, pattern.widened, pattern.unproven)
-            kept.save(fingerprint, marks, year=months[0][:4], final=len(months) == 12)
-    else:
-        pattern = year.restore(marks, months)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[fingerprint] = pattern
-    return pattern
+    return _Suppressor(_Year(leaves, located)).run(months)

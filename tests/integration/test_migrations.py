@@ -6,10 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from service import migrate
 from service.db import engine_of, make_engine
@@ -49,3 +50,23 @@ def test_the_minute_revision_cuts_the_seconds_off_rows_already_kept(tmp_path: Pa
         kept = connection.scalar(select(IdempotentAnswer.created_at))
     engine.dispose()
     assert kept == datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
+
+
+def test_the_statistics_store_revision_goes_down_and_up_again(tmp_path: Path) -> None:
+    """Revision 0015 replaces the four kept tables by the published store, and back."""
+    engine = make_engine(sqlite_url(tmp_path))
+    migrate.upgrade(engine)
+    config = migrate.alembic_config(engine)
+
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+    before = set(inspect(engine).get_table_names())
+    migrate.upgrade(engine)
+    after = set(inspect(engine).get_table_names())
+
+    kept = {"stats_answers", "stats_parts", "stats_months", "suppression_marks"}
+    assert kept <= before
+    assert "stats_published" not in before
+    assert not kept & after
+    assert "stats_published" in after

@@ -17,21 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import crypto
-from service.api.stats import ANSWERS
 from service.cli import cli
-from service.models import (
-    Course,
-    Group,
-    StaffAccount,
-    StatsAnswer,
-    StatsMonth,
-    StatsPart,
-    SuppressionMarks,
-    Tally,
-)
-from service.stats import report, stamps
-from service.stats.answers import Answers
-from service.stats.suppression import months_between
+from service.models import Course, Group, StaffAccount, StatsPublished, Tally
+from service.stats import report, store
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen
 from tests.support.world import HOME, NEIGHBOUR, World, add_api_key
@@ -73,10 +61,10 @@ def test_purge_deletes_old_courses_and_keeps_the_numbers(
     assert session.scalars(select(Tally.count)).all() == tallies
 
 
-def test_purge_decides_the_statistics_of_the_months_that_are_over(
+def test_purge_publishes_the_statistics_of_the_months_that_are_over(
     app: Flask, client: FlaskClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After the housekeeping, the year's suppression patterns are in the database."""
+    """After the housekeeping, the year's published columns are in the database."""
     month, after = _counted(client, world, session)
     monkeypatch.setattr("service.ops.utcnow", lambda: after)
     session.commit()
@@ -85,10 +73,15 @@ def test_purge_decides_the_statistics_of_the_months_that_are_over(
 
     assert code == 0
     assert f"Statistics ready for {month[:4]};" in output
-    assert session.scalars(select(SuppressionMarks.year).distinct()).all() == [month[:4]]
+    published = select(StatsPublished.year, StatsPublished.through).distinct()
+    assert session.execute(published).all() == [(month[:4], month)]
 
 
-def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
+def _places(session: Session) -> bytes:
+    return store.places_of(session.execute(report.CENTRES))
+
+
+def test_purge_publishes_every_view_of_the_year_and_deletes_those_of_past_months(
     app: Flask,
     client: FlaskClient,
     session: Session,
@@ -96,14 +89,29 @@ def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
     keyring: crypto.Keyring,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Each stats key's reach and the country get every view of the year ready; old ones go."""
+    """Each stats key's reach and the country get every view of the year; replaced ones go."""
     month, after = _counted(client, world, session)
     local = add_api_key(session, keyring, scopes="stats:read", municipality=HOME)
     add_api_key(session, keyring, scopes="tokens:verify", municipality=NEIGHBOUR)
-    session.add(StatsAnswer(digest=b"\0" * 32, horizon="2001-01", computed_at=after, body=b""))
-    for through, final in (("2001-05", False), ("2001-12", True)):
-        digest = through.encode().ljust(32, b"\0")
-        old = StatsPart(digest=digest, through=through, final=final, computed_at=after, body=b"")
+    places = _places(session)
+    old_rows = (
+        ("/", "2001-05", places),
+        ("/", "2001-12", places),
+        ("/", "2002-12", b"\1" * 32),
+        (f"{NEIGHBOUR}/", "2002-12", places),
+    )
+    for reach, through, where in old_rows:
+        old = StatsPublished(
+            reach=reach,
+            view="centre",
+            period="month",
+            year=through[:4],
+            through=through,
+            places=where,
+            published_at=after,
+            body=b"",
+            csv=b"",
+        )
         session.add(old)
     session.commit()
     monkeypatch.setattr("service.ops.utcnow", lambda: after)
@@ -111,8 +119,7 @@ def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
 
     code, output = _run(app, "purge")
     session.commit()
-    monkeypatch.setattr("service.stats.answers.report", _refuse_to_compute)
-    app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
+    monkeypatch.setattr(report, "_patterns", _refuse_to_compute)
     answered = client.get("/api/v1/stats", headers=bearer(local))
     views = [
         client.get(f"/api/v1/{route}?period={period}&by={by}", headers=bearer(local))
@@ -122,46 +129,100 @@ def test_purge_stores_every_view_of_the_year_and_forgets_those_of_past_months(
     ]
 
     assert code == 0, output
-    # The old answer and the running year's part of a past month; a year over keeps its part.
-    assert "2 statistics answers and parts of past months" in output
-    assert session.scalar(select(StatsPart.final).where(StatsPart.through == "2001-12"))
-    assert session.scalar(select(StatsPart.final).where(StatsPart.through == "2001-05")) is None
+    # A running year's row of a past month, one of other places and one of a
+    # reach that no stats key has (the token key's); a year over stays.
+    assert "3 published statistics no longer asked for" in output
+    kept = select(StatsPublished.through).where(StatsPublished.year < month[:4])
+    assert session.scalars(kept).all() == ["2001-12"]
     # The country's, the municipality key's and the world's centre key's (not
-    # the token key's): three periods by three views, each as JSON and CSV.
+    # the token key's): three periods by three views.
     assert "every view of each year stored for 3 reaches" in output
-    assert session.scalars(select(StatsAnswer.horizon)).all() == [month] * 3 * 9 * 2
+    this_year = select(StatsPublished.through).where(StatsPublished.year == month[:4])
+    assert session.scalars(this_year).all() == [month] * 3 * 9
     assert answered.status_code == 200
     assert set(answered.get_json()["counts"]["requested"]) == {HOME, "*"}
     assert [view.status_code for view in views] == [200] * 18
 
 
-def test_a_second_purge_computes_no_stored_view_again(
+def _published(session: Session) -> list[tuple[Any, ...]]:
+    rows = select(StatsPublished).order_by(
+        StatsPublished.reach, StatsPublished.view, StatsPublished.period, StatsPublished.year
+    )
+    return [
+        (row.reach, row.view, row.period, row.through, row.published_at, row.body)
+        for row in session.scalars(rows)
+    ]
+
+
+def test_a_published_row_is_never_written_again(
     app: Flask,
     client: FlaskClient,
     session: Session,
     world: World,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """What the data have not changed since is stored already: the next purge only reads it."""
-    _, after = _counted(client, world, session)
+    """The next purge computes nothing published already, and rewrites no row, whatever changed."""
+    month, after = _counted(client, world, session)
     monkeypatch.setattr("service.ops.utcnow", lambda: after)
     session.commit()  # a read left open would hold the purge's writes on SQLite
     assert _run(app, "purge")[0] == 0
-    stored = session.scalars(select(StatsAnswer.digest).order_by(StatsAnswer.digest)).all()
+    published = _published(session)
+    # A month over changed all the same (an import): what is published stays.
+    session.execute(update(Tally).where(Tally.month == month).values(count=9))
     session.commit()
 
-    monkeypatch.setattr("service.stats.answers.report", _refuse_to_compute)
+    monkeypatch.setattr("service.ops.utcnow", lambda: after + timedelta(days=1))
+    monkeypatch.setattr(report, "_compute", _refuse_to_compute)
     code, output = _run(app, "purge")
     session.commit()
 
     assert code == 0, output
     # The country's and the world's centre key's.
     assert "every view of each year stored for 2 reaches." in output
-    assert len(stored) == 2 * 9 * 2
-    assert session.scalars(select(StatsAnswer.digest).order_by(StatsAnswer.digest)).all() == stored
+    assert len(published) == 2 * 9
+    assert _published(session) == published
 
 
-def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
+def test_the_running_year_is_published_again_as_each_month_ends(
+    app: Flask, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another month over: the year's new rows hold the earlier months' columns unchanged."""
+    for month, count in (("2024-03", 3), ("2024-04", 8), ("2024-05", 2)):
+        tally = Tally(
+            month=month,
+            home_municipality=HOME,
+            centre_id=world.centre_a,
+            metric="requested",
+            count=count,
+        )
+        session.add(tally)
+    session.commit()
+    monkeypatch.setattr("service.ops.utcnow", lambda: datetime(2024, 5, 2, 12, tzinfo=UTC))
+    assert _run(app, "purge")[0] == 0
+    before = _published(session)
+    session.commit()
+
+    monkeypatch.setattr("service.ops.utcnow", lambda: datetime(2024, 6, 2, 12, tzinfo=UTC))
+    code, output = _run(app, "purge")
+    after = _published(session)
+
+    assert code == 0, output
+    assert {row[3] for row in before} == {"2024-04"}
+    assert {row[3] for row in after} == {"2024-05"}
+    assert f"{len(before)} published statistics no longer asked for" in output
+    for old, new in zip(before, after, strict=True):
+        assert old[:3] == new[:3]
+        old_part, new_part = store.decode(old[5]), store.decode(new[5])
+        for section, names in old_part.items():
+            for name, rows in names.items():
+                for key, cells in rows.items():
+                    assert new_part[section][name][key].items() >= cells.items()
+    national = next(row for row in after if row[:3] == ("/", "home_municipality", "month"))
+    shown = store.decode(national[5])["counts"]["requested"][HOME]
+    assert (shown["2024-04"], shown["2024-05"]) == (8, "<5")
+
+
+def test_purge_reads_each_years_tallies_once_and_a_range_is_read_from_what_it_published(
     app: Flask,
     client: FlaskClient,
     session: Session,
@@ -169,81 +230,36 @@ def test_purge_counts_the_still_months_and_keeps_the_part_of_every_year(
     keyring: crypto.Keyring,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A range over years that are over is then built from kept parts and counted months."""
+    """A range over years that are over is then answered without reading a tally."""
     month, past, key = _counted_long_ago(client, world, session, keyring, monkeypatch, "2-01")
     restored: list[str] = []
     restore = report._patterns
 
-    def restoring(session: Session, months: list[str], *args: Any, **kwargs: Any) -> Any:
-        restored.append(f"{months[0]}..{months[-1]}")
-        return restore(session, months, *args, **kwargs)
+    def restoring(session: Session, year: str, through: str, *args: Any) -> Any:
+        restored.append(f"{year}-01..{through}")
+        return restore(session, year, through, *args)
 
     monkeypatch.setattr(report, "_patterns", restoring)
 
     assert _run(app, "purge")[0] == 0
-    monkeypatch.setattr(report, "_patterns", restore)
-    counted = session.scalars(select(StatsMonth.month).order_by(StatsMonth.month)).all()
-    stamp = session.get_one(StatsMonth, past)
-    years_over = select(func.count()).where(StatsPart.final, StatsPart.through < month[:4])
+    years_over = select(func.count()).where(StatsPublished.through < month[:4])
     final = session.scalar(years_over)
     session.commit()
-    read: list[list[str]] = []
-    count = stamps._count
-
-    def counting(session: Session, months: list[str]) -> dict[str, stamps.Counted]:
-        read.append(list(months))
-        return count(session, months)
-
-    monkeypatch.setattr(stamps, "_count", counting)
-    monkeypatch.setattr("service.stats.report._patterns", _refuse_to_compute)
-    app.extensions[ANSWERS] = Answers()  # as a worker that has answered nothing yet
-    report.forget()
+    monkeypatch.setattr(report, "_patterns", _refuse_to_compute)
     asked = f"/api/v1/stats?period=year&from={past}&to={month}"
     answered = client.get(asked, headers=bearer(key))
 
-    # Every month from the first counted to the one before the horizon's.
-    assert counted == months_between(past, month)[:-1]
-    assert (stamp.tallies, stamp.tallies_total, stamp.waits, stamp.waits_total) == (1, 8, 0, 0)
     # Two years over, nine views and periods each, for the country and the world's centre key.
     assert final == 2 * 9 * 2
     assert answered.status_code == 200, answered.get_json()
     assert answered.get_json()["counts"]["requested"][HOME][past[:4]] == 8
-    # Only the horizon's month was counted from its rows.
-    assert read == [[month]]
-    # The tallies were read once to decide every year, then once a year for
-    # all the parts of both reaches, not once a part.
-    years = [f"{past[:4]}-01..{past[:4]}-12", f"{int(month[:4]) - 1}-01..{int(month[:4]) - 1}-12"]
-    assert restored == [f"{past}..{month}", *years, f"{month[:4]}-01..{month}"]
-
-
-def test_a_still_month_changed_all_the_same_is_seen_after_the_next_purge(
-    app: Flask,
-    client: FlaskClient,
-    session: Session,
-    world: World,
-    keyring: crypto.Keyring,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A restore or an import that changes a month long over: the next purge counts it again."""
-    month, past, key = _counted_long_ago(client, world, session, keyring, monkeypatch, "1-03")
-    asked = f"/api/v1/stats?period=year&from={past[:4]}-01&to={month}"
-
-    def shown() -> int:
-        app.extensions[ANSWERS] = Answers()  # as a new worker
-        body: dict[str, Any] = client.get(asked, headers=bearer(key)).get_json()
-        count: int = body["counts"]["requested"][HOME][past[:4]]
-        return count
-
-    assert _run(app, "purge")[0] == 0
-    before = shown()
-    session.execute(update(Tally).where(Tally.month == past).values(count=9))
-    session.commit()
-    unseen = shown()
-    assert _run(app, "purge")[0] == 0
-    seen = shown()
-
-    assert before == unseen == 8
-    assert seen == 9
+    # The tallies were read once a year for every reach, view and period.
+    last = f"{int(month[:4]) - 1}"
+    assert restored == [
+        f"{past[:4]}-01..{past[:4]}-12",
+        f"{last}-01..{last}-12",
+        f"{month[:4]}-01..{month}",
+    ]
 
 
 def _counted_long_ago(
@@ -279,7 +295,7 @@ def _counted_long_ago(
 
 
 def _refuse_to_compute(*_: object, **__: object) -> None:
-    raise AssertionError("computed in the request")
+    raise AssertionError("computed again")
 
 
 def test_purge_without_statistics_says_so(app: Flask) -> None:

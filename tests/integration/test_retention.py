@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.booking import retention
-from service.models import AuditEvent, Booking, Course, SuppressionMarks, Tally
+from service.models import AuditEvent, Booking, Course, Tally
 from tests.support.calls import bearer, start_course
 from tests.support.world import World
 
@@ -117,29 +117,3 @@ def test_two_purges_at_once_delete_each_row_once(
 
     assert sorted(results) == [0, len(made)]
     assert _count(session, Course) == 0
-
-
-def test_patterns_of_a_running_year_go_when_old_and_whole_years_stay(
-    session: Session, now: datetime
-) -> None:
-    """A running year's pattern older than two months goes; a whole year's stays for good."""
-    for name, final, age in (("old", False, 63), ("fresh", False, 61), ("year", True, 800)):
-        session.add(
-            SuppressionMarks(
-                fingerprint=name.encode().ljust(32, b"0"),
-                year="2031",
-                final=final,
-                computed_at=now - timedelta(days=age),
-                body=b"",
-            )
-        )
-    session.commit()
-
-    purged = retention.purge(session, PERIODS, now=now)
-    session.commit()
-
-    assert purged.patterns == 1
-    left = {
-        each.strip(b"0").decode() for each in session.scalars(select(SuppressionMarks.fingerprint))
-    }
-    assert left == {"fresh", "year"}

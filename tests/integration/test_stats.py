@@ -1,25 +1,21 @@
-"""Statistics over HTTP: counted as the pathway moves, suppressed when small, kept after purges."""
+"""Statistics over HTTP: counted as the pathway moves, suppressed when small, read-only."""
 
 from __future__ import annotations
 
 import csv
-import gc
-import importlib
 import io
-import itertools
+import re
 import uuid
 import weakref
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.api.stats import ANSWERS
 from service.booking.pathway import Decision, decide
 from service.booking.tally import month_of
 from service.core.clock import LOCAL
@@ -28,18 +24,16 @@ from service.models import (
     Centre,
     Course,
     SlotKind,
-    StatsAnswer,
-    StatsPart,
-    SuppressionMarks,
+    StatsPublished,
     Tally,
     WaitTally,
 )
-from service.stats import parts, suppression
 from service.stats import report as report_module
-from service.stats.answers import Answers
+from service.stats import store, suppression
 from service.stats.export import to_csv
-from service.stats.report import Period, Query, View, report
+from service.stats.report import Period, Query, View, publish, report
 from tests.support.calls import bearer, hold_intro, start_course
+from tests.support.sql import sent_to
 from tests.support.world import NEIGHBOUR, World, add_api_key, add_slot
 
 THIS_MONTH = datetime.now(UTC).astimezone(LOCAL).strftime("%Y-%m")
@@ -50,12 +44,16 @@ def _end_of_quarter(month: str) -> str:
     return f"{year}-{(number - 1) // 3 * 3 + 3:02d}"
 
 
+def _after_this_quarter() -> datetime:
+    last = _end_of_quarter(THIS_MONTH)
+    year, month = int(last[:4]), int(last[5:])
+    return datetime(year + month // 12, month % 12 + 1, 1, 12, tzinfo=LOCAL)
+
+
 @pytest.fixture(autouse=True)
 def _quarter_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
     """Set the statistics' clock to the first day after this quarter, so its months are over."""
-    last = _end_of_quarter(THIS_MONTH)
-    year, month = int(last[:4]), int(last[5:])
-    after = datetime(year + month // 12, month % 12 + 1, 1, 12, tzinfo=LOCAL)
+    after = _after_this_quarter()
     monkeypatch.setattr("service.api.stats.utcnow", lambda: after.astimezone(UTC))
 
 
@@ -225,7 +223,7 @@ def test_waiting_times_of_a_quarter_and_a_year_gather_their_months(
 
     def shown(period: Period, first: str, by: View = "home_municipality") -> dict[str, Any]:
         query = Query(period=period, first=first, last="2024-12", by=by)
-        answer = report(reader, SYSTEM, query, horizon="2025-06", now=now)
+        answer = report(reader, SYSTEM, query, horizon="2025-06")
         return answer["waiting_days"]["request_to_intro"]  # type: ignore[no-any-return]
 
     quarters = shown("quarter", "2024-01")
@@ -251,17 +249,16 @@ class _Watched(dict[str, Any]):
     """A year's part as read, which a weak reference can tell is let go."""
 
 
-def test_a_range_over_years_is_joined_from_each_years_kept_part(
+def test_a_range_over_years_is_joined_from_each_years_published_part(
     session: Session,
     reader: Session,
     world: World,
-    now: datetime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A year's columns are computed once and kept; any range that touches the year takes them.
+    """Once the purge has published each year, any range that touches it takes its columns.
 
-    The kept years are read one at a time: ten years of a view by flow held
-    at once would take ten times the answer's memory.
+    The years are read one at a time: ten years of a view by flow held at
+    once would take ten times the answer's memory.
     """
     for month, count in {"2022-11": 7, "2023-02": 9, "2023-08": 11, "2024-01": 13}.items():
         session.add(
@@ -277,27 +274,35 @@ def test_a_range_over_years_is_joined_from_each_years_kept_part(
 
     def asked(first: str, last: str = "2024-03") -> dict[str, Any]:
         query = Query(period="quarter", first=first, last=last, by="home_municipality")
-        return report(reader, SYSTEM, query, horizon="2024-06", now=now)
+        return report(reader, SYSTEM, query, horizon="2024-06")
 
     computed = asked("2022-11")
     reader.rollback()  # as the next request: on SQLite a read sees what was there at its start
-    kept = reader.execute(select(StatsPart.through, StatsPart.final).order_by("through")).all()
-    report_module.forget()  # as a new process: no pattern kept in it
+    publish(session, now=datetime(2024, 7, 2, 12, tzinfo=UTC))
+    kept = session.execute(
+        select(StatsPublished.year, StatsPublished.through)
+        .where(
+            StatsPublished.reach == "/",
+            StatsPublished.view == "home_municipality",
+            StatsPublished.period == "quarter",
+        )
+        .order_by(StatsPublished.year)
+    ).all()
 
     def refuse(*_: object, **__: object) -> None:
-        raise AssertionError("a kept year's tallies read again")
+        raise AssertionError("a published year's tallies read again")
 
     monkeypatch.setattr(report_module, "_patterns", refuse)
     decoded: list[weakref.ref[_Watched]] = []
-    decode = parts.decode
+    decode = store.decode
 
-    def one_at_a_time(body: bytes) -> parts.Part:
+    def one_at_a_time(body: bytes) -> store.Part:
         assert all(part() is None for part in decoded), "an earlier year's part is still held"
         part = _Watched(decode(body))
         decoded.append(weakref.ref(part))
         return part
 
-    monkeypatch.setattr(parts, "decode", one_at_a_time)
+    monkeypatch.setattr(store, "decode", one_at_a_time)
     again = asked("2022-11")
     read_again = len(decoded)
     within = asked("2023-01")
@@ -312,45 +317,133 @@ def test_a_range_over_years_is_joined_from_each_years_kept_part(
         "2023-Q4": 0,
         "2024-Q1": 13,
     }
-    # One part a year: those that are over for good, the horizon's year until it is.
-    assert kept == [("2022-12", True), ("2023-12", True), ("2024-06", False)]
+    # One row a year: those that are over for good, the horizon's year through its last month.
+    assert kept == [("2022", "2022-12"), ("2023", "2023-12"), ("2024", "2024-06")]
     assert again == computed
-    assert read_again == 3  # each kept year read, and let go before the next
+    assert read_again == 3  # each published year read, and let go before the next
     assert {**within, "from": "2022-11"} == computed
     assert shorter["columns"] == ["2023-Q2", "2023-Q3", "2023-Q4"]
     assert shorter["counts"]["requested"]["*"] == {"2023-Q2": 0, "2023-Q3": 11, "2023-Q4": 0}
 
 
-def test_a_report_and_the_daily_preparation_run_with_the_collector_paused(
-    session: Session, world: World, now: datetime, monkeypatch: pytest.MonkeyPatch
+_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|SAVEPOINT)\b", re.IGNORECASE)
+
+
+def test_a_statistics_request_writes_nothing(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    engine: Engine,
+    keyring: crypto.Keyring,
+    national_key: str,
 ) -> None:
-    """While the patterns are restored or decided, the cyclic garbage collector waits."""
-    session.add(
-        Tally(
-            month="2024-03",
-            home_municipality="101",
-            centre_id=world.centre_a,
-            metric="requested",
-            count=3,
-        )
+    """Every view, period and reach, JSON and CSV, published or not: no statement writes."""
+    _requests(client, world, session, home="101", count=6)
+    _requests(client, world, session, home=NEIGHBOUR, count=2)
+    local_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
+    session.commit()
+    # A key's first use of the day records that day (service.api.auth), not statistics.
+    for key in (national_key, local_key):
+        client.get("/api/v1/stats", headers=bearer(key))
+    asked = [
+        (path, key, {"period": period, "by": by, "from": THIS_MONTH[:4] + "-01", "to": THIS_MONTH})
+        for path in ("/api/v1/stats", "/api/v1/stats.csv")
+        for key in (national_key, local_key)
+        for period in ("month", "quarter", "year")
+        for by in ("home_municipality", "centre", "flow")
+    ]
+
+    with sent_to(engine) as sent:
+        answers = [client.get(path, query_string=q, headers=bearer(k)) for path, k, q in asked]
+
+    assert [answer.status_code for answer in answers] == [200] * len(asked)
+    statements = [statement for statement, _ in sent]
+    assert any("stats_published" in statement for statement in statements)
+    assert [statement for statement in statements if _WRITES.match(statement)] == []
+    assert session.scalar(select(func.count()).select_from(StatsPublished)) == 0
+
+
+def test_a_whole_published_year_is_answered_as_the_same_bytes_without_a_report(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    national_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every view and period of the running year, JSON and CSV: published, what a report wrote."""
+    _requests(client, world, session, home="101", count=6)
+    _requests(client, world, session, home=NEIGHBOUR, count=3)
+    centre_key = add_api_key(
+        session, keyring, scopes="stats:read", centre=session.get_one(Centre, world.centre_a)
     )
     session.commit()
-    collecting: list[bool] = []
-    restore = report_module._patterns
+    asked = [
+        (path, key, {"period": period, "by": by})
+        for path in ("/api/v1/stats", "/api/v1/stats.csv")
+        for key in (national_key, centre_key)
+        for period in ("month", "quarter", "year")
+        for by in ("home_municipality", "centre", "flow")
+    ]
 
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        collecting.append(gc.isenabled())
-        return restore(*args, **kwargs)
+    def bodies() -> list[bytes]:
+        return [client.get(p, query_string=q, headers=bearer(k)).get_data() for p, k, q in asked]
 
-    monkeypatch.setattr(report_module, "_patterns", watched)
+    computed = bodies()
+    publish(session, now=_after_this_quarter().astimezone(UTC))
 
-    report(
-        session, SYSTEM, Query("year", "2024-01", "2024-12", "centre"), horizon="2024-12", now=now
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a report built")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(report_module, "report", refuse)
+        published = bodies()
+    centre = session.get_one(Centre, world.centre_a)
+    old_name, centre.name = centre.name, "Centre A, new name"
+    session.commit()
+    renamed = client.get(
+        "/api/v1/stats.csv", query_string={"by": "centre"}, headers=bearer(national_key)
     )
-    report_module.prepare(session, horizon="2024-12", now=now)
 
-    assert collecting == [False, False]
-    assert gc.isenabled()
+    assert published == computed
+    assert computed[0].startswith(b'{"by":')
+    assert computed[-1].startswith(b"metric,row,name,")
+    # The CSV names its rows: after a rename it is built again, with the new name.
+    assert b'"Centre A, new name"' in renamed.get_data()
+    assert f"{world.centre_a},{old_name},".encode() not in renamed.get_data()
+
+
+def test_a_published_year_is_read_not_decided_again(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    keyring: crypto.Keyring,
+    national_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After the purge, every reach's answers come from what it published, the same as before."""
+    _requests(client, world, session, home="101", count=6)
+    _requests(client, world, session, home=NEIGHBOUR, count=3)
+    local_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
+    session.commit()
+    params = {"from": THIS_MONTH, "to": THIS_MONTH}
+    first = _stats(client, national_key)
+    first_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
+    local = _stats(client, local_key)
+    publish(session, now=_after_this_quarter().astimezone(UTC))
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("decided again")
+
+    monkeypatch.setattr(suppression._Suppressor, "run", refuse)
+    again_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
+
+    assert _stats(client, national_key) == first
+    assert _stats(client, local_key) == local
+    assert set(local["counts"]["requested"]) == {NEIGHBOUR, "*"}
+    assert set(first["counts"]["requested"]) > {NEIGHBOUR, "*"}
+    assert again_csv.get_data() == first_csv.get_data()
+    assert again_csv.headers["Content-Disposition"] == first_csv.headers["Content-Disposition"]
 
 
 def test_a_late_decision_counts_in_its_own_month_not_the_intro_month(
@@ -373,62 +466,6 @@ def test_a_late_decision_counts_in_its_own_month_not_the_intro_month(
     assert intro_month not in months
     counted = session.scalars(select(Tally.month).where(Tally.metric == "intro_held")).all()
     assert counted == [month_of(later)]
-
-
-def test_a_decided_pattern_is_kept_and_not_decided_again(
-    client: FlaskClient,
-    world: World,
-    session: Session,
-    national_key: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The database keeps each year's marks; a process without them in memory reads them back."""
-    _requests(client, world, session, home="101", count=3)
-    suppression.forget()
-    first = _stats(client, national_key)
-    kept = session.scalars(select(SuppressionMarks.year)).all()
-    session.commit()
-    # Two patterns: the requests' and the one all metrics without data share.
-    assert kept == [THIS_MONTH[:4]] * 2
-
-    suppression.forget()
-
-    def refuse(*_: object) -> None:
-        raise AssertionError("decided again")
-
-    monkeypatch.setattr(suppression._Suppressor, "run", refuse)
-    assert _stats(client, national_key) == first
-
-
-def test_an_answer_asked_again_is_not_computed_again(
-    client: FlaskClient,
-    world: World,
-    session: Session,
-    keyring: crypto.Keyring,
-    national_key: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The same question on the same data is answered from the process, each reach its own."""
-    _requests(client, world, session, home="101", count=6)
-    params = {"from": THIS_MONTH, "to": THIS_MONTH}
-    first = _stats(client, national_key)
-    first_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
-    local_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
-    session.commit()
-    local = _stats(client, local_key)
-
-    def refuse(*_: object, **__: object) -> None:
-        raise AssertionError("computed again")
-
-    monkeypatch.setattr("service.stats.answers.report", refuse)
-    again_csv = client.get("/api/v1/stats.csv", query_string=params, headers=bearer(national_key))
-
-    assert _stats(client, national_key) == first
-    assert _stats(client, local_key) == local
-    assert set(local["counts"]["requested"]) == {NEIGHBOUR, "*"}
-    assert set(first["counts"]["requested"]) > {NEIGHBOUR, "*"}
-    assert again_csv.get_data() == first_csv.get_data()
-    assert again_csv.headers["Content-Disposition"] == first_csv.headers["Content-Disposition"]
 
 
 def test_new_counts_and_a_renamed_centre_each_give_a_new_answer(
@@ -603,47 +640,15 @@ def test_csv_text_that_looks_like_a_formula_is_defused() -> None:
     assert lines[1] == ["requested", "c", "'=HYPERLINK(1)", "7"]
 
 
-def _months_back(count: int) -> list[str]:
-    year, month = (int(part) for part in THIS_MONTH.split("-"))
-    months = []
-    for _ in range(count):
-        months.append(f"{year}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
-
-
-def test_one_key_cannot_grow_the_answer_store_without_bound(
-    client: FlaskClient,
-    world: World,
-    session: Session,
-    keyring: crypto.Keyring,
-    national_key: str,
-    monkeypatch: pytest.MonkeyPatch,
+def test_one_key_cannot_grow_the_statistics_store(
+    client: FlaskClient, world: World, session: Session, national_key: str
 ) -> None:
-    """Many distinct questions from one key keep at most the cap, the newest; others keep theirs."""
-    monkeypatch.setattr("service.stats.answers.ASKED_PER_REACH", 4)
-    stats_clock: Callable[[], datetime] = importlib.import_module("service.api.stats").utcnow
-    start = stats_clock()
-    ticks = itertools.count()
-    # The clock moves a second a request, so "oldest" is the order of asking.
-    monkeypatch.setattr("service.api.stats.utcnow", lambda: start + timedelta(seconds=next(ticks)))
+    """Many distinct questions from one key add no row: only the purge writes the store."""
     _requests(client, world, session, home="101", count=6)
-    local_key = add_api_key(session, keyring, scopes="stats:read", municipality=NEIGHBOUR)
-    session.commit()
-    local = _stats(client, local_key)
-    questions = [{"from": month} for month in _months_back(12)]
+    year, month = (int(part) for part in THIS_MONTH.split("-"))
+    questions = [{"from": f"{year - back}-{month:02d}"} for back in range(10)]
 
     for question in questions:
         _stats(client, national_key, **question)
 
-    session.expire_all()
-    assert len(session.scalars(select(StatsAnswer.digest)).all()) == 4 + 1
-
-    def refuse(*_: object, **__: object) -> None:
-        raise AssertionError("computed again")
-
-    monkeypatch.setattr("service.stats.answers.report", refuse)
-    # A fresh process cache: what is answered now comes from the table.
-    monkeypatch.setitem(client.application.extensions, ANSWERS, Answers())
-    assert _stats(client, local_key) == local
-    _stats(client, national_key, **questions[-1])
+    assert session.scalar(select(func.count()).select_from(StatsPublished)) == 0

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-import zlib
-from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, insert
-from sqlalchemy.orm import Session
 
-from service.models import Base, StatsPart, SuppressionMarks
-from service.stats import parts
-from service.stats.export import to_json
-from service.stats.marks import DatabaseMarks
-from service.stats.suppression import Marks
+from service.stats.export import spliced, to_json
 
 # Text as the statistics hold it: names with æ, ø and å, no lone surrogates
 # (which are not text that UTF-8 can carry).
@@ -46,47 +38,21 @@ def test_a_centres_name_is_written_as_itself() -> None:
     assert written == '{"by":"centre","rows":{"*":"I alt","c":"Ærø Rusmiddelcenter"}}'.encode()
 
 
-NOW = datetime(2031, 2, 1, tzinfo=UTC)
+_CELLS = st.dictionaries(_TEXT, st.dictionaries(_TEXT, _VALUES, max_size=3), max_size=3)
 
 
-def _kept_in_json(
-    model: type[StatsPart | SuppressionMarks], body: object, **row: object
-) -> Session:
-    """Return a session on a new database holding a row kept as the standard library wrote it."""
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    session = Session(engine)
-    compressed = zlib.compress(json.dumps(body).encode())
-    session.execute(insert(model).values(**row, computed_at=NOW, body=compressed))
-    return session
+@given(
+    head=st.fixed_dictionaries(
+        {"by": _TEXT, "columns": st.lists(_TEXT, max_size=3), "rows": st.dictionaries(_TEXT, _TEXT)}
+    ),
+    counts=st.dictionaries(_TEXT, _CELLS, max_size=3),
+    waits=st.dictionaries(_TEXT, _CELLS, max_size=3),
+)
+def test_a_part_spliced_into_its_report_is_the_reports_json(
+    head: dict[str, Any], counts: dict[str, Any], waits: dict[str, Any]
+) -> None:
+    """The bytes of two fields with the others around them: what ``to_json`` writes whole."""
 
+    written = spliced(head, to_json(counts), to_json(waits))
 
-def test_a_part_kept_in_the_standard_librarys_json_reads_back_the_same() -> None:
-    """Parts kept before the change, escaped ASCII, still load as what was kept."""
-    part = {
-        "counts": {"requested": {"c": {"2031-01": "x", "2031-02": 7}}},
-        "waiting_days": {},
-        "name": "Ærø",
-    }
-
-    # Counted through February: not final (only a year counted through December is).
-    kept_as = {"digest": b"d" * 32, "through": "2031-02", "final": False}
-    with _kept_in_json(StatsPart, part, **kept_as) as session:
-        kept = parts.load(session, [b"d" * 32])
-
-        assert parts.decode(kept[b"d" * 32]) == part
-
-
-def test_marks_kept_in_the_standard_librarys_json_read_back_the_same() -> None:
-    """Suppression marks kept before the change load as the marks they were."""
-    body = {"hidden": [["901", "c1", "2031-01"]], "widened": [], "unproven": [["*", "c1", "2031"]]}
-
-    kept_as = {"fingerprint": b"f" * 32, "year": "2031", "final": True}
-    with _kept_in_json(SuppressionMarks, body, **kept_as) as session:
-        marks = DatabaseMarks(session, now=NOW).load(b"f" * 32)
-
-        assert marks == Marks(
-            hidden=frozenset({("901", "c1", "2031-01")}),
-            widened=frozenset(),
-            unproven=frozenset({("*", "c1", "2031")}),
-        )
+    assert written == to_json({**head, "counts": counts, "waiting_days": waits})

@@ -18,13 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from service.stats import suppression
 from service.stats.suppression import (
     ANY,
     COMPLEMENTARY,
     PRIMARY,
     Leaf,
-    Marks,
     Node,
     Pattern,
     columns_of,
@@ -122,7 +120,6 @@ def test_every_cell_holds_the_sum_of_its_leaves(leaves: dict[Leaf, int]) -> None
     for leaf, count in leaves.items():
         for cell in _cells_of(leaf, MONTHS[-1]):
             expected[cell] += count
-    suppression.forget()
 
     pattern = suppress(leaves, located=LOCATED, months=MONTHS)
 
@@ -188,64 +185,3 @@ def test_the_same_data_give_the_same_pattern(horizon: str) -> None:
     second = suppress(reversed_order, located=LOCATED, months=months)
 
     assert first.hidden == second.hidden
-
-
-class _Shelf:
-    """A mark store in memory, recording what was saved."""
-
-    def __init__(self) -> None:
-        self.kept: dict[bytes, tuple[Marks, str, bool]] = {}
-
-    def load(self, fingerprint: bytes) -> Marks | None:
-        found = self.kept.get(fingerprint)
-        return None if found is None else found[0]
-
-    def save(self, fingerprint: bytes, marks: Marks, *, year: str, final: bool) -> None:
-        self.kept[fingerprint] = (marks, year, final)
-
-
-@settings(max_examples=60, deadline=None)
-@given(leaves=tables, horizon=st.sampled_from(MONTHS))
-def test_a_kept_pattern_is_restored_exactly(leaves: dict[Leaf, int], horizon: str) -> None:
-    """A pattern read back from the store equals the one decided, counts included."""
-    leaves = {leaf: count for leaf, count in leaves.items() if leaf[2] <= horizon}
-    months = [month for month in MONTHS if month <= horizon]
-    shelf = _Shelf()
-    suppression.forget()
-    decided = suppress(leaves, located=LOCATED, months=months, store=shelf)
-    suppression.forget()
-
-    restored = suppress(leaves, located=LOCATED, months=months, store=shelf)
-
-    assert restored == decided
-    ((_, year, final),) = shelf.kept.values()
-    assert (year, final) == (YEAR, horizon == MONTHS[-1])
-
-
-def test_a_kept_pattern_is_not_decided_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the marks in the store, a new process restores the pattern without deciding."""
-    shelf = _Shelf()
-    suppression.forget()
-    decided = suppress(_single_small_cell(), located=LOCATED, months=MONTHS[:2], store=shelf)
-    suppression.forget()
-
-    def refuse(*_: object) -> Pattern:
-        raise AssertionError("decided again")
-
-    monkeypatch.setattr(suppression._Suppressor, "run", refuse)
-    restored = suppress(_single_small_cell(), located=LOCATED, months=MONTHS[:2], store=shelf)
-
-    assert restored.show(("901", "c1", f"{YEAR}-01")) == PRIMARY
-    assert restored == decided
-
-
-def test_other_data_never_get_a_kept_pattern() -> None:
-    """One count more is another fingerprint: decided anew, never given the old marks."""
-    shelf = _Shelf()
-    suppression.forget()
-    leaves = dict(_single_small_cell())
-    suppress(leaves, located=LOCATED, months=MONTHS[:2], store=shelf)
-    leaves[("901", "c1", f"{YEAR}-01")] += 1
-    suppress(leaves, located=LOCATED, months=MONTHS[:2], store=shelf)
-
-    assert len(shelf.kept) == 2

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
@@ -24,8 +23,6 @@ from service.http.keyring import keyring
 from service.identity import keys
 from service.identity.actors import Actor
 from service.models import ApiKey, Course
-
-API_KEY_PURPOSE = keys.PURPOSE
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -62,14 +59,11 @@ def citizen_course() -> Course:
 def api_actor(scope: str) -> Actor:
     """Return the actor of a valid, unrevoked API key that carries the scope."""
     credential = bearer()
-    if not crypto.is_api_key_shaped(credential):
-        raise TokenRejected()
     ring = keyring()
-    digests = [d.value for d in ring.candidates(credential, purpose=API_KEY_PURPOSE)]
-    key = db.session().scalar(select(ApiKey).where(ApiKey.digest.in_(digests)))
-    if key is None or key.revoked_at is not None:
+    key = keys.find(db.session(), ring, credential)
+    if key is None:
         raise TokenRejected()
-    _note_use(key, keys.rekeyed(key, ring, credential))
+    _note_use(ring, key, credential)
     if scope not in key.scope_set:
         raise ScopeMissing(scope=scope)
     return Actor(
@@ -81,29 +75,17 @@ def api_actor(scope: str) -> Actor:
     )
 
 
-def _note_use(key: ApiKey, rekeyed: dict[str, Any]) -> None:
-    # The day of last use, written at most once a day per key, and the digest
-    # under the current key when it was older or wrapped (so keys can be
-    # retired). A write request carries them in its own transaction; a read
-    # request, which must stay read-only, writes them in a short transaction
-    # of its own. Only the row whose digest is still the one read changes.
+def _note_use(ring: crypto.Keyring, key: ApiKey, credential: str) -> None:
+    # A write request carries the stamp in its own transaction; a read
+    # request, which must stay read-only, commits it in a short one of its own.
     today = local_today(utcnow())
-    if key.last_used_on == today and not rekeyed:
-        return
-    values = {"last_used_on": today, **rekeyed}
-    statement = (
-        update(ApiKey)
-        .where(ApiKey.id == key.id, ApiKey.digest == key.digest)
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
     if request.method not in SAFE_METHODS:
-        db.session().execute(statement)
+        keys.note_use(db.session(), ring, key, credential, today=today)
         return
     factory: sessionmaker[Session] = current_app.extensions[db.EXTENSION]
     with factory() as own:
-        own.execute(statement)
-        own.commit()
+        if keys.note_use(own, ring, key, credential, today=today):
+            own.commit()
 
 
 def requires_scope(scope: str) -> Callable[[View], View]:

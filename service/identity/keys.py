@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import crypto
@@ -94,6 +94,35 @@ def create(
         now=now,
     )
     return NewKey(row, key)
+
+
+def find(session: Session, ring: crypto.Keyring, key: str) -> ApiKey | None:
+    """Return the unrevoked key's row, or None for an unknown, malformed or revoked key."""
+    if not crypto.is_api_key_shaped(key):
+        return None
+    digests = [d.value for d in ring.candidates(key, purpose=PURPOSE)]
+    row = session.scalar(select(ApiKey).where(ApiKey.digest.in_(digests)))
+    return None if row is None or row.revoked_at is not None else row
+
+
+def note_use(session: Session, ring: crypto.Keyring, row: ApiKey, key: str, *, today: date) -> bool:
+    """Stamp the day of use (once a day) and re-key an older or wrapped digest; tell if it wrote.
+
+    Only the row whose digest is still the one read changes, so a retire that
+    wrapped it meanwhile, or another request that re-keyed it, wins without a
+    clash. The caller decides the transaction: a read request commits this in
+    a short one of its own, so that it stays read-only itself.
+    """
+    changes = rekeyed(row, ring, key)
+    if row.last_used_on == today and not changes:
+        return False
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == row.id, ApiKey.digest == row.digest)
+        .values({"last_used_on": today, **changes})
+        .execution_options(synchronize_session=False)
+    )
+    return True
 
 
 def rekeyed(row: ApiKey, ring: crypto.Keyring, key: str) -> dict[str, Any]:

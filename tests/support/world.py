@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 import crypto
-from service.api.auth import API_KEY_PURPOSE
 from service.booking.directory import load_municipalities
+from service.identity.keys import PURPOSE as API_KEY_PURPOSE
 from service.models import ApiKey, Centre, Contract, Group, GroupSession, Slot, SlotKind
 
 HOME = "101"  # København

@@ -199,12 +199,7 @@ def test_api_routes_stack_their_layers_only_through_api_route() -> None:
     assert stacked == []
 
 
-# SQL statements belong to the rules. The one edge module listed builds its own
-# because it reads the request's credential (the API key look-up and the
-# last-use stamp written outside a read request's transaction).
-SQL_AT_THE_EDGE = {
-    "service/api/auth.py": "API key look-up and last-use stamp of the request's bearer",
-}
+# SQL statements belong to the rules: no edge module builds one.
 _STATEMENTS = {"select", "insert", "update", "delete", "text"}
 
 
@@ -230,15 +225,8 @@ def test_edges_build_no_sql_statements(folder: str) -> None:
     """Listings, reach and writes are rule functions: an edge view builds no SQL statement."""
     paths = sorted((ROOT / folder).rglob("*.py"))
     offending = {
-        str(path.relative_to(ROOT)): found
-        for path in paths
-        if (found := _statements(path)) and str(path.relative_to(ROOT)) not in SQL_AT_THE_EDGE
+        str(path.relative_to(ROOT)): found for path in paths if (found := _statements(path))
     }
 
     assert offending == {}
     assert paths, f"{folder} was not scanned"
-
-
-def test_every_listed_sql_exception_still_builds_sql() -> None:
-    """An exception that no longer builds SQL is dropped from the list, so it cannot hide one."""
-    assert [name for name in SQL_AT_THE_EDGE if not _statements(ROOT / name)] == []

@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 from service.models import Group
 from tests.support.calls import bearer, start_course
 from tests.support.pages import Citizen
-from tests.support.staff import make_staff, sign_in
+from tests.support.staff import group_form, make_staff, sign_in
 from tests.support.world import World
 
 SOME_ID = "00000000-0000-4000-8000-000000000000"
@@ -232,18 +232,7 @@ def test_a_control_character_in_a_staff_form_is_a_400_page(
     sign_in(client, make_staff(session, world)["staff_a"])
     staff = Citizen(client)
     csrf = staff.get("/staff/groups").csrf()
-    first = now.date().fromordinal(now.date().toordinal() + 14)
-    form = {
-        "name": bad,
-        "capacity": "6",
-        "intake_open": "y",
-        "late_join_until": "3",
-        "first_day": first.isoformat(),
-        "weekdays": [str(first.weekday())],
-        "start": "17:00",
-        "minutes": "90",
-        "weeks": "8",
-    }
+    form = group_form(now, name=bad)
 
     answer = staff.post("/staff/groups", form, csrf=csrf)
 

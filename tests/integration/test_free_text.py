@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.cli import cli
-from service.core.clock import local_today
 from service.models import ApiKey, Centre, Group, StaffAccount, Webhook
-from tests.support.staff import Staff, call, make_staff, sign_in
+from tests.support.staff import Staff, call, group_form, make_staff, sign_in
 from tests.support.world import HOME, World
 
 # Obviously fake values, one of each form the rule must refuse.
@@ -56,18 +55,7 @@ def test_a_group_name_with_personal_data_is_refused(
     """The group page answers 422 with the reason by the name, and no group is made."""
     sign_in(client, staff["staff_a"])
     before = _count(session, Group)
-    first = local_today(now) + timedelta(days=14)
-    form = {
-        "name": f"Gruppe {value}",
-        "capacity": "6",
-        "intake_open": "y",
-        "late_join_until": "3",
-        "first_day": first.isoformat(),
-        "weekdays": [str(first.weekday())],
-        "start": "17:00",
-        "minutes": "90",
-        "weeks": "8",
-    }
+    form = group_form(now, name=f"Gruppe {value}")
 
     answer = call(client, "post", "/staff/groups", form)
 

@@ -32,7 +32,7 @@ from service.models import (
 )
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen, Page
-from tests.support.staff import Staff, call, make_staff, sign_in
+from tests.support.staff import Staff, call, group_form, make_staff, sign_in
 from tests.support.world import World
 
 
@@ -61,22 +61,6 @@ def _slots_at(session: Session, world: World, starts_at: datetime) -> int:
         )
     )
     return found or 0
-
-
-def _group_form(now: datetime, **changes: Any) -> dict[str, Any]:
-    first = _day(now, 14)
-    return {
-        "name": "Onsdagsgruppen",
-        "capacity": "6",
-        "intake_open": "y",
-        "late_join_until": "3",
-        "first_day": first.isoformat(),
-        "weekdays": [str(first.weekday())],
-        "start": "17:00",
-        "minutes": "90",
-        "weeks": "8",
-        **changes,
-    }
 
 
 def _groups_named(session: Session, name: str) -> int:
@@ -208,7 +192,7 @@ def test_a_group_is_created_with_weekly_sessions(
     signed_in: FlaskClient, session: Session, now: datetime
 ) -> None:
     """A new group gets its eight weekly sessions at 17:00 Copenhagen time and is listed."""
-    form = _group_form(now)
+    form = group_form(now)
 
     answer = call(signed_in, "post", "/staff/groups", form)
 
@@ -242,7 +226,7 @@ def test_a_group_with_bad_input_is_refused_next_to_the_field(
     message: str,
 ) -> None:
     """The refusal is shown by the field it concerns, with a 4xx, and no group is saved."""
-    form = _group_form(now, **changes)
+    form = group_form(now, **changes)
 
     answer = call(signed_in, "post", "/staff/groups", form)
 

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
+from service.core.clock import local_today
 from service.identity import accounts, two_factor
 from service.models import Role, StaffAccount
 from tests.support.pages import Citizen, Page
@@ -194,4 +195,21 @@ def objects(
         "account": str(extra_account),
         "municipality": HOME,
         "api_key": str(key.id),
+    }
+
+
+def group_form(now: datetime, **changes: Any) -> dict[str, Any]:
+    """Return the new-group form as a person fills it in: eight weekly meetings in two weeks."""
+    first = local_today(now) + timedelta(days=14)
+    return {
+        "name": "Onsdagsgruppen",
+        "capacity": "6",
+        "intake_open": "y",
+        "late_join_until": "3",
+        "first_day": first.isoformat(),
+        "weekdays": [str(first.weekday())],
+        "start": "17:00",
+        "minutes": "90",
+        "weeks": "8",
+        **changes,
     }

@@ -199,7 +199,7 @@ def objects(
 
 
 def group_form(now: datetime, **changes: Any) -> dict[str, Any]:
-    """Return the new-group form as a person fills it in: eight weekly meetings in two weeks."""
+    """Return the new-group form as a person fills it in: 8 weekly meetings, two weeks ahead."""
     first = local_today(now) + timedelta(days=14)
     return {
         "name": "Onsdagsgruppen",

@@ -180,18 +180,23 @@ def _address(client: FlaskClient, address: str) -> FlaskClient:
     return client
 
 
-@pytest.fixture(params=["memory", "redis"])
-def counters(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Yield a limiter storage URI: the process's memory, or the tests' Redis emptied."""
-    if request.param == "memory":
-        yield "memory://"
-        return
+def _emptied_redis() -> Iterator[str]:
+    """Yield the tests' Redis URL, its database emptied before and after."""
     url = databases.redis_url()
     connection = redis.Redis.from_url(url)
     connection.flushdb()
     yield url
     connection.flushdb()
     connection.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def counters(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Yield a limiter storage URI: the process's memory, or the tests' Redis emptied."""
+    if request.param == "memory":
+        yield "memory://"
+        return
+    yield from _emptied_redis()
 
 
 @pytest.fixture
@@ -440,12 +445,7 @@ def storage(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "down":
         yield f"redis://127.0.0.1:{free_port()}/0"
         return
-    url = databases.redis_url()
-    connection = redis.Redis.from_url(url)
-    connection.flushdb()
-    yield url
-    connection.flushdb()
-    connection.close()
+    yield from _emptied_redis()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -22,6 +22,7 @@ from service.stats.query import (
     read_query,
 )
 from service.stats.report import Query, answer
+from service.stats.store import Kept
 
 MONTH = validate.Regexp(MONTH_PATTERN, error="A month, YYYY-MM.")
 
@@ -31,6 +32,11 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description='Aggregate numbers; counts of 1-4 show as "<5", complementary cells as "x".',
 )
+
+# Each app (each worker process) keeps the answers made of published rows
+# alone (service.stats.store says why they need no invalidation).
+KEPT = "diskret.stats_kept"
+blp.record_once(lambda state: state.app.extensions.setdefault(KEPT, Kept()))
 
 
 class StatsQuerySchema(Schema):
@@ -134,5 +140,8 @@ def _answer(query: dict[str, Any], mimetype: str) -> tuple[Query, bytes]:
         by=query["by"],
         horizon=horizon,
     )
-    body = answer(db.session(), current_actor(), wanted, horizon=horizon, mimetype=mimetype)
+    kept: Kept = current_app.extensions[KEPT]
+    body = answer(
+        db.session(), current_actor(), wanted, horizon=horizon, mimetype=mimetype, kept=kept
+    )
     return wanted, body

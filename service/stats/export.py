@@ -57,7 +57,8 @@ def spliced(head: Mapping[str, Any], counts: Buffer, waiting_days: Buffer) -> by
     for name in sorted(fields):
         pieces += [b",", orjson.dumps(name), b":", fields[name]]
     pieces[0] = b"{"
-    return b"".join(pieces) + b"}"
+    # One copy of 16 MB, not two: the closing brace joins with the rest.
+    return b"".join([*pieces, b"}"])
 
 
 def _csv_bytes(result: Mapping[str, Any]) -> bytes:

@@ -56,6 +56,7 @@ WAITS = cast(Table, WaitTally.__table__)
 
 # By name for the rows of a view; the id settles two of the same name.
 CENTRES = select(Centre.id, Centre.name, Centre.municipality_code).order_by(Centre.name, Centre.id)
+MUNICIPALITIES = select(Municipality.code, Municipality.name).order_by(Municipality.code)
 
 
 class _Centre(NamedTuple):
@@ -100,16 +101,16 @@ def columns_within(months: Sequence[str], period: Period) -> list[str]:
 
 
 def _rows(
-    session: Session, actor: Actor, by: View, centres: Sequence[_Centre]
+    actor: Actor,
+    by: View,
+    centres: Sequence[_Centre],
+    municipalities: Sequence[tuple[str, str]],
 ) -> tuple[list[_Row], tuple[str, str]]:
     """Return the rows of a view within the actor's reach, data or not, and its total row.
 
     Listing every row, not only those with data, keeps the mere presence of a
     row from telling that someone from there asked for treatment.
     """
-    municipalities = session.execute(
-        select(Municipality.code, Municipality.name).order_by(Municipality.code)
-    ).all()
     places = sorted({place for _, _, place in centres})
     home, centre = actor.municipality_code, actor.centre_id
     if centre is not None:
@@ -257,6 +258,19 @@ def _years(query: Query, horizon: str) -> list[tuple[str, str]]:
     return [(year, min(f"{year}-12", horizon)) for year in years_between(query.first, query.last)]
 
 
+class _Places(NamedTuple):
+    """Every centre and every municipality, which the rows of a view are made of."""
+
+    centres: list[_Centre]
+    municipalities: list[tuple[str, str]]
+
+
+def _read_places(session: Session) -> _Places:
+    """Return every centre and every municipality, as the rows of a view name them."""
+    centres = [_Centre(*row) for row in session.execute(CENTRES)]
+    return _Places(centres, [(code, name) for code, name in session.execute(MUNICIPALITIES)])
+
+
 def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dict[str, Any]:
     """Return the suppressed counts and waiting times of one view over a range of months.
 
@@ -264,8 +278,15 @@ def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dic
     Each year's columns come from what the purge published, else they are
     computed from the tallies for this answer alone: nothing is written.
     """
-    centres = [_Centre(*row) for row in session.execute(CENTRES)]
-    rows, total = _rows(session, actor, query.by, centres)
+    return _report(session, actor, query, horizon=horizon, places=_read_places(session))[0]
+
+
+def _report(
+    session: Session, actor: Actor, query: Query, *, horizon: str, places: _Places
+) -> tuple[dict[str, Any], bool]:
+    """Return ``report``'s answer, and whether every year of it was published."""
+    centres, municipalities = places
+    rows, total = _rows(actor, query.by, centres, municipalities)
     columns = columns_within(months_between(query.first, query.last), query.period)
     located = {centre.id: centre.municipality_code for centre in centres}
     years = _years(query, horizon)
@@ -280,6 +301,7 @@ def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dic
     # One year's part at a time, read and let go: ten decoded parts of a
     # view by flow would hold ten times what the answer does.
     wanted = set(columns)
+    published = len(stored) == len(years)
     for year, through in years:
         body = stored.pop(year, None)
         if body is not None:
@@ -292,10 +314,18 @@ def report(session: Session, actor: Actor, query: Query, *, horizon: str) -> dic
             )
         _join(joined, part, wanted)
         del part  # before the next is read
-    return {**_head(query, rows, columns), **joined}
+    return {**_head(query, rows, columns), **joined}, published
 
 
-def answer(session: Session, actor: Actor, query: Query, *, horizon: str, mimetype: str) -> bytes:
+def answer(
+    session: Session,
+    actor: Actor,
+    query: Query,
+    *,
+    horizon: str,
+    mimetype: str,
+    kept: store.Kept | None = None,
+) -> bytes:
     """Return a report encoded as ``mimetype`` (``export.ENCODERS``), as ``report`` gives it.
 
     A question whose columns are exactly one published year's (every view
@@ -303,16 +333,39 @@ def answer(session: Session, actor: Actor, query: Query, *, horizon: str, mimety
     purge wrote for that year, not read into objects and written again:
     the JSON's counts and waiting times with the other fields around them,
     the CSV whole while its row labels (the centres' names) are the same.
+    An answer made of published years alone is put in ``kept``, and taken
+    from there when asked again with the same names of every centre and
+    municipality (``store.Kept``).
     """
-    whole = _published_whole(session, actor, query, horizon=horizon, csv=mimetype == CSV)
+    places = _read_places(session)
+    key = (mimetype, store.reach_of(actor), query, horizon, store.names_of(*places))
+    found = kept.get(key) if kept is not None else None
+    if found is not None:
+        return found
+    body, published = _answer(
+        session, actor, query, horizon=horizon, mimetype=mimetype, places=places
+    )
+    if published and kept is not None:
+        kept.put(key, body)
+    return body
+
+
+def _answer(
+    session: Session, actor: Actor, query: Query, *, horizon: str, mimetype: str, places: _Places
+) -> tuple[bytes, bool]:
+    """Return ``answer``'s bytes, found or built, and whether every year of it was published."""
+    whole = _published_whole(
+        session, actor, query, horizon=horizon, places=places, csv=mimetype == CSV
+    )
     if whole is not None:
         head, body = whole
         if mimetype == JSON:
-            return spliced(head, *store.sections(body))
+            return spliced(head, *store.sections(body)), True
         csv = store.csv_of(body, labels=store.labels_of(head["rows"]))
         if csv is not None:
-            return csv
-    return ENCODERS[mimetype](report(session, actor, query, horizon=horizon))
+            return csv, True
+    result, published = _report(session, actor, query, horizon=horizon, places=places)
+    return ENCODERS[mimetype](result), published
 
 
 def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, Any]:
@@ -329,7 +382,7 @@ def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, A
 
 
 def _published_whole(
-    session: Session, actor: Actor, query: Query, *, horizon: str, csv: bool
+    session: Session, actor: Actor, query: Query, *, horizon: str, places: _Places, csv: bool
 ) -> tuple[dict[str, Any], bytes] | None:
     """Return the head of a question that one published year answers whole, and its body."""
     years = _years(query, horizon)
@@ -339,12 +392,13 @@ def _published_whole(
     columns = columns_within(months_between(query.first, query.last), query.period)
     if columns != columns_within(months_between(f"{year}-01", through), query.period):
         return None
-    centres = [_Centre(*row) for row in session.execute(CENTRES)]
-    places = store.places_of(centres)
-    found = store.bodies(session, actor, query.by, query.period, years, places=places, csv=csv)
+    centres, municipalities = places
+    found = store.bodies(
+        session, actor, query.by, query.period, years, places=store.places_of(centres), csv=csv
+    )
     if year not in found:
         return None
-    rows, _ = _rows(session, actor, query.by, centres)
+    rows, _ = _rows(actor, query.by, centres, municipalities)
     return _head(query, rows, columns), found[year]
 
 
@@ -437,7 +491,7 @@ def publish(session: Session, *, now: datetime) -> tuple[list[str], int, int]:
     Returns the years published, the reaches and the rows deleted.
     """
     horizon = last_month_over(now)
-    centres = [_Centre(*row) for row in session.execute(CENTRES)]
+    centres, municipalities = _read_places(session)
     places = store.places_of(centres)
     located = {centre.id: centre.municipality_code for centre in centres}
     actors = _reaches(session)
@@ -461,7 +515,7 @@ def publish(session: Session, *, now: datetime) -> tuple[list[str], int, int]:
                 if patterns is None:
                     patterns = _patterns(session, year, through, located)
                 query = Query(period=period, first=f"{year}-01", last=through, by=by)
-                rows, total = _rows(session, actor, by, centres)
+                rows, total = _rows(actor, by, centres, municipalities)
                 part = _compute(
                     session,
                     actor,

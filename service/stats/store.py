@@ -2,6 +2,21 @@
 
 Where an answer comes from; nothing else is kept, in a table or a process:
 
+- Each process keeps the encoded answers (JSON or CSV) that were made of
+  published rows alone (``Kept``, one per app), least recently asked going
+  first past 64 MiB. The key is the question (the reach, the view,
+  period and months asked), the last month over and a digest of every
+  centre's id, name and municipality and every municipality's name, which
+  the rows and their labels are made of; the centres and municipalities
+  are read on every request to make it. Invalidation: none is needed.
+  A published row is never rewritten and its months never change, so
+  what it answered it answers again; a row the purge writes for another
+  month over or other places of the centres is asked for under another
+  key (another last month over, another digest), and a renamed centre
+  gives another digest. An answer with a year computed from the tallies
+  is not kept. After a database is restored from a backup, restart the
+  workers.
+
 - ``stats_published`` holds, for the country and each stats key's reach,
   every view (by home municipality, by centre, by flow) and period (month,
   quarter, year) of every year, counted from January through the last month
@@ -34,12 +49,14 @@ is published like every other year, through the last month over.
 from __future__ import annotations
 
 import hashlib
+import threading
 import zlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import orjson
+from cachetools import LRUCache
 from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -56,6 +73,38 @@ _FAST = 1
 # Between the sections of a stored body: compact JSON and a hex digest hold
 # no raw newline (one in a string is written as an escape).
 _APART = b"\n"
+
+
+# The answers a process keeps: a national view by flow of a year, the
+# largest, is 16 MB of JSON.
+KEPT_BYTES = 64 * 2**20
+
+
+class Kept:
+    """Encoded answers made of published rows alone, least recently asked going first."""
+
+    def __init__(self, max_bytes: int = KEPT_BYTES) -> None:
+        self._kept: LRUCache[Hashable, bytes] = LRUCache(maxsize=max_bytes, getsizeof=len)
+        # Threads of one worker share it; cachetools' caches are not thread-safe.
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        """Return the answer kept for a question, if there is one."""
+        with self._lock:
+            return self._kept.get(key)
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        """Keep an answer; one larger than the whole bound is not kept."""
+        if len(body) > self._kept.maxsize:
+            return
+        with self._lock:
+            self._kept[key] = body
+
+    @property
+    def size(self) -> int:
+        """Return the bytes of the answers kept."""
+        with self._lock:
+            return int(self._kept.currsize)
 
 
 def reach_of(actor: Actor) -> str:
@@ -91,6 +140,14 @@ def bodies(
         )
     )
     return {row.year: row[1] for row in rows}
+
+
+def names_of(
+    centres: Iterable[tuple[object, str, str]], municipalities: Iterable[tuple[str, str]]
+) -> bytes:
+    """Return the digest of every centre (id, name, place) and municipality (code, name)."""
+    named = [[str(cid), name, place] for cid, name, place in centres]
+    return hashlib.sha256(orjson.dumps([named, [list(row) for row in municipalities]])).digest()
 
 
 def labels_of(rows: Mapping[str, str]) -> bytes:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 import crypto
+from service.api.stats import KEPT
 from service.booking.pathway import Decision, decide
 from service.booking.tally import month_of
 from service.core.clock import LOCAL
@@ -396,7 +397,7 @@ def test_a_whole_published_year_is_answered_as_the_same_bytes_without_a_report(
         raise AssertionError("a report built")
 
     with monkeypatch.context() as patched:
-        patched.setattr(report_module, "report", refuse)
+        patched.setattr(report_module, "_report", refuse)
         published = bodies()
     centre = session.get_one(Centre, world.centre_a)
     old_name, centre.name = centre.name, "Centre A, new name"
@@ -444,6 +445,65 @@ def test_a_published_year_is_read_not_decided_again(
     assert set(first["counts"]["requested"]) > {NEIGHBOUR, "*"}
     assert again_csv.get_data() == first_csv.get_data()
     assert again_csv.headers["Content-Disposition"] == first_csv.headers["Content-Disposition"]
+
+
+def test_an_answer_of_published_years_asked_again_reads_nothing_of_the_store(
+    client: FlaskClient, world: World, session: Session, engine: Engine, national_key: str
+) -> None:
+    """Asked again, a whole published year or a range of published years is the kept answer."""
+    _requests(client, world, session, home="101", count=6)
+    publish(session, now=_after_this_quarter().astimezone(UTC))
+    asked = [
+        ("/api/v1/stats", {"by": "flow"}),
+        ("/api/v1/stats.csv", {"by": "flow"}),
+        ("/api/v1/stats", {"by": "flow", "from": THIS_MONTH, "to": THIS_MONTH}),
+        ("/api/v1/stats", {"by": "centre", "period": "year"}),
+    ]
+
+    def bodies() -> list[bytes]:
+        return [
+            client.get(p, query_string=q, headers=bearer(national_key)).get_data() for p, q in asked
+        ]
+
+    first = bodies()
+    with sent_to(engine) as sent:
+        again = bodies()
+
+    assert again == first
+    assert [statement for statement, _ in sent if "stats_published" in statement] == []
+    # The centres' names are still read: a renamed centre is a new question.
+    assert any("FROM centres" in statement for statement, _ in sent)
+
+
+def test_the_answers_a_process_keeps_stay_within_their_bound(
+    client: FlaskClient,
+    world: World,
+    session: Session,
+    engine: Engine,
+    national_key: str,
+) -> None:
+    """Past the bound, the least recently asked answer goes and is read from the store again."""
+    _requests(client, world, session, home="101", count=6)
+    publish(session, now=_after_this_quarter().astimezone(UTC))
+    assert client.application is not None
+    views = ("home_municipality", "centre", "flow")
+    sizes = [
+        len(client.get("/api/v1/stats", query_string={"by": by}, headers=bearer(national_key)).data)
+        for by in views
+    ]
+    bound = sum(sizes) - 1  # one byte short of all three
+    kept = client.application.extensions[KEPT] = store.Kept(max_bytes=bound)
+
+    for by in (*views, "home_municipality"):
+        client.get("/api/v1/stats", query_string={"by": by}, headers=bearer(national_key))
+    held = kept.size
+    with sent_to(engine) as sent:
+        client.get("/api/v1/stats", query_string={"by": "centre"}, headers=bearer(national_key))
+
+    assert held <= bound
+    assert held == sizes[0] + sizes[2]  # the view by centre, least recently asked, went
+    assert any("stats_published" in statement for statement, _ in sent)
+    assert kept.size <= bound
 
 
 def test_a_late_decision_counts_in_its_own_month_not_the_intro_month(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, cast
@@ -368,7 +368,7 @@ def _answer(
     return ENCODERS[mimetype](result), published
 
 
-def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, Any]:
+def _head(query: Query, rows: Iterable[_Row], columns: list[str]) -> dict[str, Any]:
     """Return the fields of a report but its counts and waiting times."""
     return {
         "period": query.period,
@@ -379,6 +379,26 @@ def _head(query: Query, rows: Sequence[_Row], columns: list[str]) -> dict[str, A
         "columns": columns,
         "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
     }
+
+
+def _labelled(
+    actor: Actor, by: View, centres: Sequence[_Centre], municipalities: Sequence[tuple[str, str]]
+) -> Iterator[_Row]:
+    """Yield the rows of a view as ``_rows`` lists them, each let go once its label is read.
+
+    A national view by flow has 9,604 rows: held at once, they are some
+    20,000 objects that the garbage collector tracks, which set off a full
+    collection of the process's heap (85 ms) every fifth answer of it.
+    """
+    if by != "flow" or actor.centre_id is not None:
+        yield from _rows(actor, by, centres, municipalities)[0]
+        return
+    places = sorted({place for _, _, place in centres})
+    home = actor.municipality_code
+    for code, _ in municipalities:
+        if home in (None, code):
+            for place in places:
+                yield _Row(f"{code}>{place}", f"{code}>{place}", (code, "@" + place))
 
 
 def _published_whole(
@@ -398,7 +418,7 @@ def _published_whole(
     )
     if year not in found:
         return None
-    rows, _ = _rows(actor, query.by, centres, municipalities)
+    rows = _labelled(actor, query.by, centres, municipalities)
     return _head(query, rows, columns), found[year]
 
 

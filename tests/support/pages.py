@@ -5,12 +5,68 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html import unescape
+from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 BASE = "https://localhost"
+
+
+@dataclass
+class Form:
+    """One ``<form method="post">`` of a page: where it posts and the fields a browser would send.
+
+    ``values`` holds what the page fills in (hidden inputs such as the CSRF token,
+    text values, checked boxes, selected options); ``names`` every field the form has.
+    """
+
+    action: str
+    names: set[str] = field(default_factory=set)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class _Forms(HTMLParser):
+    """Collect a page's POST forms and their fields, as a browser without JavaScript sees them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[Form] = []
+        self._open: Form | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form" and found.get("method", "get").lower() == "post":
+            self._open = Form(found.get("action", ""))
+            self.forms.append(self._open)
+        if self._open is None or ("name" not in found and tag != "option"):
+            return
+        if tag == "input":
+            self._input(self._open, found)
+        elif tag in {"textarea", "button"}:
+            self._open.names.add(found["name"])
+        elif tag == "select":
+            self._select = found["name"]
+            self._open.names.add(found["name"])
+        elif tag == "option" and self._select and "selected" in found:
+            self._open.values[self._select] = found.get("value", "")
+
+    @staticmethod
+    def _input(form: Form, found: dict[str, str]) -> None:
+        kind = found.get("type", "text").lower()
+        form.names.add(found["name"])
+        if kind in {"checkbox", "radio"} and "checked" not in found:
+            return
+        if kind not in {"submit", "button", "reset"}:
+            form.values[found["name"]] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = None
+        elif tag == "select":
+            self._select = None
 
 
 @dataclass
@@ -33,6 +89,15 @@ class Page:
         found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.html)
         assert found, "the page has no CSRF token"
         return found.group(1)
+
+    def form(self, action: str) -> Form:
+        """Return the page's POST form that sends to ``action`` (a path, query string ignored)."""
+        parser = _Forms()
+        parser.feed(self.html)
+        found = [form for form in parser.forms if form.action.split("?", 1)[0] == action]
+        assert found, f"the page has no form posting to {action}"
+        assert len(found) == 1, f"the page has {len(found)} forms posting to {action}"
+        return found[0]
 
     def links(self, start: str) -> list[str]:
         """Return the page's links whose path starts with ``start``."""
@@ -72,6 +137,17 @@ class Citizen:
         """Send a form, with the CSRF token when given."""
         body = {**data, **({"csrf_token": csrf} if csrf else {})}
         return Page(self.client.post(path, data=body, base_url=BASE))
+
+    def submit(self, page: Page, action: str, data: dict[str, Any]) -> Page:
+        """Send the form of ``page`` that posts to ``action``, as a person fills it in.
+
+        The form's own values (its CSRF token among them) go with it; a field the
+        form does not have is a test error, since no browser could send it.
+        """
+        form = page.form(action)
+        unknown = set(data) - form.names
+        assert not unknown, f"the form posting to {action} has no field {sorted(unknown)}"
+        return Page(self.client.post(action, data={**form.values, **data}, base_url=BASE))
 
     def cookie(self, name: str) -> str | None:
         """Return a cookie's value as the browser holds it."""

@@ -49,6 +49,8 @@ class Route:
     foreign_status: int | None = 404
     # An allowed call answers one of these (a page, a redirect after a change, a download).
     ok: tuple[int, ...] = (200, 303)
+    # For a POST: the staff page that shows its form (placeholders as in ``path``).
+    page: str | None = None
 
 
 @dataclass

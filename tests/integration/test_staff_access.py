@@ -6,8 +6,10 @@ fails ``test_every_staff_route_is_in_the_matrix``.
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,12 +25,10 @@ from tests.support.world import World
 
 
 def _lists() -> list[Route]:
-    routes = list(staff_routes_courses.ROUTES_COURSES)
-    for name in ("staff_routes_schedule", "staff_routes_admin", "staff_routes_two_factor"):
-        try:
-            module = __import__(f"tests.support.{name}", fromlist=["*"])
-        except ModuleNotFoundError:
-            continue
+    """Return the ROUTES_ list of every ``tests/support/staff_routes_*.py``."""
+    routes: list[Route] = []
+    for path in sorted(Path(staff_routes_courses.__file__).parent.glob("staff_routes_*.py")):
+        module = importlib.import_module(f"tests.support.{path.stem}")
         routes += next(v for k, v in vars(module).items() if k.startswith("ROUTES_"))
     return routes
 

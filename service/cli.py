@@ -20,6 +20,7 @@ import crypto
 from service import create_app, db, demo, installation, migrate, ops, webhooks
 from service.booking.events import EVENTS
 from service.config import ConfigError
+from service.contract_commands import centres_group, contracts_group
 from service.core.clock import utcnow
 from service.core.errors import DomainError
 from service.http.keyring import keyring
@@ -44,6 +45,8 @@ cli = FlaskGroup(
 for command in ops.COMMANDS:
     cli.add_command(command)
 cli.add_command(keys_group)
+cli.add_command(contracts_group)
+cli.add_command(centres_group)
 
 
 def main() -> None:

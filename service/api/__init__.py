@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from service.api import docs, manage, me, public, stats, tokens
+from service.api import directory, docs, manage, me, public, stats, tokens
 from service.http import errors
 
 
@@ -41,6 +41,6 @@ def init_app(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
     )
     api = DiskretApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
-    for module in (public, me, tokens, stats, manage):
+    for module in (public, me, tokens, stats, manage, directory):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs.blp)

@@ -33,7 +33,13 @@ class CentreSchema(Schema):
     municipality_name = fields.String(attribute="municipality.name")
     address = fields.String()
     entrance = fields.String(metadata={"description": "How to find the discreet entrance."})
+    entrance_en = fields.String(
+        metadata={"description": "The same in English; empty when only the Danish is given."}
+    )
     opening_hours = fields.String()
+    opening_hours_en = fields.String(
+        metadata={"description": "The same in English; empty when only the Danish is given."}
+    )
     languages = fields.Function(lambda centre: centre.languages.split())
 
 

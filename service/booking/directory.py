@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import csv
-import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from importlib.resources import files
 
 from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from service.core.errors import InvalidInput, NotContracted, NotFound
-from service.core.text import refuse_personal_data
-from service.identity import audit
-from service.identity.actors import Actor
+from service.core.errors import NotContracted, NotFound
 from service.models import Centre, Contract, Municipality
 
 
@@ -67,72 +63,8 @@ def centres(session: Session) -> Sequence[Centre]:
     return session.scalars(select(Centre).order_by(Centre.name)).all()
 
 
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
-# The longest text each field of a centre takes (the model's column sizes; entrance is TEXT).
-_LONGEST = {"name": 120, "address": 200, "entrance": 2000, "opening_hours": 200}
-
-
-def _centre_text(value: str, field: str, *, required: bool) -> str:
-    # Every text is one line, but for the entrance, whose description may run over several.
-    text = value.strip() if field == "entrance" else " ".join(value.split())
-    refuse_personal_data(text, field=field)
-    if required and not text:
-        raise InvalidInput("This field is required.", field=field)
-    if len(text) > _LONGEST[field]:
-        raise InvalidInput(f"At most {_LONGEST[field]} characters.", field=field)
-    return text
-
-
-def create_centre(
-    session: Session,
-    actor: Actor,
-    *,
-    name: str,
-    municipality_code: str,
-    address: str,
-    entrance: str = "",
-    opening_hours: str = "",
-    languages: str = "da",
-    now: datetime,
-) -> Centre:
-    """Add a centre with its public address and entrance; no text may hold a CPR number (P1).
-
-    ``languages`` are ISO 639-1 codes separated by spaces or commas ("da en").
-    """
-    if session.get(Municipality, municipality_code) is None:
-        raise InvalidInput("Choose the centre's municipality.", field="municipality")
-    spoken = list(dict.fromkeys(languages.lower().replace(",", " ").split()))
-    if not spoken or not all(_LANGUAGE.match(code) for code in spoken):
-        raise InvalidInput(
-            'Languages are two-letter codes separated by spaces, e.g. "da en".',
-            field="languages",
-        )
-    if len(" ".join(spoken)) > 60:
-        raise InvalidInput("Too many languages.", field="languages")
-    centre = Centre(
-        name=_centre_text(name, "name", required=True),
-        municipality_code=municipality_code,
-        address=_centre_text(address, "address", required=True),
-        entrance=_centre_text(entrance, "entrance", required=False),
-        opening_hours=_centre_text(opening_hours, "opening_hours", required=False),
-        languages=" ".join(spoken),
-        created_at=now,
-    )
-    session.add(centre)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "centre.created",
-        object_type="centre",
-        object_id=centre.id,
-        centre_id=centre.id,
-        now=now,
-    )
-    return centre
-
-
-def _valid_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
+def valid_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """Return, as SQL, whether a contract holds on a day (both ends included)."""
     return and_(
         Contract.valid_from <= day, or_(Contract.valid_to.is_(None), Contract.valid_to >= day)
     )
@@ -144,7 +76,7 @@ def contracted_centres(session: Session, code: str, *, on: date) -> Sequence[Cen
     query = (
         select(Centre)
         .join(Contract, Contract.centre_id == Centre.id)
-        .where(Contract.municipality_code == code, _valid_on(on))
+        .where(Contract.municipality_code == code, valid_on(on))
         .distinct()
         .order_by(Centre.name)
     )
@@ -175,7 +107,7 @@ def contracted(
 ) -> Exists:
     """Return, as SQL, whether the municipality contracts the centre on the day (SPEC rule 5)."""
     return exists().where(
-        Contract.municipality_code == code, Contract.centre_id == centre_id, _valid_on(day)
+        Contract.municipality_code == code, Contract.centre_id == centre_id, valid_on(day)
     )
 
 
@@ -212,25 +144,45 @@ class Shortfall:
     outside: int
 
 
-def compliance_report(session: Session, *, on: date) -> list[Shortfall]:
-    """List municipalities without two contracted providers of which one lies outside."""
-    rows = session.execute(
+def provider_counts(
+    session: Session, *, on: date, excluding: Collection[uuid.UUID] = ()
+) -> dict[str, tuple[int, int]]:
+    """Count, per municipality with a contract on a day, its providers and those outside it.
+
+    ``excluding`` names contracts to leave out, to tell what ending them would do.
+    """
+    query = (
         select(Contract.municipality_code, Centre.id, Centre.municipality_code)
         .join(Centre, Centre.id == Contract.centre_id)
-        .where(_valid_on(on))
-    ).all()
+        .where(valid_on(on))
+    )
+    if excluding:
+        query = query.where(Contract.id.not_in(list(excluding)))
     located_in: dict[str, dict[uuid.UUID, str]] = {}
-    for home, centre_id, located in rows:
+    for home, centre_id, located in session.execute(query):
         located_in.setdefault(home, {})[centre_id] = located
+    return {
+        home: (len(centres), sum(1 for place in centres.values() if place != home))
+        for home, centres in located_in.items()
+    }
+
+
+def compliance_report(
+    session: Session, *, on: date, excluding: Collection[uuid.UUID] = ()
+) -> list[Shortfall]:
+    """List municipalities without two contracted providers of which one lies outside."""
+    counts = provider_counts(session, on=on, excluding=excluding)
     report = []
     for each in municipalities(session):
-        centres = located_in.get(each.code, {})
-        outside = sum(1 for located in centres.values() if located != each.code)
-        if len(centres) < 2 or outside < 1:
-            report.append(Shortfall(each.code, each.name, len(centres), outside))
+        providers, outside = counts.get(each.code, (0, 0))
+        if providers < 2 or outside < 1:
+            report.append(Shortfall(each.code, each.name, providers, outside))
     return report
 
 
-def shortfall_of(session: Session, code: str, *, on: date) -> Shortfall | None:
+def shortfall_of(
+    session: Session, code: str, *, on: date, excluding: Collection[uuid.UUID] = ()
+) -> Shortfall | None:
     """Return how one municipality falls short of § 101 a, stk. 2 on a day, or None."""
-    return next((each for each in compliance_report(session, on=on) if each.code == code), None)
+    report = compliance_report(session, on=on, excluding=excluding)
+    return next((each for each in report if each.code == code), None)

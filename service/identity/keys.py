@@ -23,7 +23,7 @@ from service.identity import audit
 from service.identity.actors import Actor
 from service.models import ApiKey, Centre, Municipality
 
-SCOPES = ("centre:manage", "tokens:verify", "stats:read")
+SCOPES = ("centre:manage", "tokens:verify", "stats:read", "directory:manage")
 # The digest's purpose; service.api.auth looks keys up under the same one.
 PURPOSE = "api-key"
 LONGEST_NAME = 80
@@ -66,6 +66,12 @@ def create(
     if "tokens:verify" in wanted and centre_id is None and municipality_code is None:
         raise errors.InvalidInput(
             "A tokens:verify key belongs to a centre or a municipality.", field="scope_reach"
+        )
+    # Contracts belong to municipalities: a centre's key could reach none of them.
+    if "directory:manage" in wanted and centre_id is not None:
+        raise errors.InvalidInput(
+            "A directory:manage key is national or belongs to a municipality.",
+            field="scope_reach",
         )
     if centre_id is not None and session.get(Centre, centre_id) is None:
         raise errors.InvalidInput("No centre has that id.", field="centre_id")

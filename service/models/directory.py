@@ -30,14 +30,30 @@ class Centre(Base):
     name: Mapped[str] = mapped_column(String(120))
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     address: Mapped[str] = mapped_column(String(200))
-    # How to find the discreet entrance, written by staff for citizens.
+    # How to find the discreet entrance, written by staff for citizens, in Danish and English.
     entrance: Mapped[str] = mapped_column(Text, default="")
+    entrance_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    opening_hours_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Languages spoken, as space-separated ISO 639-1 codes ("da en").
     languages: Mapped[str] = mapped_column(String(60), default="da")
     created_at: Mapped[datetime]
+    # The first day the centre offers no new courses; its contracts end the day before.
+    closed_from: Mapped[date | None]
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+    def entrance_in(self, language: str) -> str:
+        """Return the entrance text in a language ("en" or Danish), falling back to Danish."""
+        return (self.entrance_en if language == "en" else "") or self.entrance
+
+    def opening_hours_in(self, language: str) -> str:
+        """Return the opening hours in a language ("en" or Danish), falling back to Danish."""
+        return (self.opening_hours_en if language == "en" else "") or self.opening_hours
+
+    def closed_on(self, day: date) -> bool:
+        """Tell whether the centre is closed on a day."""
+        return self.closed_from is not None and self.closed_from <= day
 
 
 class Contract(Base):

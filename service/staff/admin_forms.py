@@ -23,6 +23,7 @@ SCOPE_NAMES = {
     "centre:manage": "centre:manage: stedets tider, grupper og forløb",
     "tokens:verify": "tokens:verify: tjek af en borgers kode",
     "stats:read": "stats:read: statistik",
+    "directory:manage": "directory:manage: kontrakter (og steder for en landsdækkende nøgle)",
 }
 
 
@@ -43,20 +44,27 @@ class AccountForm(FlaskForm):
     municipality = SelectField("Kommune (for koordinatorer)", validate_choice=False)
 
 
-class CentreForm(FlaskForm):
-    """A new centre with what citizens see of it."""
+class CentreTextsForm(FlaskForm):
+    """What citizens see of a centre, in Danish and English (English falls back to Danish)."""
 
     name = StringField("Navn", validators=[InputRequired("Skriv stedets navn."), Length(max=120)])
-    municipality = SelectField(
-        "Kommune", validators=[InputRequired("Vælg kommunen.")], validate_choice=False
-    )
     address = StringField("Adresse", validators=[InputRequired("Skriv adressen."), Length(max=200)])
     entrance = TextAreaField("Sådan finder man den diskrete indgang", validators=[Length(max=2000)])
+    entrance_en = TextAreaField("Indgangen på engelsk", validators=[Length(max=2000)])
     opening_hours = StringField("Åbningstider", validators=[Length(max=200)])
+    opening_hours_en = StringField("Åbningstider på engelsk", validators=[Length(max=200)])
     languages = StringField(
         "Sprog",
         default="da",
         validators=[InputRequired("Skriv mindst ét sprog, fx da."), Length(max=60)],
+    )
+
+
+class CentreForm(CentreTextsForm):
+    """A new centre: its texts, and the municipality it lies in (fixed once made)."""
+
+    municipality = SelectField(
+        "Kommune", validators=[InputRequired("Vælg kommunen.")], validate_choice=False
     )
 
 

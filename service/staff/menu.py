@@ -33,7 +33,7 @@ MENU: tuple[MenuEntry, ...] = (
     _entry("staff.audit", "Log", MANAGERS),
     _entry("staff.courses", "Forløb", CENTRE),
     _entry("staff.phone_booking", "Book for en borger", CENTRE),
-    _entry("staff.contracts", "Kontrakter", (Role.COORDINATOR,)),
+    _entry("staff.contracts", "Kontrakter", (Role.COORDINATOR, Role.ADMIN)),
     _entry("staff.statistics", "Statistik", STATISTICS),
     _entry("staff.slots", "Tider", CENTRE),
     _entry("staff.groups", "Grupper", CENTRE),

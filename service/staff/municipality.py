@@ -1,4 +1,4 @@
-"""The municipality's pages: its contracted providers (§ 101 a, stk. 2) and its statistics.
+"""The municipality's statistics (its contracts are service.staff.contracts).
 
 A coordinator sees its own municipality and nothing per person; an
 administrator sees the national statistics. The numbers are those of
@@ -8,17 +8,15 @@ GET /api/v1/stats for the same reach, read by the same function.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from flask import Response, abort, request, url_for
 
 from service import db
 from service.booking import directory
-from service.booking.directory import Shortfall
-from service.core.clock import last_month_over, local_today, utcnow
+from service.core.clock import last_month_over, utcnow
 from service.identity.accounts import actor_of
-from service.models import Contract, Municipality, Role
+from service.models import Municipality
 from service.staff import refusals
 from service.staff.admin_forms import StatisticsForm
 from service.staff.auth import STATISTICS, current, staff_only
@@ -50,35 +48,6 @@ def _own_municipality() -> Municipality:
     if code is None:
         abort(403)
     return directory.municipality(db.session(), code)
-
-
-def _first_shortfall(code: str, contracts: list[Contract], today: date) -> date | None:
-    """Return the first coming day on which the contracts known today fall short, if any."""
-    changes = {c.valid_from for c in contracts if c.valid_from > today}
-    changes |= {c.valid_to + timedelta(days=1) for c in contracts if c.valid_to is not None}
-    session = db.session()
-    for day in sorted(changes):
-        if directory.shortfall_of(session, code, on=day) is not None:
-            return day
-    return None
-
-
-@blp.get("/contracts")
-@staff_only(Role.COORDINATOR)
-def contracts() -> tuple[str, int]:
-    """The providers the municipality contracts, and whether it meets § 101 a, stk. 2."""
-    session, home, today = db.session(), _own_municipality(), local_today(utcnow())
-    found = list(directory.contracts_of(session, home.code, on=today))
-    shortfall: Shortfall | None = directory.shortfall_of(session, home.code, on=today)
-    coming = None if shortfall else _first_shortfall(home.code, found, today)
-    return page(
-        "staff/municipality_contracts.html",
-        home=home,
-        contracts=found,
-        today=today,
-        shortfall=shortfall,
-        coming=coming,
-    )
 
 
 def _read(horizon: str) -> Query:

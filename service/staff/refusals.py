@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from service.booking import centres, contracts
 from service.core import errors
 from service.identity import accounts, keys, two_factor
 from service.stats import query
@@ -82,6 +83,21 @@ REFUSALS: dict[type[errors.DomainError], str] = {
     query.RangeTooLong: "Højst ti år ad gangen.",
     query.MonthNotOver: "Kun måneder, der er slut, tælles med.",
     query.FlowTooWide: "Fra bopælskommune til stedets kommune: højst 12 kolonner ad gangen.",
+    contracts.ContractOverlaps: (
+        "Kommunen har allerede en kontrakt med stedet, som gælder i den periode. "
+        "Afslut den først, eller vælg en senere første dag."
+    ),
+    contracts.StartInPast: "En kontrakt kan tidligst gælde fra i dag.",
+    contracts.EndInPast: "En kontrakt kan tidligst ophøre fra i dag.",
+    contracts.EndNotAfterStart: "Kontrakten kan tidligst ophøre dagen efter sin første dag.",
+    contracts.AlreadyEnded: "Kontrakten ophører allerede fra {ends_on} eller tidligere.",
+    contracts.CentreClosed: "Stedet er lukket fra den dag og kan ikke få nye kontrakter.",
+    centres.CloseInPast: "Et sted kan tidligst lukke fra i dag.",
+    centres.ClosedAlready: "Stedet er allerede lukket fra den dag eller tidligere.",
+    centres.ContractStartsLater: (
+        "En af stedets kontrakter begynder først på lukkedagen eller senere. "
+        "Vælg en senere lukkedag."
+    ),
     two_factor.AlreadyEnrolled: "Totrinslogin er allerede slået til for din konto.",
     two_factor.Required: (
         "Din rolle skal bruge totrinslogin. Du kan nulstille det, men ikke slå det fra."
@@ -104,8 +120,16 @@ CENTRE_FIELDS = {
     "municipality": "Vælg kommunen.",
     "address": "Skriv adressen (højst 200 tegn).",
     "entrance": "Beskrivelsen af indgangen må højst være 2000 tegn.",
+    "entrance_en": "Beskrivelsen af indgangen må højst være 2000 tegn.",
     "opening_hours": "Åbningstiderne må højst være 200 tegn.",
+    "opening_hours_en": "Åbningstiderne må højst være 200 tegn.",
     "languages": "Skriv sprogene som koder på to bogstaver adskilt af mellemrum, fx: da en",
+}
+CONTRACT_FIELDS = {
+    "municipality": "Vælg kommunen.",
+    "centre_id": "Vælg stedet.",
+    "valid_from": "Skriv den første dag.",
+    "ends_on": "Skriv den første dag uden kontrakt.",
 }
 KEY_FIELDS = {
     "name": f"Giv nøglen et navn på 1-{keys.LONGEST_NAME} tegn.",
@@ -114,8 +138,9 @@ KEY_FIELDS = {
     "centre_id": "Vælg stedet.",
     "municipality": "Vælg kommunen.",
     "scope_reach": (
-        "En nøgle med centre:manage hører til ét sted, og en nøgle med tokens:verify "
-        "til et sted eller en kommune."
+        "En nøgle med centre:manage hører til ét sted, en nøgle med tokens:verify "
+        "til et sted eller en kommune, og en nøgle med directory:manage til en kommune "
+        "eller hele landet."
     ),
 }
 

@@ -61,7 +61,8 @@ def test_a_coordinator_sees_its_contracts_and_no_warning_when_compliant(
 def test_a_municipality_that_falls_short_gets_a_clear_warning(
     client: FlaskClient, session: Session, staff: Staff, world: World
 ) -> None:
-    """Without its provider outside the municipality, København falls short of § 101 a, stk. 2."""
+    """Without its provider outside the municipality, København falls short of § 101 a, stk. 2;
+    the ended contract stays listed with its last day."""
     yesterday = datetime.now(UTC).astimezone(LOCAL).date() - timedelta(days=1)
     session.execute(
         update(Contract)
@@ -77,7 +78,7 @@ def test_a_municipality_that_falls_short_gets_a_clear_warning(
     assert 'id="shortfall"' in answer.html
     assert "opfylder ikke serviceloven § 101 a, stk. 2" in answer.text()
     assert "1 leverandør, heraf 0 uden for kommunen" in answer.text()
-    assert "Centre B" not in answer.text()
+    assert f"{yesterday:%d.%m.%Y} Ophørt" in answer.text()
 
 
 def test_a_contract_that_ends_soon_warns_of_the_coming_shortfall(

@@ -32,7 +32,10 @@ def test_each_menu_entry_is_shown_only_to_roles_its_view_admits(app: Flask) -> N
 @pytest.mark.parametrize(
     ("account", "labels"),
     [
-        ("admin", ["Konti", "Steder", "API-nøgler", "Log", "Statistik", "Totrinslogin"]),
+        (
+            "admin",
+            ["Konti", "Steder", "API-nøgler", "Log", "Kontrakter", "Statistik", "Totrinslogin"],
+        ),
         (
             "admin_a",
             [

@@ -183,13 +183,23 @@ def objects(
     session: Session, world: World, course_id: str, extra_account: uuid.UUID
 ) -> dict[str, str]:
     """Return the placeholders of the matrix: objects of centre A and of municipality 101."""
-    from service.models import ApiKey, Group  # local: keeps this module light for route lists
+    from service.models import (  # local: keeps this module light for route lists
+        ApiKey,
+        Contract,
+        Group,
+    )
 
     group = session.get_one(Group, world.group_a)
     key = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).first()
     assert key is not None, "the world has API keys"
+    contract = session.scalar(
+        select(Contract.id).where(
+            Contract.municipality_code == HOME, Contract.centre_id == world.centre_a
+        )
+    )
     return {
         "centre": str(world.centre_a),
+        "centre_c": str(world.centre_c),
         "group": str(world.group_a),
         "session": str(group.sessions[0].id),
         "course": course_id,
@@ -197,6 +207,7 @@ def objects(
         "account": str(extra_account),
         "municipality": HOME,
         "api_key": str(key.id),
+        "contract": str(contract),
     }
 
 

@@ -1,4 +1,4 @@
-"""The access matrix's entries for the municipality and administration pages.
+"""The access matrix's entries for the statistics and administration pages.
 
 {account} is an extra staff account of centre A, {centre} centre A and
 {api_key} one of the world's API keys. Routes that take an object answer
@@ -14,7 +14,6 @@ ADMIN = frozenset({Role.ADMIN})
 MANAGERS = frozenset({Role.ADMIN, Role.CENTRE_ADMIN})
 
 ROUTES_ADMIN = [
-    Route("get", "/staff/contracts", frozenset({Role.COORDINATOR}), foreign_status=None),
     Route(
         "get", "/staff/statistics", frozenset({Role.COORDINATOR, Role.ADMIN}), foreign_status=None
     ),
@@ -36,21 +35,6 @@ ROUTES_ADMIN = [
     Route("post", "/staff/accounts/{account}/setup-code", MANAGERS),
     # Administrators reach every account, so no foreign one exists for them.
     Route("post", "/staff/accounts/{account}/two-factor/reset", ADMIN, foreign_status=None),
-    Route("get", "/staff/centres", ADMIN, foreign_status=None),
-    Route(
-        "post",
-        "/staff/centres",
-        ADMIN,
-        form={
-            "name": "Center Nord",
-            "municipality": "{municipality}",
-            "address": "Nørrebrogade 1, 2200 København N",
-            "entrance": "Gården, dør C.",
-            "opening_hours": "Man-fre 9-17",
-            "languages": "da en",
-        },
-        foreign_status=None,
-    ),
     Route("get", "/staff/api-keys", ADMIN, foreign_status=None),
     Route(
         "post",

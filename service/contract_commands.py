@@ -13,6 +13,7 @@ import uuid
 from datetime import date, datetime
 
 import click
+from flask.cli import with_appcontext
 
 from service import db
 from service.booking import centres, contracts, directory
@@ -63,6 +64,7 @@ def contracts_group() -> None:
 
 @contracts_group.command("list")
 @click.option("--municipality", "code", required=True, help="The municipality's code, e.g. 101.")
+@with_appcontext
 def list_contracts(code: str) -> None:
     """List a municipality's contracts, ended ones included, newest start first."""
     today = local_today(utcnow())
@@ -80,6 +82,7 @@ def list_contracts(code: str) -> None:
 @click.option("--municipality", "code", required=True, help="The municipality's code, e.g. 101.")
 @click.option("--centre", "centre_id", required=True, type=click.UUID, help="The centre's id.")
 @click.option("--from", "valid_from", required=True, type=DAY, help="First day, today at least.")
+@with_appcontext
 def add_contract(code: str, centre_id: uuid.UUID, valid_from: datetime) -> None:
     """Contract a centre for a municipality from a day on."""
     session = db.session()
@@ -89,7 +92,7 @@ def add_contract(code: str, centre_id: uuid.UUID, valid_from: datetime) -> None:
             SYSTEM,
             municipality_code=code,
             centre_id=centre_id,
-            valid_from=valid_from,
+            valid_from=_day(valid_from),
             now=utcnow(),
         )
     except DomainError as error:
@@ -104,6 +107,7 @@ def add_contract(code: str, centre_id: uuid.UUID, valid_from: datetime) -> None:
 @click.option("--id", "contract_id", required=True, type=click.UUID, help="The contract's id.")
 @click.option("--on", "ends_on", required=True, type=DAY, help="First day without it.")
 @click.option("--confirm", is_flag=True, help="Save it even if § 101 a, stk. 2 breaks.")
+@with_appcontext
 def end_contract(contract_id: uuid.UUID, ends_on: datetime, confirm: bool) -> None:
     """End a contract: from --on its municipality's citizens cannot book the centre."""
     session = db.session()
@@ -124,6 +128,7 @@ def _last(each: Contract) -> str:
 @contracts_group.command("compliance")
 @click.option("--on", "day", type=DAY, help="The day to judge (default: today).")
 @click.option("--all", "every", is_flag=True, help="List complying municipalities too.")
+@with_appcontext
 def compliance(day: datetime | None, every: bool) -> None:
     """List municipalities short of § 101 a, stk. 2; exit status 1 when any is."""
     on = _day(day) if day else local_today(utcnow())
@@ -146,6 +151,7 @@ def centres_group() -> None:
 
 
 @centres_group.command("list")
+@with_appcontext
 def list_centres() -> None:
     """List every centre with its id, municipality and closing day."""
     for each in directory.centres(db.session()):
@@ -157,6 +163,7 @@ def list_centres() -> None:
 @click.option("--id", "centre_id", required=True, type=click.UUID, help="The centre's id.")
 @click.option("--from", "closed_from", required=True, type=DAY, help="First closed day.")
 @click.option("--confirm", is_flag=True, help="Save it even if § 101 a, stk. 2 breaks.")
+@with_appcontext
 def close_centre(centre_id: uuid.UUID, closed_from: datetime, confirm: bool) -> None:
     """Close a centre from a day: no new courses there, its contracts end that day."""
     session = db.session()

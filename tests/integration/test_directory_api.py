@@ -9,7 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 import crypto
+from service.core import errors
 from service.core.clock import local_today
+from service.identity import keys
+from service.identity.actors import SYSTEM
 from tests.support.calls import bearer
 from tests.support.world import HOME, NEIGHBOUR, World, add_api_key
 
@@ -170,3 +173,21 @@ def test_a_centre_text_with_personal_data_answers_422(client: FlaskClient, natio
     assert answer.status_code == 422
     assert answer.get_json()["code"] == "personal_data_refused"
     assert "entrance_en" in answer.get_json()["errors"]
+
+
+def test_a_centre_cannot_hold_the_directory_scope(
+    session: Session, keyring: crypto.Keyring, world: World
+) -> None:
+    """Contracts belong to municipalities: a directory:manage key bound to a centre is refused."""
+    with pytest.raises(errors.InvalidInput) as refused:
+        keys.create(
+            session,
+            keyring,
+            SYSTEM,
+            name="Centre A",
+            scopes=["directory:manage"],
+            centre_id=world.centre_a,
+            now=datetime.now(UTC),
+        )
+
+    assert refused.value.data == {"field": "scope_reach"}

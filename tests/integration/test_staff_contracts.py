@@ -213,3 +213,22 @@ def test_closing_a_centre_warns_then_ends_its_contracts_when_confirmed(
     session.expire_all()
     assert session.get_one(Centre, world.centre_a).closed_from == local_today(datetime.now(UTC))
     assert "Lukket" in browser.get("/staff/centres").text()
+
+
+def test_the_citizen_reads_the_english_entrance_and_the_danish_hours_where_none_is_english(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    """In English, the places page shows the English entrance and falls back to the Danish texts."""
+    centre = session.get_one(Centre, world.centre_a)
+    centre.entrance_en, centre.opening_hours = "Through the gate.", "Man-fre 9-17"
+    session.commit()
+    citizen = Citizen(client)
+    landing = citizen.get("/book")
+    citizen.submit(landing, "/language", {"language": "en"})
+
+    english = citizen.get(f"/book/places?municipality={HOME}").text()
+
+    assert "Entrance: Through the gate." in english
+    assert "Opening hours: Man-fre 9-17" in english
+    # Centre B has no English texts: its Danish ones are shown.
+    assert "Entrance: Gennem porten. Opening hours: 9-17" in english

@@ -157,3 +157,23 @@ def test_a_centre_closes_today_at_the_earliest_and_only_once(
             confirmed=True,
             now=now,
         )
+
+
+def test_a_centre_with_a_contract_that_starts_on_the_closing_day_cannot_close_then(
+    session: Session, world: World, now: datetime
+) -> None:
+    """Århus's contract with centre C begins in ten days: closing C from that day is refused."""
+    begins = local_today(now) + timedelta(days=10)
+    contracts.add(
+        session,
+        ADMIN,
+        municipality_code="751",
+        centre_id=world.centre_c,
+        valid_from=begins,
+        now=now,
+    )
+
+    with pytest.raises(centres.ContractStartsLater):
+        centres.close(session, ADMIN, world.centre_c, closed_from=begins, confirmed=True, now=now)
+
+    assert session.get_one(Centre, world.centre_c).closed_from is None

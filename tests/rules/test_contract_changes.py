@@ -298,3 +298,16 @@ def test_a_cancelled_intro_cannot_be_rebooked_after_the_end(
 
     with pytest.raises(errors.NotContracted):
         reservations.book_slot(session, course.id, world.intro_a[1], now=now)
+
+
+def test_an_end_can_be_brought_forward(session: Session, world: World, now: datetime) -> None:
+    """A contract ending from day 9 can be made to end from day 4 instead."""
+    contract = _contract(session, HOME, world.centre_a)
+    day_9 = local_today(now) + timedelta(days=9)
+    contracts.end(session, ADMIN, contract.id, ends_on=day_9, confirmed=True, now=now)
+
+    contracts.end(
+        session, ADMIN, contract.id, ends_on=day_9 - timedelta(days=5), confirmed=True, now=now
+    )
+
+    assert contract.valid_to == day_9 - timedelta(days=6)

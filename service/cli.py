@@ -13,7 +13,7 @@ from typing import Any
 import click
 import httpx
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 import crypto
@@ -23,7 +23,7 @@ from service.config import ConfigError
 from service.core.clock import utcnow
 from service.core.errors import DomainError
 from service.http.keyring import keyring
-from service.identity import keys
+from service.identity import accounts, keys
 from service.identity.actors import SYSTEM
 from service.key_commands import keys_group, refuse_missing_keys
 from service.serve import CannotListen, serve
@@ -253,11 +253,49 @@ def run_demo(port: int, instance: Path) -> None:
         migrate.upgrade(db.engine_of(app))
     refuse_missing_keys(app)
     with app.app_context():
-        session = db.session()
-        demo.seed(session, keyring(), now=utcnow())
-        made = demo.seed_staff(session, now=utcnow())
+        session, now = db.session(), utcnow()
+        demo.seed(session, keyring(), now=now)
+        demo.soon_slots(session, now=now)
+        made = demo.seed_staff(session, now=now)
         session.commit()
+        # The daily purge, as production runs it: it publishes the statistics.
+        ops.purge_and_publish(now)
+        db.session().close()
     for username, role, code in made:
         click.echo(f"Demo staff account {username} ({role}), one-time setup code: {code}")
     click.echo(f"Diskret demo on http://127.0.0.1:{port}/ (staff: /staff/, Ctrl-C stops it)")
     run_simple("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
+
+
+@cli.command("setup-code", with_appcontext=False)
+@click.argument("username")
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A demo's folder: use its database and secrets instead of the DISKRET_ settings.",
+)
+@click.pass_context
+def setup_code(ctx: click.Context, username: str, instance: Path | None) -> None:
+    """Give a staff account a new one-time setup code, printed on the last line.
+
+    The account's password or earlier code stops working and its sessions
+    end; two-factor sign-in, if set up, stays. Audited with the system as actor.
+    """
+    if instance is None:
+        app = ctx.ensure_object(ScriptInfo).load_app()
+    elif (instance / "diskret.sqlite3").exists():
+        app = create_app(demo_environment(instance.resolve()))
+    else:
+        raise click.ClickException(f"No demo database in {instance}.")
+    with app.app_context():
+        session = db.session()
+        try:
+            made = accounts.issue_setup_code_by_operator(
+                session, username, profile=ops.password_profile(), now=utcnow()
+            )
+        except DomainError as error:
+            raise click.ClickException(error.text) from None
+        session.commit()
+        hours = app.config["STAFF_SETUP_CODE_HOURS"]
+    click.echo(f"New one-time setup code for {made.account.username}, valid for {hours} hours:")
+    click.echo(made.setup_code)

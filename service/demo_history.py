@@ -80,11 +80,9 @@ class _Centre:
         return _Course(requested, intro, decision)
 
     def home(self) -> str:
-        """Draw a home municipality: mostly the centre's own, else one that contracts it."""
+        """Draw a home municipality: mostly the centre's own, else one of two that contract it."""
         own = self.centre.municipality_code
-        return (
-            own if self.rng.random() < 0.6 or own not in self.homes else self.rng.choice(self.homes)
-        )
+        return own if self.rng.random() < 0.75 else self.rng.choice(self.homes)
 
 
 def _moment(day: date, rng: random.Random) -> datetime:
@@ -241,7 +239,8 @@ def add_history(
                 select(Contract.municipality_code).where(Contract.centre_id == centre.id)
             )
         )
-        plan = _Centre(centre, rng, homes, now)
+        others = [code for code in homes if code != centre.municipality_code]
+        plan = _Centre(centre, rng, rng.sample(others, 2), now)
         courses, groups = _plan(plan, start)
         play = _Play(session, keyring, plan, start)
         play.add_slots(sorted(c.intro for c in courses), SlotKind.INTRO)

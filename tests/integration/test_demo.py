@@ -12,14 +12,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 import crypto
 from service import demo
 from service.core.clock import LOCAL
 from service.demo_commands import set_up_demo
-from service.models import Centre, Course, CourseStatus, Municipality, StaffAccount
+from service.models import Centre, Course, CourseStatus, Municipality, StaffAccount, Tally
 from service.stats import report
+from tests.support import databases
 from tests.support.calls import bearer
 from tests.support.world import add_api_key
 
@@ -186,3 +187,43 @@ def test_the_readme_names_each_demo_accounts_role_centre_and_municipality(
 
     assert len(made) == 4
     assert created == _readme_accounts()
+
+
+def _tallies(path: Path, keyring: crypto.Keyring) -> list[tuple[str, str, str, str, int]]:
+    path.mkdir()
+    engine = databases.migrated_engine(databases.sqlite_url(path))
+    with sessionmaker(bind=engine)() as session:
+        demo.seed(session, keyring, now=SUNDAY)
+        session.commit()
+        rows = session.execute(
+            select(Centre.name, Tally.month, Tally.home_municipality, Tally.metric, Tally.count)
+            .join(Centre, Centre.id == Tally.centre_id)
+            .order_by(Centre.name, Tally.month, Tally.home_municipality, Tally.metric)
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_the_demos_past_is_the_same_on_every_first_start(
+    tmp_path: Path, keyring: crypto.Keyring
+) -> None:
+    """Two first starts at the same moment count the same past, month by month, centre by centre."""
+
+    first = _tallies(tmp_path / "first", keyring)
+    second = _tallies(tmp_path / "second", keyring)
+
+    assert first == second
+    assert len({month for _, month, _, _, _ in first}) >= 6
+
+
+def test_each_centres_past_courses_come_from_three_home_municipalities_at_most(
+    tmp_path: Path, keyring: crypto.Keyring
+) -> None:
+    """The centre's own municipality and two others that contract it."""
+
+    homes: dict[str, set[str]] = {}
+    for centre, _, home, _, _ in _tallies(tmp_path / "demo", keyring):
+        homes.setdefault(centre, set()).add(home)
+
+    assert len(homes) == len(demo.CENTRES)
+    assert all(2 <= len(codes) <= 3 for codes in homes.values()), homes

@@ -138,7 +138,8 @@ def test_the_demo_publishes_months_of_made_up_statistics_with_small_cells_suppre
     assert statuses == set(CourseStatus)
     assert len(homes) >= 10
     assert answer["columns"] == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
-    for column, cells in _by_column(answer, "requested").items():
+    for column in answer["columns"]:
+        cells = [cell for metric in answer["counts"] for cell in _by_column(answer, metric)[column]]
         assert [cell for cell in cells if cell != 0], column
     for metric in ("requested", "approved", "started", "completed"):
         assert any(isinstance(c, int) and c >= 5 for c in _cells(answer, metric)), metric

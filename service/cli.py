@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 import time
 import uuid
-from pathlib import Path
-from typing import Any
 
 import click
 import httpx
 from flask import current_app
 from flask.cli import FlaskGroup
-from werkzeug.serving import WSGIRequestHandler, run_simple
 
-import crypto
-from service import create_app, db, demo, installation, migrate, ops, webhooks
+from service import create_app, db, demo, demo_commands, installation, migrate, ops, webhooks
 from service.booking.events import EVENTS
 from service.config import ConfigError
 from service.contract_commands import centres_group, contracts_group
@@ -42,7 +35,7 @@ cli = FlaskGroup(
 )
 
 
-for command in ops.COMMANDS:
+for command in (*ops.COMMANDS, *demo_commands.COMMANDS):
     cli.add_command(command)
 cli.add_command(keys_group)
 cli.add_command(contracts_group)
@@ -213,54 +206,3 @@ def deliver_webhooks(once: bool, interval: float) -> None:
                 click.echo(f"Attempted {sent} deliveries.")
                 return
             time.sleep(interval)
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """The development server's handler without its access log, which prints client addresses."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing: the app's own request log carries no address (SPEC P3)."""
-
-
-def demo_environment(instance: Path) -> dict[str, str]:
-    """Return the demo's settings, generating its development secrets on first use (mode 0600)."""
-    # The folder holds the database and its secrets: only the owner may enter.
-    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-    instance.chmod(0o700)
-    secrets_file = instance / "secrets.json"
-    if not secrets_file.exists():
-        generated = {
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "TOKEN_KEY": crypto.Keyring.generate_config(),
-        }
-        descriptor = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(generated, handle)
-    stored: dict[str, str] = json.loads(secrets_file.read_text(encoding="utf-8"))
-    return {
-        "ENVIRONMENT": "development",
-        "LOG_FORMAT": "text",
-        "DATABASE_URL": f"sqlite:///{instance / 'diskret.sqlite3'}",
-        **stored,
-    }
-
-
-@cli.command("demo", with_appcontext=False)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--instance", default="instance", show_default=True, type=click.Path(path_type=Path))
-def run_demo(port: int, instance: Path) -> None:
-    """Run the service on 127.0.0.1 with embedded SQLite, generated secrets and demo data."""
-    settings: dict[str, Any] = demo_environment(instance.resolve())
-    app = create_app(settings)
-    with app.app_context():
-        migrate.upgrade(db.engine_of(app))
-    refuse_missing_keys(app)
-    with app.app_context():
-        session = db.session()
-        demo.seed(session, keyring(), now=utcnow())
-        made = demo.seed_staff(session, now=utcnow())
-        session.commit()
-    for username, role, code in made:
-        click.echo(f"Demo staff account {username} ({role}), one-time setup code: {code}")
-    click.echo(f"Diskret demo on http://127.0.0.1:{port}/ (staff: /staff/, Ctrl-C stops it)")
-    run_simple("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)

@@ -3,6 +3,8 @@
 Plain functions over a session, so tests and the CLI use the same data. The
 courses that fill some group places belong to tokens that were never shown
 to anyone: they exist only so that a group has "only a few places left".
+Half a year of made-up past courses comes from ``service.demo_history``;
+``soon_slots`` gives every centre intro talks within the hour of any start.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import pathway
+from service import demo_history
+from service.booking import catalogue, pathway
 from service.booking.directory import load_municipalities
 from service.core.clock import local_to_utc, local_today, weekly
 from service.identity import accounts
@@ -103,6 +106,18 @@ CENTRES = (
 
 INTRO_TIMES = (time(9, 0), time(10, 30), time(13, 0), time(15, 0))
 CLOSING_TIME = time(14, 0)
+# The intro talks within the hour of the demo's start: minutes after it.
+SOON = (10, 25, 40)
+
+# The demo's staff accounts: username, role, and the centre (by name) or the
+# municipality (by code) each belongs to. The README lists the same.
+STAFF_CENTRE = "Center Aarhus"
+STAFF = (
+    ("demo.staff", Role.STAFF, STAFF_CENTRE, None),
+    ("demo.centre", Role.CENTRE_ADMIN, STAFF_CENTRE, None),
+    ("demo.kommune", Role.COORDINATOR, None, "751"),
+    ("demo.admin", Role.ADMIN, None, None),
+)
 
 
 def _centres(session: Session, now: datetime) -> list[Centre]:
@@ -242,6 +257,8 @@ def seed(session: Session, keyring: crypto.Keyring, *, now: datetime) -> bool:
     today = local_today(now)
     centres = _centres(session, now)
     _contracts(session, centres, today)
+    session.flush()
+    demo_history.add_history(session, keyring, centres, now=now)
     next_tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
     for index, centre in enumerate(centres):
         _slots(session, centre, today, now)
@@ -254,7 +271,37 @@ def seed(session: Session, keyring: crypto.Keyring, *, now: datetime) -> bool:
         places = 6 if index == 0 else 4
         _fill(session, running, places, keyring, now=now, home=centre.municipality_code)
     session.flush()
+    soon_slots(session, now=now)
     return True
+
+
+def soon_slots(session: Session, *, now: datetime) -> int:
+    """Give every centre free intro talks within the next hour unless it has one; return how many.
+
+    Run at each start of the demo, whatever the hour or the weekday, so that
+    a newcomer can book a talk and follow it through on the same day.
+    """
+    first = now.replace(second=0, microsecond=0) + timedelta(minutes=5 - now.minute % 5)
+    centres = session.scalars(select(Centre.id)).all()
+    soonest = catalogue.next_free_intro(session, centres, now=now)
+    added = 0
+    for centre in centres:
+        if centre in soonest and soonest[centre] < now + timedelta(hours=1):
+            continue
+        for minutes in SOON:
+            start = first + timedelta(minutes=minutes)
+            session.add(
+                Slot(
+                    centre_id=centre,
+                    kind=SlotKind.INTRO,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=45),
+                    created_at=now,
+                )
+            )
+            added += 1
+    session.flush()
+    return added
 
 
 def seed_staff(session: Session, *, now: datetime) -> list[tuple[str, str, str]]:
@@ -264,22 +311,16 @@ def seed_staff(session: Session, *, now: datetime) -> list[tuple[str, str, str]]
     """
     if session.scalar(select(StaffAccount.id).limit(1)) is not None:
         return []
-    first = session.scalars(select(Centre).order_by(Centre.name)).first()
-    if first is None:
+    centre = session.scalar(select(Centre).where(Centre.name == STAFF_CENTRE))
+    if centre is None:
         return []
-    wanted = [
-        ("demo.staff", Role.STAFF, first.id, None),
-        ("demo.centre", Role.CENTRE_ADMIN, first.id, None),
-        ("demo.kommune", Role.COORDINATOR, None, first.municipality_code),
-        ("demo.admin", Role.ADMIN, None, None),
-    ]
     made = []
-    for username, role, centre_id, code in wanted:
+    for username, role, centre_name, code in STAFF:
         account = accounts.create(
             session,
             username=username,
             role=role,
-            centre_id=centre_id,
+            centre_id=centre.id if centre_name else None,
             municipality_code=code,
             created_by=None,
             profile=crypto.STAFF_PROFILE,

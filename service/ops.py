@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -36,6 +36,24 @@ def _periods() -> retention.Periods:
     )
 
 
+def purge_and_publish(now: datetime) -> tuple[retention.Purged, tuple[list[str], int, int]]:
+    """Purge what has been kept long enough, commit, then publish the months that are over.
+
+    The daily purge's work, shared with ``diskret demo``, which runs it at
+    each start so that its statistics are published as production's are.
+    """
+    session = db.session()
+    purged = retention.purge(session, _periods(), now=now)
+    session.commit()
+    return purged, report.publish(session, now=now)
+
+
+def password_profile() -> crypto.PasswordProfile:
+    """Return the argon2id profile the configuration names for staff passwords."""
+    profiles = {"staff": crypto.STAFF_PROFILE, "test": crypto.TEST_PROFILE}
+    return profiles[current_app.config["PASSWORD_PROFILE"]]
+
+
 @click.command("purge")
 @click.option("--every", type=float, help="Run again every this many hours, until stopped.")
 @with_appcontext
@@ -46,11 +64,7 @@ def purge(every: float | None) -> None:
     request has to compute them: the only writer of what they publish.
     """
     while True:
-        session = db.session()
-        now = utcnow()
-        purged = retention.purge(session, _periods(), now=now)
-        session.commit()
-        years, reaches, pruned = report.publish(session, now=now)
+        purged, (years, reaches, pruned) = purge_and_publish(utcnow())
         click.echo(
             f"Purged {purged.ended_courses} ended and {purged.unstarted_courses} unstarted "
             f"courses, {purged.audit_events} audit events, {purged.sessions} sessions, "
@@ -113,7 +127,6 @@ def create_staff(
     The owner signs in with the code once and must then choose a password.
     """
     session = db.session()
-    profiles = {"staff": crypto.STAFF_PROFILE, "test": crypto.TEST_PROFILE}
     try:
         made = accounts.create(
             session,
@@ -122,7 +135,7 @@ def create_staff(
             centre_id=centre_id,
             municipality_code=municipality,
             created_by=None,
-            profile=profiles[current_app.config["PASSWORD_PROFILE"]],
+            profile=password_profile(),
             now=utcnow(),
         )
     except DomainError as error:

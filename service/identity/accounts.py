@@ -356,12 +356,40 @@ def issue_setup_code(
         raise errors.NotFound()
     if account.id == manager.id:
         raise errors.InvalidInput("Change your own password instead.", field="own_account")
+    return _replace_with_setup_code(session, actor_of(manager), account, profile=profile, now=now)
+
+
+def issue_setup_code_by_operator(
+    session: Session, username: str, *, profile: crypto.PasswordProfile, now: datetime
+) -> NewAccount:
+    """Give an account a new one-time setup code from the command line, the system as actor.
+
+    For an operator without a browser: the first administrator's code ran
+    out, or the demo's accounts were not set up within the code's lifetime.
+    The old password or code stops working and every session ends.
+    """
+    account = session.scalar(
+        select(StaffAccount).where(StaffAccount.username == username.strip().lower())
+    )
+    if account is None:
+        raise errors.NotFound("No staff account has that username.")
+    return _replace_with_setup_code(session, SYSTEM, account, profile=profile, now=now)
+
+
+def _replace_with_setup_code(
+    session: Session,
+    actor: Actor,
+    account: StaffAccount,
+    *,
+    profile: crypto.PasswordProfile,
+    now: datetime,
+) -> NewAccount:
     setup_code = secrets.token_urlsafe(12)
     account.password_hash = passwords.hash_password(setup_code, profile=profile)
     account.must_set_password = True
     account.setup_code_issued_at = now
     end_sessions(session, account.id)
-    _record(session, actor_of(manager), "account.setup_code_issued", account, now=now)
+    _record(session, actor, "account.setup_code_issued", account, now=now)
     return NewAccount(account, setup_code)
 
 

@@ -125,7 +125,7 @@ class Visit:
 
 
 def _launch(
-    playwright: Playwright, served: Served, profile: Path, folder: Path, *, javascript: bool
+    playwright: Playwright, base: str, profile: Path, folder: Path, *, javascript: bool
 ) -> Visit:
     """Start Chromium on a profile of its own and record every request its page sends."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,22 +139,24 @@ def _launch(
         accept_downloads=True,
     )
     page = context.pages[0] if context.pages else context.new_page()
-    visit = Visit(page, context, served.url, folder, javascript=javascript)
+    visit = Visit(page, context, base, folder, javascript=javascript)
     page.on("request", lambda sent: visit.requests.append(sent.url))
     page.on("response", visit.record)
     return visit
 
 
 @contextmanager
-def _visits(
-    served: Served,
+def visits(
+    base: str,
     tmp_path: Path,
     request: pytest.FixtureRequest,
     names: tuple[str, ...],
     *,
     javascript: bool,
 ) -> Iterator[list[Visit]]:
-    """Open one browser per name, each with its own profile (no shared cookies or storage).
+    """Open one browser per name on the app at ``base``, each with its own profile.
+
+    No two share cookies or storage.
 
     With one name the screenshots go straight into the test's folder, with
     several into a subfolder per name.
@@ -169,7 +171,7 @@ def _visits(
             for name in names:
                 shots = folder if len(names) == 1 else folder / name
                 visits.append(
-                    _launch(playwright, served, tmp_path / name, shots, javascript=javascript)
+                    _launch(playwright, base, tmp_path / name, shots, javascript=javascript)
                 )
             yield visits
         finally:
@@ -182,7 +184,7 @@ def _visits(
 @pytest.fixture
 def browser(served: Served, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Visit]:
     """Yield a fresh Chromium profile with JavaScript on."""
-    with _visits(served, tmp_path, request, ("profile",), javascript=True) as (visit,):
+    with visits(served.url, tmp_path, request, ("profile",), javascript=True) as (visit,):
         yield visit
 
 
@@ -191,7 +193,7 @@ def plain_browser(
     served: Served, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Visit]:
     """Yield a fresh Chromium profile with JavaScript switched off."""
-    with _visits(served, tmp_path, request, ("profile",), javascript=False) as (visit,):
+    with visits(served.url, tmp_path, request, ("profile",), javascript=False) as (visit,):
         yield visit
 
 
@@ -200,7 +202,7 @@ def staff_and_citizen(
     served: Served, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Visit, Visit]]:
     """Yield two Chromium browsers with JavaScript on that share nothing: staff's, a citizen's."""
-    with _visits(served, tmp_path, request, ("staff", "citizen"), javascript=True) as (
+    with visits(served.url, tmp_path, request, ("staff", "citizen"), javascript=True) as (
         staff,
         citizen,
     ):

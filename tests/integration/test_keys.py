@@ -509,7 +509,9 @@ def test_the_demo_refuses_to_start_when_its_rows_need_a_key_its_secrets_lack(
     start_course(earlier.test_client(), world)
     engine_of(earlier).dispose()
     started: list[str] = []
-    monkeypatch.setattr("service.cli.run_simple", lambda *args, **kwargs: started.append("yes"))
+    monkeypatch.setattr(
+        "service.demo_commands.run_simple", lambda *args, **kwargs: started.append("yes")
+    )
 
     result = CliRunner().invoke(cli, ["demo", "--instance", str(instance)])
 

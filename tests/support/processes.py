@@ -90,7 +90,9 @@ def stop(child: subprocess.Popen[bytes], grace: float = 30) -> None:
 
 def wait_until_up(url: str, child: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     """Wait until the process answers HTTP at url, or fail with what it logged."""
-    deadline = time.monotonic() + 30
+    # `diskret demo` first plays half a year of made-up courses through the
+    # rules, which takes a few seconds alone and far longer on a busy machine.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if child.poll() is not None:
             log.seek(0)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from service import config, logs
-from service.cli import demo_environment
+from service.demo_commands import demo_environment
 
 CLIENT_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): documentation only.
 

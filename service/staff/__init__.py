@@ -18,6 +18,7 @@ from service.staff import (  # noqa: F401
     group_sessions,
     groups,
     municipality,
+    on_behalf,
     slots,
     two_factor,
     views,

@@ -59,6 +59,8 @@ class Section:
     moving: dict[str, bool] = field(default_factory=dict)
     group: GroupForm | None = None
     cancel: CancelForm | None = None
+    # A refusal of a course that has ended meanwhile: no form to show it by.
+    error: str | None = None
 
 
 def _label(booking: Booking) -> str:
@@ -116,6 +118,8 @@ def section(course_id: uuid.UUID) -> Section:
     kept: dict[str, Any] = g.get("on_behalf_forms", {})
     found = Section()
     if course.status not in OPEN_STATUSES:
+        refused = [e for form in kept.values() for errors in form.errors.values() for e in errors]
+        found.error = refused[0] if refused else None
         return found
     live = [b for b in course.bookings if b.status in LIVE]
     kinds = {b.kind for b in live}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core import errors
-from service.models import AuditEvent, Booking, BookingKind, BookingStatus, Course
+from service.models import AuditEvent, Booking, BookingKind, BookingStatus
 from service.staff import refusals
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen, Page
@@ -82,7 +82,7 @@ def _error(page: Page, field: str) -> str:
 
 
 def test_a_reference_read_out_finds_the_course_whatever_its_case_spaces_and_dashes(
-    client: FlaskClient, world: World, desk: Citizen
+    client: FlaskClient, reader: Session, world: World, desk: Citizen
 ) -> None:
     """Lower case, spaces instead of the dash: the search leads to the course page."""
     _, course = start_course(client, world)
@@ -94,6 +94,7 @@ def test_a_reference_read_out_finds_the_course_whatever_its_case_spaces_and_dash
     assert 'action="/staff/courses/find"' in listing.html
     assert found.status == 303
     assert found.response.headers["Location"] == _path(course)
+    assert _actions(reader, course) == []  # a search is a read, as opening the page is
 
 
 def test_another_centres_reference_finds_nothing_just_as_an_unknown_one(
@@ -310,15 +311,21 @@ def test_cancelling_what_the_course_does_not_hold_is_refused_by_the_field(
     assert _error(refused, "cancel-kind") == refusals.REFUSALS[errors.NotCancellable]
 
 
-def test_an_ended_course_offers_no_steps(
-    client: FlaskClient, session: Session, world: World, desk: Citizen
+def test_an_ended_course_offers_no_steps_and_refuses_a_form_sent_from_before(
+    client: FlaskClient, world: World, desk: Citizen
 ) -> None:
-    """Once a course is closed, the section is gone from its page."""
+    """Once a course is closed its section is gone; a step sent from an older page is refused."""
     _, course = start_course(client, world)
+    before = desk.get(_path(course))
     assert _submit(desk, course, "outcome", {"outcome": "dropped"}).status == 303
 
-    page = desk.get(_path(course))
+    after = desk.get(_path(course))
+    late = desk.submit(
+        before, f"{_path(course)}/talks/intro", {"intro-slot": str(world.intro_a[1])}
+    )
 
-    assert "For borgeren i telefonen" not in page.text()
-    assert session.get_one(Course, uuid.UUID(course["id"])).ended_at is not None
-    session.rollback()
+    assert "For borgeren i telefonen" not in after.text()
+    assert "For borgeren i telefonen" in before.text()
+    assert late.status == 409
+    assert refusals.REFUSALS[errors.CourseClosed] in late.text()
+    assert 'role="alert"' in late.html

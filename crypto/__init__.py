@@ -25,6 +25,7 @@ from crypto._tokens import (
     generate_token,
     is_api_key_shaped,
     looks_like_token,
+    normalize_reference,
     normalize_token,
 )
 from crypto.exceptions import (
@@ -57,6 +58,7 @@ __all__ = [
     "hash_password",
     "is_api_key_shaped",
     "looks_like_token",
+    "normalize_reference",
     "normalize_token",
     "seal",
     "secret_weakness",

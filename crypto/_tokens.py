@@ -105,6 +105,20 @@ def generate_reference() -> str:
     return _group("".join(secrets.choice(ALPHABET) for _ in range(REFERENCE_SYMBOLS)))
 
 
+def normalize_reference(text: str) -> str:
+    """Return a course reference in display form (``K7QM-4XPZ``), or raise InvalidTokenError.
+
+    Read out on the phone, a reference is taken as a code is: case, dashes and
+    spaces do not matter, and I, L and O are read as 1, 1 and 0.
+    """
+    compact = _SEPARATORS.sub("", text).upper().translate(_LOOKALIKES)
+    if len(compact) != REFERENCE_SYMBOLS:
+        raise InvalidTokenError("length")
+    if any(symbol not in _VALUE for symbol in compact):
+        raise InvalidTokenError("character")
+    return _group(compact)
+
+
 def generate_api_key() -> str:
     """Return a new API key: the ``dsk_`` prefix and 256 random bits, base64url."""
     return API_KEY_PREFIX + secrets.token_urlsafe(32)

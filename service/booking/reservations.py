@@ -111,18 +111,25 @@ def lock_bookable_slot(
 
 
 def book_slot(
-    session: Session, course_id: uuid.UUID, slot_id: uuid.UUID, *, now: datetime
+    session: Session,
+    course_id: uuid.UUID,
+    slot_id: uuid.UUID,
+    *,
+    now: datetime,
+    kind: SlotKind | None = None,
 ) -> Booking:
     """Book an intro or closing talk for a course; the course is locked here, as join_group does.
 
     The course's live group (if any) is locked before the course, in the
     rules' lock order, so that the overlap check sees every live booking.
+    A ``kind`` given refuses a slot of the other kind.
     """
     course = lock_course_and_group(session, course_id)
     _require_open(course)
-    kind = session.scalar(_SLOT_KIND, {"slot_id": slot_id})
-    if kind is None:
+    found = session.scalar(_SLOT_KIND, {"slot_id": slot_id})
+    if found is None or (kind is not None and found is not kind):
         raise errors.SlotUnavailable("No such time can be booked.", field="slot_id")
+    kind = found
     slot = lock_bookable_slot(session, slot_id, centre_id=course.centre_id, kind=kind, now=now)
     if kind is SlotKind.INTRO:
         _check_intro(session, course, slot, now=now)
@@ -140,6 +147,23 @@ def book_slot(
     session.add(booking)
     session.flush()
     return booking
+
+
+def book_talk(
+    session: Session, course_id: uuid.UUID, slot_id: uuid.UUID, kind: SlotKind, *, now: datetime
+) -> tuple[Booking, Booking | None]:
+    """Book an intro or closing talk, moving the live one of that kind in the same transaction.
+
+    Return the new booking and the one it replaced (None for a first booking).
+    The old talk is cancelled first, by the rule a cancellation follows, so its
+    slot is free for others once the transaction commits; a refusal of the new
+    time rolls both back.
+    """
+    course = lock_course_and_group(session, course_id)
+    moved = _live_booking(session, course, BookingKind(kind.value))
+    if moved is not None:
+        cancel(session, course.id, moved.id, now=now)
+    return book_slot(session, course.id, slot_id, now=now, kind=kind), moved
 
 
 def _check_intro(session: Session, course: Course, slot: Slot, *, now: datetime) -> None:

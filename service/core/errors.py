@@ -40,6 +40,12 @@ class InvalidInput(DomainError):
     message = "A value is not acceptable."
 
 
+class ReferenceMalformed(InvalidInput):
+    """A course reference, read out on the phone, is not eight symbols of its alphabet."""
+
+    message = "A course reference is 8 letters and digits, e.g. K7QM-4XPZ."
+
+
 class PersonalDataRefused(InvalidInput):
     """Free text held a CPR number, an e-mail, a phone number or an IP address (SPEC P1)."""
 

@@ -19,6 +19,7 @@ from service.staff import (  # noqa: F401
     group_sessions,
     groups,
     municipality,
+    on_behalf,
     slots,
     two_factor,
     views,

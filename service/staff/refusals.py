@@ -50,9 +50,22 @@ REFUSALS: dict[type[errors.DomainError], str] = {
     errors.SlotInHistory: (
         "Tiden har været booket og er aflyst igen. Den bliver stående i forløbets historik."
     ),
-    errors.Overlap: "Et medlem af gruppen har en samtale på det tidspunkt.",
-    errors.ClosingTooEarly: (
+    errors.Overlap: "Borgeren har en anden aftale på det tidspunkt.",
+    errors.MemberHasTalk: "Et medlem af gruppen har en samtale på det tidspunkt.",
+    errors.ClosingTooEarly: "Den afsluttende samtale skal ligge efter gruppens sidste møde.",
+    errors.MemberClosingFirst: (
         "Et medlem har en afsluttende samtale før det nye tidspunkt. Flyt samtalen først."
+    ),
+    errors.ClosingNeedsGroup: "Den afsluttende samtale kommer efter en plads i en gruppe.",
+    errors.AlreadyBooked: "Forløbet har allerede en booking af den slags.",
+    errors.NotApproved: "Forløbet skal være godkendt efter første samtale, før det får en gruppe.",
+    errors.IntakeClosed: "Gruppen optager ikke nye deltagere nu.",
+    errors.JoiningClosed: "Gruppen er nået for langt til at nye kan komme med. Vælg en anden.",
+    errors.GroupUnavailable: "Gruppen kan ikke vælges.",
+    errors.NotCancellable: "Bookingen kan ikke længere aflyses.",
+    errors.ReferenceMalformed: (
+        "En reference er 8 bogstaver og tal, fx K7QM-4XPZ. Store eller små bogstaver, med "
+        "eller uden bindestreg."
     ),
     errors.CourseClosed: "Forløbet er afsluttet.",
     errors.WrongStatus: "Det kan ikke gøres på dette trin af forløbet.",

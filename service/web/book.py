@@ -132,11 +132,11 @@ def book() -> tuple[str, int]:
 @transactional
 def code_file() -> Response:
     """Answer the code just shown as a text file, to the browser that booked, for 15 minutes."""
-    signed_in_course_or_code_page(db.session(), now=utcnow())
+    course = signed_in_course_or_code_page(db.session(), now=utcnow())
     code = code_to_download(db.session(), now=utcnow())
     if code is None:
         abort(404)
-    response = Response(_card(code) + "\n", mimetype="text/plain")
+    response = Response(_card(code, course.reference) + "\n", mimetype="text/plain")
     # A form's answer, not a link: the code never sits in an address the browser keeps.
     name = _("code")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.txt"'
@@ -144,11 +144,18 @@ def code_file() -> Response:
     return response
 
 
-def _card(token: str) -> str:
+def _card(token: str, reference: str) -> str:
     return str(
         _("Your code: %(token)s", token=token)
         + "\n\n"
         + _("Keep it safe. It is the only key to your booking and cannot be recovered.")
+        + "\n\n"
+        + _("Reference for phone calls: %(reference)s", reference=reference)
+        + "\n"
+        + _(
+            "Give this reference if you phone the centre: staff can then book, move or cancel "
+            "your times for you. It does not say who you are. Keep it to yourself, as your code."
+        )
     )
 
 
@@ -169,4 +176,5 @@ def _token_page(token: str, course: Course, centre: Centre, *, now: datetime) ->
         qr=Markup(segno.make(token, error="m").svg_inline(scale=6, border=2)),  # noqa: S704
         centre=centre,
         starts_at=slot.starts_at,
+        reference=course.reference,
     )

@@ -154,10 +154,7 @@ def book_time(name: str) -> tuple[str, int] | Redirect:
     except ValueError:
         abort(404)
     try:
-        booked = _live(course, BookingKind(kind.value))
-        if booked is not None:
-            reservations.cancel(session, course.id, booked.id, now=now)
-        reservations.book_slot(session, course.id, slot_id, now=now)
+        reservations.book_talk(session, course.id, slot_id, kind, now=now)
     except DomainError as error:
         form.slot.errors = [message_for(error)]
         return _time_page(course, kind, form, status=409)

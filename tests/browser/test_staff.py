@@ -259,7 +259,7 @@ def _complete(staff: Visit, reference: str) -> None:
     expect(page.get_by_text("Status: I gruppe")).to_be_visible()
     staff.step("course-active")
     page.get_by_role("group", name="Forløbet slutter som").get_by_label("Gennemført").check()
-    page.get_by_role("button", name="Afslut").click()
+    page.get_by_role("button", name="Afslut", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Forløbet er afsluttet.")
     expect(page.get_by_text("Status: Gennemført")).to_be_visible()
     staff.step("completed")

@@ -36,18 +36,9 @@ RULES = _refusals_of(errors)
 IDENTITY = _refusals_of(accounts) + _refusals_of(two_factor) + _refusals_of(query)
 # Steps only staff take: a decision after the intro talk, a group's capacity.
 STAFF_ONLY: set[type[errors.DomainError]] = {errors.IntroNotHeld, errors.CapacityTooLow}
-# Steps only a citizen takes with a token: joining a group, cancelling, the token itself.
-CITIZEN_ONLY: set[type[errors.DomainError]] = {
-    errors.AlreadyBooked,
-    errors.NotApproved,
-    errors.IntakeClosed,
-    errors.JoiningClosed,
-    errors.ClosingNeedsGroup,
-    errors.NotCancellable,
-    errors.GroupUnavailable,
-    errors.TokenMalformed,
-    errors.TokenRejected,
-}
+# Steps only a citizen takes with a token: the token itself. Staff take every other
+# step of the pathway for a caller on the phone (service.booking.on_behalf).
+CITIZEN_ONLY: set[type[errors.DomainError]] = {errors.TokenMalformed, errors.TokenRejected}
 
 
 def _nearest(rule: type[errors.DomainError], catalogue: dict[type, object]) -> type | None:

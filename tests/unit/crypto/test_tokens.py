@@ -190,6 +190,27 @@ def test_references_are_short_random_and_grouped() -> None:
     assert all(re.match(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$", r) for r in references)
 
 
+@pytest.mark.parametrize("typed", ["k7qm-4xpz", " K7QM 4XPZ ", "K7QM4XPZ", "k-7-q-m-4-x-p-z"])
+def test_a_reference_is_read_whatever_its_case_spaces_and_dashes(typed: str) -> None:
+    """A reference told on the phone is matched in its display form."""
+
+    assert crypto.normalize_reference(typed) == "K7QM-4XPZ"
+
+
+def test_a_reference_reads_lookalikes_as_crockford_does() -> None:
+    """I, L and O are the digits 1, 1 and 0, as in a code."""
+
+    assert crypto.normalize_reference("iLo0-AAAA") == "1100-AAAA"
+
+
+@pytest.mark.parametrize("typed", ["", "K7QM-4XP", "K7QM-4XPZZ", "K7QM-4XPU", "K7QM-4XP!"])
+def test_a_malformed_reference_is_refused(typed: str) -> None:
+    """Too short, too long, or holding a symbol outside the alphabet: refused before any lookup."""
+
+    with pytest.raises(crypto.InvalidTokenError):
+        crypto.normalize_reference(typed)
+
+
 def test_api_keys_carry_the_prefix_and_256_bits() -> None:
     """API keys start with dsk_ so secret scanners can find leaked ones."""
 

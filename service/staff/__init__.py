@@ -14,6 +14,7 @@ from service.staff import (  # noqa: F401
     api_keys,
     audit,
     centres,
+    course_attendance,
     courses,
     group_sessions,
     groups,

@@ -24,18 +24,20 @@ from service.models import OPEN_STATUSES, Booking, BookingKind, BookingStatus, C
 
 
 def record_no_show(
-    session: Session, actor: Actor, course_id: uuid.UUID, booking_id: uuid.UUID, *, now: datetime
+    session: Session, actor: Actor, course_id: uuid.UUID, kind: BookingKind, *, now: datetime
 ) -> Booking:
-    """Record that the citizen did not come to a booked intro or closing talk that has begun."""
+    """Record that the citizen did not come to the booked intro or closing talk that has begun."""
+    if kind is BookingKind.GROUP:
+        raise errors.InvalidInput("A no-show is recorded for an intro or closing talk.")
     course = lock_course_and_group(session, course_id)
     actor.require_centre(course.centre_id)
-    booking = next((each for each in course.bookings if each.id == booking_id), None)
-    if booking is None or booking.kind is BookingKind.GROUP or booking.slot is None:
-        raise errors.NotFound("The course has no such talk.")
     if course.status not in OPEN_STATUSES:
         raise errors.CourseClosed()
-    if booking.status is not BookingStatus.BOOKED:
-        raise errors.WrongStatus("Only a booked talk can be recorded as a no-show.")
+    booking = next(
+        (b for b in course.bookings if b.kind is kind and b.status is BookingStatus.BOOKED), None
+    )
+    if booking is None or booking.slot is None:
+        raise errors.WrongStatus("The course has no booked talk of that kind.")
     if booking.slot.starts_at > now:
         raise errors.TalkNotBegun()
     booking.status = BookingStatus.NO_SHOW
@@ -43,7 +45,7 @@ def record_no_show(
     audit.record(
         session,
         actor,
-        f"course.{booking.kind.value}_no_show",
+        f"course.{kind.value}_no_show",
         object_type="course",
         object_id=course.id,
         centre_id=course.centre_id,

@@ -15,7 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, redirect, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import HiddenField
+from wtforms.validators import AnyOf
 
 from service import db
 from service.booking import attendance, pathway, reach, talks
@@ -43,9 +46,17 @@ TALK_NAMES = {BookingKind.INTRO: "første samtale", BookingKind.CLOSING: "afslut
 class Talk:
     """A booked talk whose time has begun: staff may record that the citizen did not come."""
 
-    booking_id: uuid.UUID
+    kind: str
     name: str
     starts_at: datetime
+
+
+class NoShowForm(FlaskForm):
+    """Which talk the citizen did not come to: a hidden value on each talk's button."""
+
+    talk = HiddenField(
+        validators=[AnyOf([BookingKind.INTRO.value, BookingKind.CLOSING.value], "Vælg en samtale.")]
+    )
 
 
 def _own(course_id: uuid.UUID) -> Course:
@@ -61,7 +72,7 @@ def course_attendance(course_id: uuid.UUID) -> dict[str, Any]:
     course, now = _own(course_id), utcnow()
     open_course = course.status in OPEN_STATUSES
     missed = [
-        Talk(booking.id, TALK_NAMES[booking.kind], booking.slot.starts_at)
+        Talk(booking.kind.value, TALK_NAMES[booking.kind], booking.slot.starts_at)
         for booking in course.bookings
         if open_course
         and booking.kind is not BookingKind.GROUP
@@ -92,19 +103,22 @@ def _refused(course: Course, error: DomainError) -> tuple[str, int]:
     return body, 409
 
 
-@blp.post("/courses/<uuid:course_id>/talks/<uuid:booking_id>/no-show")
+@blp.post("/courses/<uuid:course_id>/no-show")
 @staff_only(*CENTRE)
 @transactional
-def record_no_show(course_id: uuid.UUID, booking_id: uuid.UUID) -> tuple[str, int] | Response:
+def record_no_show(course_id: uuid.UUID) -> tuple[str, int] | Response:
     """Record that the citizen did not come to a talk; another time can then be booked."""
-    course = _own(course_id)
+    course, form = _own(course_id), NoShowForm()
+    if not form.validate():
+        flash(form.talk.errors[0] if form.talk.errors else refusals.FALLBACK)
+        body, _ = courses.course(course.id)
+        return body, 422
+    kind = BookingKind(form.talk.data)
     try:
-        booking = talks.record_no_show(
-            db.session(), actor_of(current()), course.id, booking_id, now=utcnow()
-        )
+        talks.record_no_show(db.session(), actor_of(current()), course.id, kind, now=utcnow())
     except DomainError as error:
         return _refused(course, error)
-    flash(f"Udeblivelse fra {TALK_NAMES[booking.kind]} er registreret.")
+    flash(f"Udeblivelse fra {TALK_NAMES[kind]} er registreret.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
 
 

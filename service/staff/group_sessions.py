@@ -167,6 +167,4 @@ def all_attended(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer | Respons
         status, problem = refused(None, error)
         return _attendance_page(group, meeting, None, status, problem)
     flash(f"Alle {len(marked)} er registreret som mødt. Fjern krydset ved dem, der ikke kom.")
-    return redirect(
-        url_for("staff.attendance", group_id=group.id, session_id=meeting.id), code=303
-    )
+    return redirect(url_for("staff.attendance", group_id=group.id, session_id=meeting.id), code=303)

@@ -47,7 +47,7 @@ def _missed_intro(
     """Return a requested course whose intro talk is recorded as a no-show, and when."""
     course = request_course(session, keyring, world, now=now)
     after = _intro_time(session, course) + timedelta(minutes=30)
-    talks.record_no_show(session, staff_a, course.id, _intro(course).id, now=after)
+    talks.record_no_show(session, staff_a, course.id, BookingKind.INTRO, now=after)
     return course, after
 
 
@@ -72,7 +72,7 @@ def test_a_no_show_is_refused_before_the_talk_begins(
     before = _intro_time(session, course) - timedelta(minutes=1)
 
     with pytest.raises(errors.TalkNotBegun):
-        talks.record_no_show(session, staff_a, course.id, _intro(course).id, now=before)
+        talks.record_no_show(session, staff_a, course.id, BookingKind.INTRO, now=before)
 
     assert _intro(course).status is BookingStatus.BOOKED
 
@@ -143,7 +143,7 @@ def test_a_no_show_at_the_closing_talk_frees_the_course_to_book_another(
     later = add_slot(session, centre, SlotKind.CLOSING, closing_at + timedelta(days=2))
     after = closing_at + timedelta(minutes=50)
 
-    talks.record_no_show(session, staff_a, course.id, closing.id, now=after)
+    talks.record_no_show(session, staff_a, course.id, BookingKind.CLOSING, now=after)
     again = book_slot(session, course.id, later.id, now=after)
 
     assert closing.status is BookingStatus.NO_SHOW
@@ -154,14 +154,16 @@ def test_a_no_show_at_the_closing_talk_frees_the_course_to_book_another(
 def test_a_group_place_or_a_talk_recorded_already_is_no_talk_to_miss(
     session: Session, keyring: crypto.Keyring, world: World, staff_a: Actor, now: datetime
 ) -> None:
-    """A group booking is not a talk (404); a no-show cannot be recorded twice."""
+    """A group place is no talk; an intro held (decided) has no booked talk left to miss."""
     [course], decided = approved_courses(session, keyring, world, now=now, count=1)
-    place = reservations.join_group(session, course.id, world.group_a, now=decided)
+    reservations.join_group(session, course.id, world.group_a, now=decided)
 
-    with pytest.raises(errors.NotFound):
-        talks.record_no_show(session, staff_a, course.id, place.id, now=decided)
+    with pytest.raises(errors.InvalidInput):
+        talks.record_no_show(session, staff_a, course.id, BookingKind.GROUP, now=decided)
     with pytest.raises(errors.WrongStatus):
-        talks.record_no_show(session, staff_a, course.id, _intro(course).id, now=decided)
+        talks.record_no_show(session, staff_a, course.id, BookingKind.INTRO, now=decided)
+
+    assert _intro(course).status is BookingStatus.ATTENDED
 
 
 def test_another_centre_cannot_record_a_no_show(
@@ -173,6 +175,6 @@ def test_another_centre_cannot_record_a_no_show(
     after = _intro_time(session, course) + timedelta(minutes=30)
 
     with pytest.raises(errors.NotFound):
-        talks.record_no_show(session, staff_b, course.id, _intro(course).id, now=after)
+        talks.record_no_show(session, staff_b, course.id, BookingKind.INTRO, now=after)
 
     assert _intro(course).status is BookingStatus.BOOKED

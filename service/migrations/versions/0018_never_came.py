@@ -36,9 +36,7 @@ def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("courses") as batch:
         batch.drop_constraint(op.f(_CHECK), type_="check")
-        batch.alter_column(
-            "status", existing_type=sa.String(length=9), type_=sa.String(length=10)
-        )
+        batch.alter_column("status", existing_type=sa.String(length=9), type_=sa.String(length=10))
         batch.create_check_constraint("coursestatus", _statuses(_AFTER))
     op.execute("DELETE FROM stats_published")
 
@@ -48,8 +46,6 @@ def downgrade() -> None:
     op.execute("UPDATE courses SET status = 'cancelled' WHERE status = 'never_came'")
     with op.batch_alter_table("courses") as batch:
         batch.drop_constraint(op.f(_CHECK), type_="check")
-        batch.alter_column(
-            "status", existing_type=sa.String(length=10), type_=sa.String(length=9)
-        )
+        batch.alter_column("status", existing_type=sa.String(length=10), type_=sa.String(length=9))
         batch.create_check_constraint("coursestatus", _statuses(_BEFORE))
     op.execute("DELETE FROM stats_published")

@@ -30,6 +30,7 @@ from service.api.schemas import (
     StaffCourseSchema,
     TokenReplacedSchema,
 )
+from service.booking import attendance as presence
 from service.booking import catalogue, pathway, schedule
 from service.booking.catalogue import GroupView
 from service.core.clock import utcnow, weekly
@@ -202,7 +203,7 @@ def decide(body: dict[str, Any], course_id: uuid.UUID) -> Course:
     refusals=(409, 422, *_REFUSALS),
 )
 def outcome(body: dict[str, Any], course_id: uuid.UUID) -> Course:
-    """Close a course as completed or dropped; its future bookings are freed."""
+    """Close a course as completed or dropped, or as never came after a recorded intro no-show."""
     actor = current_actor()
     result = pathway.Outcome(body["outcome"])
     return pathway.record_outcome(db.session(), actor, course_id, result, now=utcnow())
@@ -238,9 +239,13 @@ def replace_token(course_id: uuid.UUID) -> dict[str, Any]:
 def attendance(
     body: dict[str, Any], group_id: uuid.UUID, session_id: uuid.UUID
 ) -> list[Attendance]:
-    """Mark members present or absent at a session that has begun; marking again overwrites."""
+    """Mark members present or absent at a session that has begun; marking again overwrites.
+
+    Only members on the session's list may be named: those whose place was
+    granted before it began and who had not left before it (422 otherwise).
+    """
     actor = current_actor()
-    marks = [schedule.Mark(course_id=m["course_id"], present=m["present"]) for m in body["marks"]]
-    return schedule.record_attendance(
+    marks = [presence.Mark(course_id=m["course_id"], present=m["present"]) for m in body["marks"]]
+    return presence.record_attendance(
         db.session(), actor, group_id, session_id, marks, now=utcnow()
     )

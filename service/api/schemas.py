@@ -255,7 +255,14 @@ class DecisionSchema(Schema):
 class OutcomeSchema(Schema):
     """How the course ended."""
 
-    outcome = fields.String(required=True, validate=validate.OneOf(["completed", "dropped"]))
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(["completed", "dropped", "never_came"]),
+        metadata={
+            "description": "never_came closes a requested course whose citizen did not come "
+            "to the intro talk (recorded as a no-show by staff)."
+        },
+    )
 
 
 class TokenReplacedSchema(Schema):

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from service import db
 from service.api.auth import current_actor
 from service.api.routes import api_route, scope
+from service.booking.tally import METRICS
 from service.core.clock import last_month_over, utcnow
 from service.stats.export import CSV, JSON
 from service.stats.query import (
@@ -57,6 +58,36 @@ class StatsQuerySchema(Schema):
                 raise ValidationError(refused.text, refused.data["field"]) from None
 
 
+# What each metric counts, in the month it happened; one per metric of
+# service.booking.tally.METRICS (a metric without one stops the import).
+METRIC_DESCRIPTIONS = {
+    "requested": "Courses requested: an intro talk booked.",
+    "intro_held": "Intro talks held: a decision recorded after one.",
+    "approved": "Courses approved for anonymous treatment.",
+    "referred": "Courses referred to ordinary treatment.",
+    "started": "Courses that got a place in a group.",
+    "completed": "Courses completed.",
+    "dropped": "Courses dropped after a group place.",
+    "cancelled": "Courses that ended before a group place (not referred, not never_came).",
+    "never_came": "Requested courses closed because the citizen did not come to the intro talk.",
+    "erased": "Courses erased by the citizen.",
+}
+
+
+def _counts_of(metric: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        required=True,
+        metadata={"description": METRIC_DESCRIPTIONS[metric] + " Per row, per column."},
+    )
+
+
+StatsCountsSchema = Schema.from_dict(
+    {metric: _counts_of(metric) for metric in METRICS}, name="StatsCountsSchema"
+)
+
+
 class StatsSchema(Schema):
     """One view of the statistics, cut from a suppression pattern shared by every period."""
 
@@ -71,12 +102,11 @@ class StatsSchema(Schema):
         values=fields.String(),
         metadata={"description": 'Row keys and their names; "*" is the total row.'},
     )
-    counts = fields.Dict(
-        keys=fields.String(),
-        values=fields.Dict(),
+    counts = fields.Nested(
+        StatsCountsSchema,
         metadata={
             "description": 'Per metric, per row, per column: a count, "<5" or "x".',
-            "example": {"requested": {"101": {"2026-Q1": 12, "2026-Q2": "<5"}}},
+            "example": {"never_came": {"101": {"2026-Q1": 12, "2026-Q2": "<5"}}},
         },
     )
     waiting_days = fields.Dict(

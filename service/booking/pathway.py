@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
-from service.booking import directory, events, tally
+from service.booking import directory, events, talks, tally
 from service.booking.locks import lock, lock_slot_with_centre
 from service.booking.reservations import (
     lock_course_and_group,
@@ -74,6 +74,7 @@ class Outcome(StrEnum):
 
     COMPLETED = "completed"
     DROPPED = "dropped"
+    NEVER_CAME = "never_came"
 
 
 # The rules of a new course, as SQL (see the module docstring).
@@ -407,12 +408,17 @@ def record_outcome(
     """Close a course as completed or dropped, freeing its future bookings.
 
     A course that ends before it ever had a group place is recorded as
-    ``cancelled``, so that drop-out figures count only people who started.
+    ``cancelled``, so that drop-out figures count only people who started;
+    one whose citizen did not come to the intro talk, and did not book
+    another, can be closed as ``never_came`` (``talks.refuse_unless_never_came``).
     """
     course = staff_course(session, actor, course_id)
     if course.status not in OPEN_STATUSES:
         raise errors.WrongStatus()
-    if course.status is CourseStatus.ACTIVE:
+    if outcome is Outcome.NEVER_CAME:
+        talks.refuse_unless_never_came(course)
+        course.status = CourseStatus.NEVER_CAME
+    elif course.status is CourseStatus.ACTIVE:
         course.status = CourseStatus(outcome.value)
     elif outcome is Outcome.DROPPED:
         course.status = CourseStatus.CANCELLED

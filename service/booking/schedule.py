@@ -1,4 +1,7 @@
-"""What staff plan: slots, groups and their sessions, capacity, intake and attendance."""
+"""What staff plan: slots, groups and their sessions, capacity and intake.
+
+Attendance at the sessions is ``service.booking.attendance``'s.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +21,7 @@ from service.core.text import refuse_personal_data
 from service.identity import audit
 from service.identity.actors import Actor
 from service.models import (
-    Attendance,
     Booking,
-    BookingKind,
     BookingStatus,
     Course,
     Group,
@@ -164,67 +165,6 @@ def update_group(
         now=now,
     )
     return group
-
-
-@dataclass(frozen=True)
-class Mark:
-    """One member's attendance at one session."""
-
-    course_id: uuid.UUID
-    present: bool
-
-
-def record_attendance(
-    session: Session,
-    actor: Actor,
-    group_id: uuid.UUID,
-    session_id: uuid.UUID,
-    marks: Sequence[Mark],
-    *,
-    now: datetime,
-) -> list[Attendance]:
-    """Mark members present or absent at a session that has begun; marking again overwrites."""
-    meeting = session.get(GroupSession, session_id)
-    if meeting is None or meeting.group_id != group_id:
-        raise errors.NotFound("The group has no such session.")
-    actor.require_centre(meeting.group.centre_id)
-    if meeting.starts_at > now:
-        raise errors.AttendanceTooEarly()
-    members = {
-        booking.course_id: booking
-        for booking in session.scalars(
-            select(Booking).where(
-                Booking.group_id == group_id,
-                Booking.kind == BookingKind.GROUP,
-                Booking.placed_at.is_not(None),
-                Booking.status.in_((BookingStatus.BOOKED, BookingStatus.CANCELLED)),
-            )
-        )
-    }
-    existing = {
-        row.booking_id: row
-        for row in session.scalars(select(Attendance).where(Attendance.session_id == session_id))
-    }
-    recorded = []
-    for mark in marks:
-        member = members.get(mark.course_id)
-        if member is None:
-            raise errors.NotAMember(field="course_id")
-        row = existing.get(member.id) or Attendance(booking_id=member.id, session_id=session_id)
-        row.present, row.recorded_at = mark.present, now
-        session.add(row)
-        recorded.append(row)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "attendance.recorded",
-        object_type="group_session",
-        object_id=session_id,
-        centre_id=meeting.group.centre_id,
-        now=now,
-    )
-    return recorded
 
 
 def remove_slot(session: Session, actor: Actor, slot_id: uuid.UUID, *, now: datetime) -> None:
@@ -427,13 +367,3 @@ def roster(session: Session, actor: Actor, group_id: uuid.UUID) -> Roster:
         members=[Seat(c, r) for status, c, r in rows if status is BookingStatus.BOOKED],
         waitlist=[Seat(c, r) for status, c, r in rows if status is BookingStatus.WAITLISTED],
     )
-
-
-def marks_of(session: Session, session_id: uuid.UUID) -> dict[uuid.UUID, bool]:
-    """Return what was recorded for a session: present or not, by course."""
-    rows = session.execute(
-        select(Booking.course_id, Attendance.present)
-        .join(Booking, Booking.id == Attendance.booking_id)
-        .where(Attendance.session_id == session_id)
-    ).all()
-    return {course_id: present for course_id, present in rows}  # noqa: C416 - Row tuples

@@ -26,6 +26,7 @@ METRICS = (
     "completed",
     "dropped",
     "cancelled",
+    "never_came",
     "erased",
 )
 MEASURES = ("request_to_intro", "approval_to_group")

@@ -169,6 +169,23 @@ class IntroNotHeld(DomainError):
     message = "A decision can be recorded once the intro talk has taken place."
 
 
+class TalkNotBegun(DomainError):
+    """A no-show is recorded once the talk's time has begun."""
+
+    code = "talk_not_begun"
+    message = "A no-show can be recorded once the talk's time has begun."
+
+
+class NoShowNotRecorded(DomainError):
+    """A course closes as never came only after a recorded no-show at its intro talk."""
+
+    code = "no_show_not_recorded"
+    message = (
+        "A course can be closed as never came once its intro talk is recorded as a no-show"
+        " and no other intro talk is booked."
+    )
+
+
 class CapacityTooLow(DomainError):
     """Capacity cannot go below the places already booked."""
 

@@ -37,6 +37,8 @@ class CourseStatus(enum.StrEnum):
     COMPLETED = "completed"
     DROPPED = "dropped"
     CANCELLED = "cancelled"
+    # Closed after the citizen did not come to the intro talk (recorded as a no-show).
+    NEVER_CAME = "never_came"
 
 
 OPEN_STATUSES = frozenset({CourseStatus.REQUESTED, CourseStatus.APPROVED, CourseStatus.ACTIVE})

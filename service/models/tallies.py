@@ -28,7 +28,8 @@ class Tally(Base):
         ForeignKey("municipalities.code"), primary_key=True
     )
     centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), primary_key=True)
-    # requested, intro_held, approved, referred, started, completed, dropped, cancelled, erased
+    # requested, intro_held, approved, referred, started, completed, dropped, cancelled,
+    # never_came, erased (service.booking.tally.METRICS)
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
 

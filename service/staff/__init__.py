@@ -15,6 +15,7 @@ from service.staff import (  # noqa: F401
     audit,
     centres,
     contracts,
+    course_attendance,
     courses,
     group_sessions,
     groups,

@@ -32,6 +32,7 @@ STATUS_NAMES = {
     "completed": "Gennemført",
     "dropped": "Afbrudt",
     "cancelled": "Aflyst",
+    "never_came": "Udeblev fra første samtale",
 }
 BOOKING_NAMES = {
     "booked": "booket",

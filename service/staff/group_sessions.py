@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from service import db
+from service.booking import attendance as presence
 from service.booking import schedule as planning
 from service.core.clock import LOCAL, local_to_utc, utcnow
 from service.core.errors import DomainError
@@ -100,10 +101,10 @@ def _attendance_page(
     problem: str | None = None,
 ) -> Answer:
     session = db.session()
-    marks = planning.marks_of(session, meeting.id)
+    marks = presence.marks_of(session, meeting.id)
     if form is None:
         form = AttendanceForm(present=[str(c) for c, present in marks.items() if present])
-    members = planning.roster(session, current_actor(), group.id).members
+    members = presence.meeting_list(session, current_actor(), group.id, meeting.id)
     form.present.choices = [SelectChoice(str(seat.course_id), seat.reference) for seat in members]
     return page(
         "staff/group_attendance.html",
@@ -121,7 +122,7 @@ def _attendance_page(
 @blp.get("/groups/<uuid:group_id>/sessions/<uuid:session_id>/attendance")
 @staff_only(*CENTRE)
 def attendance(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer:
-    """A check box per member of the group: who came to this session."""
+    """A check box per member on the session's list: who came to this session."""
     return _attendance_page(*_own_meeting(group_id, session_id))
 
 
@@ -129,20 +130,41 @@ def attendance(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer:
 @staff_only(*CENTRE)
 @transactional
 def save_attendance(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer | Response:
-    """Record each member present (ticked) or absent (not ticked); saving again overwrites."""
+    """Record each member present (ticked) or absent (not ticked); saving again overwrites.
+
+    The members are those on the session's list: a member whose place was
+    granted after the session began is not on it and is not marked.
+    """
     group, meeting = _own_meeting(group_id, session_id)
     session, actor = db.session(), current_actor()
     form = AttendanceForm()
-    members = planning.roster(session, actor, group.id).members
+    members = presence.meeting_list(session, actor, group.id, meeting.id)
     form.present.choices = [SelectChoice(str(seat.course_id), seat.reference) for seat in members]
     if not form.validate():
         return _attendance_page(group, meeting, form, 422)
     ticked = set(form.present.data or [])
-    marks = [planning.Mark(seat.course_id, str(seat.course_id) in ticked) for seat in members]
+    marks = [presence.Mark(seat.course_id, str(seat.course_id) in ticked) for seat in members]
     try:
-        planning.record_attendance(session, actor, group.id, meeting.id, marks, now=utcnow())
+        presence.record_attendance(session, actor, group.id, meeting.id, marks, now=utcnow())
     except DomainError as error:
         status, problem = refused(form, error)
         return _attendance_page(group, meeting, form, status, problem)
     flash(f"Fremmødet er gemt: {len(ticked)} af {len(members)} var til stede.")
     return redirect(url_for("staff.group", group_id=group.id), code=303)
+
+
+@blp.post("/groups/<uuid:group_id>/sessions/<uuid:session_id>/attendance/all")
+@staff_only(*CENTRE)
+@transactional
+def all_attended(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer | Response:
+    """Record every member on the session's list present ("Alle mødt"); then correct any one."""
+    group, meeting = _own_meeting(group_id, session_id)
+    try:
+        marked = presence.record_all_present(
+            db.session(), current_actor(), group.id, meeting.id, now=utcnow()
+        )
+    except DomainError as error:
+        status, problem = refused(None, error)
+        return _attendance_page(group, meeting, None, status, problem)
+    flash(f"Alle {len(marked)} er registreret som mødt. Fjern krydset ved dem, der ikke kom.")
+    return redirect(url_for("staff.attendance", group_id=group.id, session_id=meeting.id), code=303)

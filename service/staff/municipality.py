@@ -35,6 +35,7 @@ METRIC_NAMES = {
     "completed": "Gennemført",
     "dropped": "Afbrudt",
     "cancelled": "Aflyst før gruppen",
+    "never_came": "Udeblev fra første samtale",
     "erased": "Slettet af borgeren",
 }
 MEASURE_NAMES = {

@@ -70,6 +70,11 @@ REFUSALS: dict[type[errors.DomainError], str] = {
     errors.CourseClosed: "Forløbet er afsluttet.",
     errors.WrongStatus: "Det kan ikke gøres på dette trin af forløbet.",
     errors.IntroNotHeld: "Den første samtale har ikke fundet sted endnu.",
+    errors.TalkNotBegun: "Udeblivelse kan registreres, når samtalens tid er begyndt.",
+    errors.NoShowNotRecorded: (
+        "Registrér først, at borgeren udeblev fra den første samtale. "
+        "Har borgeren booket en ny tid, kan forløbet ikke afsluttes som udeblevet."
+    ),
     accounts.LoginFailed: "Forkert brugernavn eller adgangskode.",
     accounts.WrongPassword: "Adgangskoden er forkert.",
     accounts.CurrentPasswordWrong: "Den nuværende adgangskode er forkert.",

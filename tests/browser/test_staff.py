@@ -26,7 +26,7 @@ import crypto
 from service.core.clock import local_today
 from service.db import make_engine
 from service.identity import accounts
-from service.models import Group, GroupSession, Role
+from service.models import Booking, Group, GroupSession, Role
 from tests.browser.conftest import Served, Visit
 from tests.support.calls import hold_intro
 
@@ -73,7 +73,11 @@ def setup_code(served: Served) -> str:
 
 
 def _begin_first_meeting(served: Served) -> None:
-    """Move the group's first meeting to half an hour ago, as if its day had come."""
+    """Move the group's first meeting to half an hour ago, as if its day had come.
+
+    The member's place moves back with it, to the day before: a meeting's list
+    holds only those whose place was granted before it began.
+    """
     now = datetime.now(UTC)
     with _database(served) as session:
         group = session.scalars(select(Group.id).where(Group.name == GROUP)).one()
@@ -81,6 +85,11 @@ def _begin_first_meeting(served: Served) -> None:
             update(GroupSession)
             .where(GroupSession.group_id == group, GroupSession.number == 1)
             .values(starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=1))
+        )
+        session.execute(
+            update(Booking)
+            .where(Booking.group_id == group)
+            .values(placed_at=now - timedelta(days=1))
         )
         session.commit()
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from service.models import Centre, Group, Slot
+from service.models import Booking, BookingKind, Centre, Group, Slot
 from tests.support.calls import approved_course, bearer, hold_intro, start_course
 from tests.support.scan import database_contains, logs_contain
 from tests.support.world import World, add_group
@@ -383,6 +384,12 @@ def test_attendance_is_recorded_for_members_of_a_session_that_began(
     group = session.get_one(Group, world.group_a)
     first = group.sessions[0]
     first.starts_at, first.ends_at = now - timedelta(hours=1), now + timedelta(hours=1)
+    # The member is on its list: the place was granted before it began.
+    session.execute(
+        update(Booking)
+        .where(Booking.course_id == uuid.UUID(course["id"]), Booking.kind == BookingKind.GROUP)
+        .values(placed_at=now - timedelta(days=1))
+    )
     session.commit()
 
     response = client.put(

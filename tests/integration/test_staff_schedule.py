@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.booking import schedule
@@ -81,6 +81,12 @@ def _begin_first_session(session: Session, world: World, now: datetime) -> Group
     group = session.get_one(Group, world.group_a)
     first = group.sessions[0]
     first.starts_at, first.ends_at = now - timedelta(hours=1), now + timedelta(hours=1)
+    # Its members are on its list: their places were granted before it began.
+    session.execute(
+        update(Booking)
+        .where(Booking.group_id == group.id, Booking.placed_at.is_not(None))
+        .values(placed_at=now - timedelta(days=1))
+    )
     session.commit()
     return first
 

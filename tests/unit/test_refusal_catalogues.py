@@ -34,8 +34,13 @@ def _refusals_of(module: ModuleType) -> list[type[errors.DomainError]]:
 # and of the statistics page's query.
 RULES = _refusals_of(errors)
 IDENTITY = _refusals_of(accounts) + _refusals_of(two_factor) + _refusals_of(query)
-# Steps only staff take: a decision after the intro talk, a group's capacity.
-STAFF_ONLY: set[type[errors.DomainError]] = {errors.IntroNotHeld, errors.CapacityTooLow}
+# Steps only staff take: a decision after the intro talk, a group's capacity, no-shows.
+STAFF_ONLY: set[type[errors.DomainError]] = {
+    errors.IntroNotHeld,
+    errors.CapacityTooLow,
+    errors.TalkNotBegun,
+    errors.NoShowNotRecorded,
+}
 # Steps only a citizen takes with a token: the token itself. Staff take every other
 # step of the pathway for a caller on the phone (service.booking.on_behalf).
 CITIZEN_ONLY: set[type[errors.DomainError]] = {errors.TokenMalformed, errors.TokenRejected}

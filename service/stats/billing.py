@@ -196,7 +196,8 @@ def _queries(begins: datetime, ends: datetime) -> dict[str, _Query]:
 
 
 def _names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Municipality.code, Municipality.name)))
+    # A list of rows, not the result: dict() takes a result for a mapping (it has keys()).
+    return dict(session.execute(select(Municipality.code, Municipality.name)).all())
 
 
 def centre_lines(session: Session, actor: Actor, month: str) -> list[HomeBill]:

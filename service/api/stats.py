@@ -100,7 +100,20 @@ class StatsSchema(Schema):
     rows = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata={"description": 'Row keys and their names; "*" is the total row.'},
+        metadata={
+            "description": 'Row keys and their names; "*" is the total row. A row by home '
+            'municipality is keyed by its code ("101": "København"), by centre by its id, '
+            'by flow by both codes ("751>101": "Aarhus → København").',
+            "example": {"751>101": "Aarhus → København", "*": "I alt"},
+        },
+    )
+    municipalities = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "The name of every municipality code in the row keys (none by centre).",
+            "example": {"101": "København", "751": "Aarhus"},
+        },
     )
     counts = fields.Nested(
         StatsCountsSchema,

@@ -13,6 +13,7 @@ from service.staff import (  # noqa: F401
     accounts,
     api_keys,
     audit,
+    billing,
     centres,
     contracts,
     course_attendance,

@@ -153,3 +153,5 @@ def staff_only(*roles: Role) -> Callable[[View], View]:
 EVERYONE = tuple(Role)
 CENTRE = (Role.STAFF, Role.CENTRE_ADMIN)
 STATISTICS = (Role.COORDINATOR, Role.ADMIN)
+# Billing is an administrative task (service.staff.billing): not for centre staff.
+BILLING = (Role.CENTRE_ADMIN, Role.COORDINATOR, Role.ADMIN)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from service.models import Role
 from service.staff.admin_common import MANAGERS
-from service.staff.auth import CENTRE, EVERYONE, STATISTICS
+from service.staff.auth import BILLING, CENTRE, EVERYONE, STATISTICS
 
 
 class MenuEntry(NamedTuple):
@@ -35,6 +35,7 @@ MENU: tuple[MenuEntry, ...] = (
     _entry("staff.phone_booking", "Book for en borger", CENTRE),
     _entry("staff.contracts", "Kontrakter", (Role.COORDINATOR, Role.ADMIN)),
     _entry("staff.statistics", "Statistik", STATISTICS),
+    _entry("staff.billing_page", "Afregning", BILLING),
     _entry("staff.slots", "Tider", CENTRE),
     _entry("staff.groups", "Grupper", CENTRE),
     _entry("staff.two_factor", "Totrinslogin", EVERYONE),

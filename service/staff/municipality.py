@@ -63,17 +63,17 @@ def _read(horizon: str) -> Query:
 
 
 def _labels(result: dict[str, Any]) -> dict[str, str]:
-    """Name each row as staff read it: "101 København", a centre's name, "København → Odense"."""
-    names = {each.code: each.name for each in directory.municipalities(db.session())}
+    """Name each row as staff read it: "101 København", a centre's name, "København → Odense".
+
+    The report names every row (a flow "Aarhus → København"); a row by home
+    municipality gets its code in front, as municipalities are known by both.
+    """
     labels = {}
     for key, label in result["rows"].items():
         if key == TOTAL:
             labels[key] = "I alt"
         elif result["by"] == "home_municipality":
             labels[key] = f"{key} {label}"
-        elif result["by"] == "flow":
-            home, _, place = key.partition(">")
-            labels[key] = f"{names.get(home, home)} → {names.get(place, place)}"
         else:
             labels[key] = label
     return labels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -20,6 +20,14 @@ def _text(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def rows_to_csv(rows: Iterable[Sequence[object]]) -> str:
+    """Return rows as CSV, each text cell that starts like a formula neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([_text(value) for value in row] for row in rows)
+    return out.getvalue()
 
 
 def to_csv(result: Mapping[str, Any]) -> str:

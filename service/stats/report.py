@@ -90,6 +90,11 @@ class _Row(NamedTuple):
     cell: tuple[str, str]  # the home and centre parts of the cells of this row
 
 
+def flow_label(home: str, place: str) -> str:
+    """Return the name of a flow row: "Aarhus → København" (its key keeps the codes "751>101")."""
+    return f"{home} → {place}"
+
+
 def columns_within(months: Sequence[str], period: Period) -> list[str]:
     """Return the columns of a period that lie wholly within the months asked for."""
     level = {"month": 0, "quarter": 1, "year": 2}[period]
@@ -117,11 +122,15 @@ def _rows(
         own = next(row for row in centres if row.id == centre)
         by_home = [_Row(code, name, (code, str(centre))) for code, name in municipalities]
         # Within a centre's reach a flow is one into that centre.
-        flows = [_Row(f"{row.key}>{own.municipality_code}", "", row.cell) for row in by_home]
+        place = dict(municipalities).get(own.municipality_code, own.municipality_code)
+        flows = [
+            _Row(f"{row.key}>{own.municipality_code}", flow_label(row.label, place), row.cell)
+            for row in by_home
+        ]
         views = {
             "home_municipality": by_home,
             "centre": [_Row(str(centre), own.name, (ANY, str(centre)))],
-            "flow": [_Row(row.key, row.key, row.cell) for row in flows],
+            "flow": flows,
         }
         return views[by], (ANY, str(centre))
     homes = [(code, name) for code, name in municipalities if home in (None, code)]
@@ -131,9 +140,10 @@ def _rows(
         return [_Row(code, name, (code, ANY)) for code, name in homes], total
     if by == "centre":
         return [_Row(str(cid), name, (total[0], str(cid))) for cid, name, _ in centres], total
+    names = dict(municipalities)
     flows = [
-        _Row(f"{code}>{place}", f"{code}>{place}", (code, "@" + place))
-        for code, _ in homes
+        _Row(f"{code}>{place}", flow_label(name, names.get(place, place)), (code, "@" + place))
+        for code, name in homes
         for place in places
     ]
     return flows, total
@@ -314,7 +324,7 @@ def _report(
             )
         _join(joined, part, wanted)
         del part  # before the next is read
-    return {**_head(query, rows, columns), **joined}, published
+    return {**_head(query, rows, columns, dict(municipalities)), **joined}, published
 
 
 def answer(
@@ -368,8 +378,11 @@ def _answer(
     return ENCODERS[mimetype](result), published
 
 
-def _head(query: Query, rows: Iterable[_Row], columns: list[str]) -> dict[str, Any]:
+def _head(
+    query: Query, rows: Iterable[_Row], columns: list[str], municipalities: Mapping[str, str]
+) -> dict[str, Any]:
     """Return the fields of a report but its counts and waiting times."""
+    labels = {row.key: row.label for row in rows}
     return {
         "period": query.period,
         "from": query.first,
@@ -377,8 +390,24 @@ def _head(query: Query, rows: Iterable[_Row], columns: list[str]) -> dict[str, A
         "by": query.by,
         "threshold": THRESHOLD,
         "columns": columns,
-        "rows": {**{row.key: row.label for row in rows}, TOTAL: "I alt"},
+        "rows": {**labels, TOTAL: "I alt"},
+        "municipalities": _named(query.by, labels, municipalities),
     }
+
+
+def _named(
+    by: View, labels: Mapping[str, str], municipalities: Mapping[str, str]
+) -> dict[str, str]:
+    """Return the name of every municipality code that a row key of the view holds.
+
+    A row by home municipality is keyed by its code and a row by flow by
+    "home>place"; a consumer finds each code's name here without parsing a
+    label. A view by centre is keyed by the centre's id and names none.
+    """
+    if by == "centre":
+        return {}
+    codes = {code for key in labels for code in key.split(">")}
+    return {code: municipalities[code] for code in sorted(codes) if code in municipalities}
 
 
 def _labelled(
@@ -395,10 +424,12 @@ def _labelled(
         return
     places = sorted({place for _, _, place in centres})
     home = actor.municipality_code
-    for code, _ in municipalities:
+    names = dict(municipalities)
+    for code, name in municipalities:
         if home in (None, code):
             for place in places:
-                yield _Row(f"{code}>{place}", f"{code}>{place}", (code, "@" + place))
+                label = flow_label(name, names.get(place, place))
+                yield _Row(f"{code}>{place}", label, (code, "@" + place))
 
 
 def _published_whole(
@@ -419,7 +450,7 @@ def _published_whole(
     if year not in found:
         return None
     rows = _labelled(actor, query.by, centres, municipalities)
-    return _head(query, rows, columns), found[year]
+    return _head(query, rows, columns, dict(municipalities)), found[year]
 
 
 def _join(joined: store.Part, part: store.Part, wanted: set[str]) -> None:
@@ -516,6 +547,7 @@ def publish(session: Session, *, now: datetime) -> tuple[list[str], int, int]:
     located = {centre.id: centre.municipality_code for centre in centres}
     actors = _reaches(session)
     reaches = [store.reach_of(actor) for actor in actors]
+    named = dict(municipalities)
     pruned = store.prune(session, horizon=horizon, places=places, reaches=reaches)
     session.commit()
     first = session.scalar(select(func.min(Tally.month)))
@@ -546,7 +578,7 @@ def publish(session: Session, *, now: datetime) -> tuple[list[str], int, int]:
                     rows=rows,
                     total=total,
                 )
-                result = {**_head(query, rows, columns_within(months, period)), **part}
+                result = {**_head(query, rows, columns_within(months, period), named), **part}
                 store.publish(
                     session, actor, result, year=year, through=through, places=places, now=now
                 )

@@ -34,7 +34,16 @@ def test_each_menu_entry_is_shown_only_to_roles_its_view_admits(app: Flask) -> N
     [
         (
             "admin",
-            ["Konti", "Steder", "API-nøgler", "Log", "Kontrakter", "Statistik", "Totrinslogin"],
+            [
+                "Konti",
+                "Steder",
+                "API-nøgler",
+                "Log",
+                "Kontrakter",
+                "Statistik",
+                "Afregning",
+                "Totrinslogin",
+            ],
         ),
         (
             "admin_a",
@@ -43,13 +52,19 @@ def test_each_menu_entry_is_shown_only_to_roles_its_view_admits(app: Flask) -> N
                 "Log",
                 "Forløb",
                 "Book for en borger",
+                "Afregning",
                 "Tider",
                 "Grupper",
                 "Totrinslogin",
                 "I dag",
             ],
         ),
-        ("coordinator", ["Kontrakter", "Statistik", "Totrinslogin"]),
+        ("coordinator", ["Kontrakter", "Statistik", "Afregning", "Totrinslogin"]),
+        # Billing is not for centre staff (service.staff.billing).
+        (
+            "staff_a",
+            ["Forløb", "Book for en borger", "Tider", "Grupper", "Totrinslogin", "I dag"],
+        ),
     ],
 )
 def test_the_menu_shows_each_role_its_pages_in_the_declared_order(

@@ -1,4 +1,4 @@
-"""Revision 0018: the status never_came, and the published statistics written again."""
+"""Revision 0017: the status never_came, and the published statistics written again."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.support.databases import sqlite_url
 def test_the_never_came_revision_goes_down_and_up_again(tmp_path: Path) -> None:
     """Up: never_came allowed and the published rows gone; down: the old status list again."""
     engine = make_engine(sqlite_url(tmp_path))
-    migrate.upgrade(engine, "0015")
+    migrate.upgrade(engine, "0016")
     with engine.begin() as connection:
         connection.execute(
             StatsPublished.__table__.insert(),  # type: ignore[attr-defined]
@@ -41,7 +41,7 @@ def test_the_never_came_revision_goes_down_and_up_again(tmp_path: Path) -> None:
     config = migrate.alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0015")
+        command.downgrade(config, "0016")
     down = inspect(engine).get_check_constraints("courses")
     with engine.connect() as connection:
         length = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'courses'"))

@@ -1,7 +1,7 @@
 """a course closed because the citizen never came to the intro talk
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 15:00:00.000000
 
 ``courses.status`` gains the value ``never_came``: the column grows to ten
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -33,12 +33,14 @@ def chosen_week(today: date) -> date:
     return agenda.monday_of(asked)
 
 
-def day_page(on: date, title: str) -> Answer:
-    """Render the centre's day: its talks and group sessions, with the links between the views."""
+def day_page(on: date, title: str, current_view: str) -> Answer:
+    """Render the centre's day: its talks and group sessions, with the links between the views
+    (``current_view`` is the endpoint shown)."""
     found = agenda.centre_day(db.session(), actor_of(current()), on)
     return page(
         "staff/day.html",
         title=title,
+        current_view=current_view,
         talks=found.talks,
         meetings=found.meetings,
         day=found.starts_at,
@@ -50,7 +52,7 @@ def day_page(on: date, title: str) -> Answer:
 @staff_only(*CENTRE)
 def tomorrow() -> Answer:
     """The centre's day tomorrow: its talks and group sessions, by course reference."""
-    return day_page(local_today(utcnow()) + timedelta(days=1), "I morgen")
+    return day_page(local_today(utcnow()) + timedelta(days=1), "I morgen", "staff.tomorrow")
 
 
 @blp.get("/week")

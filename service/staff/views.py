@@ -150,4 +150,4 @@ def day() -> tuple[str, int]:
     account = current()
     if account.role not in CENTRE:
         return page("staff/home.html")
-    return day_page(local_today(utcnow()), "I dag")
+    return day_page(local_today(utcnow()), "I dag", "staff.day")

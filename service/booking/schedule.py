@@ -14,6 +14,7 @@ from itertools import pairwise
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from service.booking.holidays import holiday_at
 from service.booking.locks import lock
 from service.booking.reservations import HOLDING, promote
 from service.core import errors
@@ -244,6 +245,7 @@ def move_session(
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
+    onto_holiday: bool = False,
 ) -> GroupSession:
     """Move one session that has not begun to another future time, e.g. away from a holiday.
 
@@ -251,7 +253,10 @@ def move_session(
     numbered in time order again afterwards, so a session moved past others
     takes its place among them; the new time may not overlap another session
     of the group or a member's booked talk, nor end after a member's booked
-    closing talk begins.
+    closing talk begins. A new date that centres close on
+    (``service.booking.holidays``) is refused unless ``onto_holiday`` confirms it.
+    Members' calendars and the waitlist read the sessions as they are, so
+    they follow the move; no place changes hands.
     """
     group = lock(session, Group, group_id)
     actor.require_centre(group.centre_id)
@@ -261,6 +266,9 @@ def move_session(
     if meeting.starts_at <= now:
         raise errors.SessionBegun()
     _check_intervals([(starts_at, ends_at)], now=now)
+    holiday = holiday_at(starts_at)
+    if holiday is not None and not onto_holiday:
+        raise errors.MeetingOnHoliday(holiday=holiday, field="day")
     others = [each for each in group.sessions if each.id != session_id]
     if any(other.starts_at < ends_at and starts_at < other.ends_at for other in others):
         raise errors.SessionsOverlap()
@@ -290,17 +298,17 @@ class PlannedSlot:
 
 
 def centre_slots(
-    session: Session, actor: Actor, centre_id: uuid.UUID, *, now: datetime, limit: int
+    session: Session, actor: Actor, centre_id: uuid.UUID, *, since: datetime, until: datetime
 ) -> list[PlannedSlot]:
-    """Return a centre's slots that have not ended, soonest first, with who holds each."""
+    """Return a centre's slots that end after ``since`` and begin before ``until``, soonest
+    first, with who holds each."""
     actor.require_centre(centre_id)
     rows = session.execute(
         select(Slot, Course.reference, Course.id)
         .outerjoin(Booking, (Booking.slot_id == Slot.id) & Booking.status.in_(HOLDING))
         .outerjoin(Course, Course.id == Booking.course_id)
-        .where(Slot.centre_id == centre_id, Slot.ends_at > now)
+        .where(Slot.centre_id == centre_id, Slot.ends_at > since, Slot.starts_at < until)
         .order_by(Slot.starts_at, Slot.kind)
-        .limit(limit)
     ).all()
     return [PlannedSlot(slot, reference, course_id) for slot, reference, course_id in rows]
 

@@ -267,6 +267,12 @@ class SessionBegun(InvalidSchedule):
     message = "A session that has begun cannot be moved."
 
 
+class MeetingOnHoliday(InvalidSchedule):
+    """A session would move onto a day centres close on; it moves there only when confirmed."""
+
+    message = "The new date is a public holiday; confirm to move the session there anyway."
+
+
 class CapacityInvalid(InvalidInput):
     """A group needs at least one place."""
 

@@ -11,6 +11,7 @@ from flask import Flask
 # Importing a module adds its views to the blueprint; the menu is service.staff.menu.
 from service.staff import (  # noqa: F401
     accounts,
+    agenda,
     api_keys,
     audit,
     billing,

@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from service import db
 from service.booking import attendance as presence
 from service.booking import schedule as planning
+from service.booking.holidays import holiday_at
 from service.core.clock import LOCAL, local_to_utc, utcnow
 from service.core.errors import DomainError
 from service.http.transaction import transactional
@@ -51,6 +52,7 @@ def _move_page(
         meeting=meeting,
         form=form,
         begun=meeting.starts_at <= utcnow(),
+        holiday=holiday_at(meeting.starts_at),
         problem=problem,
     )
 
@@ -70,7 +72,10 @@ def move_session_form(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer:
 @staff_only(*CENTRE)
 @transactional
 def move_session(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer | Response:
-    """Move the session; the group's sessions are numbered in time order again."""
+    """Move the session; the group's sessions are numbered in time order again.
+
+    A new date that is a holiday needs the form's confirmation box ticked.
+    """
     group, meeting = _own_meeting(group_id, session_id)
     form = MoveForm()
     if not form.validate():
@@ -85,6 +90,7 @@ def move_session(group_id: uuid.UUID, session_id: uuid.UUID) -> Answer | Respons
             starts_at=start,
             ends_at=start + timedelta(minutes=form.minutes.data),
             now=utcnow(),
+            onto_holiday=bool(form.onto_holiday.data),
         )
     except DomainError as error:
         status, problem = refused(form, error)

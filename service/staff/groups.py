@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from service import db
 from service.booking import schedule as planning
+from service.booking.holidays import holiday_at
 from service.core.clock import utcnow
 from service.core.errors import DomainError
 from service.http.transaction import transactional
@@ -28,12 +29,29 @@ from service.staff.schedule_common import (
     own_group,
     pattern_times,
     refused,
+    skipped_note,
 )
 from service.staff.schedule_forms import CapacityForm, GroupForm, IntakeForm
+
+# A pattern whose every meeting falls on a holiday makes no group.
+ALL_HOLIDAYS = "Alle møderne falder på helligdage. Sæt flueben for at holde dem alligevel."
 
 
 def _group_form() -> GroupForm:
     return GroupForm(late_join_until=current_app.config["LATE_JOIN_UNTIL_SESSION"])
+
+
+@blp.get("/groups/<uuid:group_id>/print")
+@staff_only(*CENTRE)
+def group_print(group_id: uuid.UUID) -> Answer:
+    """The group's list to print: its name, its meeting dates and its members by reference."""
+    group = own_group(group_id)
+    return page(
+        "staff/group_print.html",
+        group=group,
+        roster=planning.roster(db.session(), current_actor(), group.id),
+        holiday_at=holiday_at,
+    )
 
 
 def _groups_page(
@@ -64,6 +82,10 @@ def add_group() -> Answer | Response:
     form = _group_form()
     if not form.validate():
         return _groups_page(form, 422)
+    sessions, holidays = pattern_times(form)
+    if holidays and not sessions:
+        form.weekdays.errors = [ALL_HOLIDAYS]
+        return _groups_page(form, 422)
     try:
         group = planning.add_group(
             db.session(),
@@ -73,12 +95,13 @@ def add_group() -> Answer | Response:
             capacity=form.capacity.data,
             intake_open=bool(form.intake_open.data),
             late_join_until=form.late_join_until.data,
-            sessions=pattern_times(form),
+            sessions=sessions,
             now=utcnow(),
         )
     except DomainError as error:
         return _groups_page(form, *refused(form, error))
-    flash(f"Gruppen er oprettet med {count(len(group.sessions), 'møde', 'møder')}.")
+    made = count(len(group.sessions), "møde", "møder")
+    flash(f"Gruppen er oprettet med {made}.{skipped_note(holidays)}")
     return redirect(url_for("staff.group", group_id=group.id), code=303)
 
 
@@ -97,6 +120,8 @@ def _group_page(
         roster=planning.roster(db.session(), current_actor(), group.id),
         capacity=capacity or CapacityForm(capacity=group.capacity),
         intake=intake or IntakeForm(intake="open" if group.intake_open else "closed"),
+        holiday_at=holiday_at,
+        on_holidays=[each for each in group.sessions if holiday_at(each.starts_at)],
         now=utcnow(),
         problem=problem,
     )

@@ -19,6 +19,12 @@ def when(instant: datetime) -> str:
     return f"{WEEKDAYS[local.weekday()]} {local:%d.%m.%Y %H:%M}"
 
 
+def day_name(instant: datetime) -> str:
+    """Return the Copenhagen date of a time as staff read it: "torsdag 24.12.2026"."""
+    local = instant.astimezone(LOCAL)
+    return f"{WEEKDAYS[local.weekday()]} {local:%d.%m.%Y}"
+
+
 def clock(instant: datetime) -> str:
     """Return the Copenhagen wall-clock time of an instant, "17:00"."""
     return f"{instant.astimezone(LOCAL):%H:%M}"
@@ -30,6 +36,7 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         template,
         when=when,
         clock=clock,
+        day_name=day_name,
         me=g.get("staff"),
         nav=MENU,
         status=status,

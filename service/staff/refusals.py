@@ -38,6 +38,10 @@ REFUSALS: dict[type[errors.DomainError], str] = {
     errors.PatternIncomplete: "Vælg ugedage, en varighed og et antal uger.",
     errors.SessionsOverlap: "To af gruppens møder ville overlappe.",
     errors.SessionBegun: "Mødet er begyndt og kan ikke flyttes.",
+    errors.MeetingOnHoliday: (
+        "Den nye dato er en helligdag ({holiday}). Sæt flueben, hvis mødet alligevel skal "
+        "flyttes dertil."
+    ),
     errors.CapacityInvalid: "Der skal være mindst 1 plads.",
     errors.CapacityTooLow: "{booked} pladser er booket; der kan ikke være færre pladser.",
     errors.AttendanceTooEarly: "Fremmøde kan registreres, når mødet er begyndt.",

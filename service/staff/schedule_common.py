@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 
 from service import db
 from service.booking import reach
+from service.booking.holidays import Skipped, without_holidays
 from service.core import errors
 from service.core.clock import weekly
 from service.core.errors import DomainError
@@ -25,6 +26,7 @@ from service.identity.actors import Actor
 from service.models import Group
 from service.staff import refusals
 from service.staff.auth import current
+from service.staff.pages import day_name
 from service.staff.schedule_forms import GroupForm, PatternForm
 
 Answer = tuple[str, int]
@@ -39,6 +41,7 @@ _PLACES: dict[type[DomainError], str | None] = {
     errors.NoSuchLocalTime: "start",
     errors.SessionsOverlap: "start",
     errors.SessionBegun: None,
+    errors.MeetingOnHoliday: "day",
     errors.CapacityInvalid: "capacity",
     errors.CapacityTooLow: "capacity",
     errors.NotAMember: "present",
@@ -88,9 +91,15 @@ def own_group(group_id: uuid.UUID) -> Group:
         abort(404)
 
 
-def pattern_times(form: GroupForm | PatternForm) -> list[tuple[datetime, datetime]]:
-    """Return the UTC times of a form's weekly pattern (the rules refuse impossible ones)."""
-    return list(
+def pattern_times(
+    form: GroupForm | PatternForm,
+) -> tuple[list[tuple[datetime, datetime]], list[Skipped]]:
+    """Return the UTC times of a form's weekly pattern and those skipped for a holiday.
+
+    Holidays are skipped unless the form's "include holidays" box is ticked;
+    the rules refuse impossible times.
+    """
+    times = list(
         weekly(
             first_day=form.first_day.data,
             weekdays=form.weekdays.weekdays(),
@@ -99,3 +108,14 @@ def pattern_times(form: GroupForm | PatternForm) -> list[tuple[datetime, datetim
             weeks=form.weeks.data,
         )
     )
+    if form.include_holidays.data:
+        return times, []
+    return without_holidays(times)
+
+
+def skipped_note(skipped: list[Skipped]) -> str:
+    """Return the sentence that names the dates a pattern skipped and why, or ""."""
+    if not skipped:
+        return ""
+    days = ", ".join(f"{day_name(each.starts_at)} ({each.name.lower()})" for each in skipped)
+    return f" Sprunget over, fordi stedet holder lukket på helligdage: {days}."

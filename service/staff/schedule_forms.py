@@ -144,6 +144,10 @@ def _weeks(default: int) -> WholeField:
     )
 
 
+def _include_holidays() -> BooleanField:
+    return BooleanField("Læg også tider på helligdage", default=False)
+
+
 class SlotForm(FlaskForm):
     """One individual slot."""
 
@@ -162,6 +166,7 @@ class PatternForm(FlaskForm):
     minutes = _minutes(45)
     weeks = _weeks(4)
     kind = _kind()
+    include_holidays = _include_holidays()
 
 
 class GroupForm(FlaskForm):
@@ -191,8 +196,10 @@ class GroupForm(FlaskForm):
     first_day = _day("Første dag")
     weekdays = WeekdaysField("Ugedage")
     start = _start()
-    minutes = _minutes(90)
-    weeks = _weeks(10)
+    # The domain's course: 16 weekly meetings of 2-3 hours (SPEC section 1, the HCS model).
+    minutes = _minutes(150)
+    weeks = _weeks(16)
+    include_holidays = _include_holidays()
 
 
 class CapacityForm(FlaskForm):
@@ -229,7 +236,8 @@ class MoveForm(FlaskForm):
 
     day = _day("Ny dato")
     start = _start("Nyt starttidspunkt")
-    minutes = _minutes(90)
+    minutes = _minutes(150)
+    onto_holiday = BooleanField("Flyt mødet, også hvis den nye dato er en helligdag")
 
 
 class AttendanceForm(FlaskForm):

@@ -6,14 +6,13 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from service import db
-from service.booking import day as agenda
 from service.core.clock import local_today, utcnow
 from service.http.keyring import keyring
 from service.http.transaction import transactional
 from service.identity import accounts, two_factor
-from service.identity.accounts import actor_of
 from service.limits import configured, fail_closed, limiter, staff_sign_in
 from service.staff import refusals
+from service.staff.agenda import day_page
 from service.staff.auth import (
     CENTRE,
     EVERYONE,
@@ -151,5 +150,4 @@ def day() -> tuple[str, int]:
     account = current()
     if account.role not in CENTRE:
         return page("staff/home.html")
-    today = agenda.centre_day(db.session(), actor_of(account), local_today(utcnow()))
-    return page("staff/day.html", talks=today.talks, meetings=today.meetings, day=today.starts_at)
+    return day_page(local_today(utcnow()), "I dag", "staff.day")

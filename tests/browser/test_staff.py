@@ -135,6 +135,8 @@ def _create_group(staff: Visit, first: date) -> None:
     page.get_by_label(format_date(first, "EEEE", locale="da"), exact=True).check()
     page.get_by_label("Starttidspunkt").fill("17:00")
     page.get_by_label("Antal uger").fill("4")
+    # Four meetings whatever today's date: none is skipped for a holiday.
+    page.get_by_label("Læg også tider på helligdage").check()
     page.get_by_role("button", name="Opret gruppen").click()
     expect(page.get_by_role("status")).to_have_text("Gruppen er oprettet med 4 møder.")
     _heading(page, GROUP)
@@ -154,6 +156,8 @@ def _add_a_week_of_intro_talks(staff: Visit, first: date) -> None:
     page.get_by_label("Starttidspunkt").fill(f"{INTRO_AT:%H:%M}")
     page.get_by_label("Antal uger").fill("1")
     page.get_by_label("Slags samtale").select_option(label="Første samtale")
+    # Five talks whatever today's date: none is skipped for a holiday.
+    page.get_by_label("Læg også tider på helligdage").check()
     page.get_by_role("button", name="Tilføj tiderne").click()
     expect(page.get_by_role("status")).to_have_text("5 tider er tilføjet.")
     staff.step("slots-added")
@@ -192,10 +196,18 @@ def _keep_the_code_and_sign_out(citizen: Visit) -> None:
 def _find_the_booking(staff: Visit, day: date) -> tuple[str, str]:
     """Open the course that booked the talk at 10:00 that day; return its reference and id."""
     page = staff.page
-    # As the staff pages show a time: "mandag 03.03.2025 10:00".
-    shown = f"{format_date(day, 'EEEE', locale='da')} {day:%d.%m.%Y} {INTRO_AT:%H:%M}"
+    # The slots page lists a week at a time, a heading per day: "mandag 03.03.2025".
+    shown = f"{format_date(day, 'EEEE', locale='da')} {day:%d.%m.%Y}"
     _menu(page, "Tider")
-    row = page.get_by_role("row", name=re.compile("^" + re.escape(shown)))
+    heading = page.get_by_role("heading", name=shown, exact=True)
+    for _ in range(2):  # the day lies at most two weeks ahead
+        if heading.count():
+            break
+        with page.expect_navigation():
+            page.get_by_role("link", name="Næste uge").click()
+    expect(heading).to_be_visible()
+    table = page.locator("h3", has_text=shown).locator("xpath=following-sibling::table[1]")
+    row = table.get_by_role("row", name=re.compile("^" + re.escape(f"{INTRO_AT:%H:%M}")))
     reference = row.get_by_role("link").inner_text()
     staff.step("slots-booked")
     row.get_by_role("link").click()

@@ -232,16 +232,17 @@ def test_a_lost_code_is_replaced_in_person_and_the_old_one_stops(
 def test_booking_for_a_caller_shows_the_code_once(
     client: FlaskClient, session: Session, staff: Staff, world: World
 ) -> None:
-    """The same steps as the citizen's form: municipality, time, 18+; no 18+ books nothing."""
+    """The form shown after choosing the municipality books: time, 18+; no 18+ books nothing."""
     sign_in(client, staff["staff_a"])
     browser = Citizen(client)
     times = browser.get(f"/staff/book?municipality={HOME}")
     slot = times.radio_values("slot")[0]
 
-    no_adult = call(client, "post", "/staff/book", {"municipality": HOME, "slot": slot})
-    booked = call(client, "post", "/staff/book", {"municipality": HOME, "slot": slot, "adult": "y"})
+    no_adult = browser.submit(times, "/staff/book", {"slot": slot})
+    booked = browser.submit(no_adult, "/staff/book", {"slot": slot, "adult": "y"})
 
     assert no_adult.status == 422
+    assert "18+" in no_adult.text()
     assert booked.status == 200
     assert "vises kun denne ene gang" in booked.text()
     count = session.scalar(select(func.count()).select_from(Course))

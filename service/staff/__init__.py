@@ -15,6 +15,7 @@ from service.staff import (  # noqa: F401
     audit,
     centres,
     courses,
+    errors,
     group_sessions,
     groups,
     municipality,
@@ -26,5 +27,6 @@ from service.staff.blueprint import blp
 
 
 def init_app(app: Flask) -> None:
-    """Serve the staff pages under /staff."""
+    """Serve the staff pages under /staff, and their own error page."""
     app.register_blueprint(blp)
+    errors.init_app(app)

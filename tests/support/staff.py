@@ -4,6 +4,16 @@ Every staff route appears in exactly one ``Route`` of a ``ROUTES_*`` list
 (tests/support/staff_routes_*.py); tests/integration/test_staff_access.py
 checks each against every role, for an object of the account's own centre or
 municipality and for a foreign one, and fails on a staff route with no entry.
+
+How staff form tests send a form: open the page that shows it and send that
+form, ``submit(client, page, action, data)`` (or ``Citizen.submit`` on a page
+already fetched). The CSRF token and hidden values are the form's own, and a
+field the form lacks fails the test, so a form passes only if a browser
+could send it. Signing in does the same with the login and code pages.
+``forge`` is only for refusals, where no page offers the form to the account
+(another centre's object, a role that may not, a button the state hides):
+it sends a token borrowed from a page the account can see, as someone with a
+session could. There is no other way to post.
 """
 
 from __future__ import annotations

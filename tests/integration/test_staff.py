@@ -265,6 +265,8 @@ def test_booking_for_a_caller_shows_the_code_once(
 
     assert no_adult.status == 422
     assert "18+" in no_adult.text()
+    kept = no_adult.form("/staff/book").values
+    assert (kept["municipality"], kept["slot"]) == (HOME, slot)
     assert booked.status == 200
     assert "vises kun denne ene gang" in booked.text()
     count = session.scalar(select(func.count()).select_from(Course))

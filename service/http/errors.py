@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, make_response, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -112,19 +112,52 @@ def _unexpected(error: Exception) -> Response:
 
 
 PAGE_ERRORS = "diskret.page_errors"
+PageRenderer = Callable[[HTTPException | DomainError], Response]
+
+
+def register_pages(app: Flask, prefix: str, renderer: PageRenderer) -> None:
+    """Answer errors under the path ``prefix`` (e.g. "/staff/") with ``renderer``'s page.
+
+    Each edge that serves pages registers its own renderer, so this floor
+    imports none of them; the longest prefix that holds a path answers for
+    it. Paths under /api/ always get the JSON envelope.
+    """
+    app.extensions.setdefault(PAGE_ERRORS, {})[prefix] = renderer
+
+
+def _renderer_for(path: str) -> PageRenderer | None:
+    renderers: dict[str, PageRenderer] = current_app.extensions.get(PAGE_ERRORS, {})
+    if path.startswith("/api/"):
+        return None
+    # "/staff" itself belongs to "/staff/" (it only redirects there).
+    holding = [prefix for prefix in renderers if (path + "/").startswith(prefix)]
+    return renderers[max(holding, key=len)] if holding else None
+
+
+def error_page_response(error: HTTPException | DomainError, body: str, status: int) -> Response:
+    """Return an error page as a response, with the headers its status promises.
+
+    A 405 names the allowed methods (Allow) and a 429 when to try again
+    (Retry-After), as the envelope does.
+    """
+    response = make_response(body, status)
+    if isinstance(error, HTTPException) and status in (405, 429):
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    return response
 
 
 def _for_pages_or(answer: Callable[[Any], Response]) -> Callable[[Any], Response]:
-    """Answer outside /api/ with the web pages' own error page, when they are served."""
+    """Answer outside /api/ with the error page of the edge that serves the path, if any."""
 
     def choose(error: Any) -> Response:
-        pages = current_app.extensions.get(PAGE_ERRORS)
-        if pages is not None and not request.path.startswith("/api/"):
+        pages = _renderer_for(request.path)
+        if pages is not None:
             if not isinstance(error, HTTPException | DomainError):
                 answer(error)  # logs it, type and place only
                 error = InternalServerError()
-            page: Response = pages(error)
-            return page
+            return pages(error)
         return answer(error)
 
     return choose

@@ -19,6 +19,7 @@ from service.staff import (  # noqa: F401
     contracts,
     course_attendance,
     courses,
+    errors,
     group_sessions,
     groups,
     municipality,
@@ -31,5 +32,6 @@ from service.staff.blueprint import blp
 
 
 def init_app(app: Flask) -> None:
-    """Serve the staff pages under /staff."""
+    """Serve the staff pages under /staff, and their own error page."""
     app.register_blueprint(blp)
+    errors.init_app(app)

@@ -31,8 +31,26 @@ class OutcomeForm(FlaskForm):
     )
 
 
+class MunicipalityChoiceForm(FlaskForm):
+    """The first step of booking for a caller: the home municipality, sent by GET.
+
+    It changes nothing, so it carries no CSRF token; the booking itself is
+    ``PhoneBookingForm``, a POST form with its own token.
+    """
+
+    class Meta:
+        csrf = False
+
+    municipality = SelectField(
+        "Borgerens bopælskommune", validators=[InputRequired("Vælg kommunen.")]
+    )
+
+
 class PhoneBookingForm(FlaskForm):
-    """Booking for a citizen on the phone: the same choices as the citizen's own form."""
+    """Booking for a citizen on the phone: the same choices as the citizen's own form.
+
+    The municipality chosen in the first step rides along as a hidden field.
+    """
 
     municipality = SelectField(
         "Borgerens bopælskommune", validators=[InputRequired("Vælg kommunen.")]

@@ -21,7 +21,12 @@ from service.models import Course, CourseStatus, SlotKind
 from service.staff import refusals
 from service.staff.auth import CENTRE, current, own_centre, staff_only
 from service.staff.blueprint import blp
-from service.staff.course_forms import DecisionForm, OutcomeForm, PhoneBookingForm
+from service.staff.course_forms import (
+    DecisionForm,
+    MunicipalityChoiceForm,
+    OutcomeForm,
+    PhoneBookingForm,
+)
 from service.staff.pages import page, when
 
 STATUS_NAMES = {
@@ -142,30 +147,43 @@ def replace_token(course_id: uuid.UUID) -> tuple[str, int]:
     return page("staff/token.html", token=token, reference=course.reference)
 
 
-def _phone_form(form: PhoneBookingForm, code: str | None) -> None:
-    """Fill the form's choices: every municipality, and the free intro times when one is chosen."""
+def _phone_forms(
+    code: str | None, form: PhoneBookingForm | None = None
+) -> tuple[MunicipalityChoiceForm, PhoneBookingForm]:
+    """Return the municipality choice (GET) and the booking form (POST) with their choices.
+
+    The choice lists every municipality; the booking form the centre's free
+    intro times once a municipality that contracts the centre is chosen.
+    """
     session, now, centre_id = db.session(), utcnow(), own_centre()
-    form.municipality.choices = [SelectChoice("", "Vælg kommunen")] + [
-        SelectChoice(m.code, m.name) for m in directory.municipalities(session)
-    ]
+    choice = MunicipalityChoiceForm(formdata=None, data={"municipality": code or ""})
+    form = form or PhoneBookingForm(formdata=None, data={"municipality": code or ""})
+    options = [SelectChoice(m.code, m.name) for m in directory.municipalities(session)]
+    choice.municipality.choices = [SelectChoice("", "Vælg kommunen"), *options]
+    form.municipality.choices = options
     form.slot.choices = []
     if code:
         contracted = directory.contracted_centres(session, code, on=local_today(now))
         if all(centre.id != centre_id for centre in contracted):
-            form.municipality.errors = [refusals.wording(NotContracted())]
-            return
+            choice.municipality.errors = [refusals.wording(NotContracted())]
+            return choice, form
         slots = catalogue.free_slots(session, centre_id, SlotKind.INTRO, now=now)
         form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
+    return choice, form
+
+
+def _phone_page(
+    choice: MunicipalityChoiceForm, form: PhoneBookingForm, code: str | None, status: int = 200
+) -> tuple[str, int]:
+    return page("staff/phone_booking.html", status=status, choice=choice, form=form, chosen=code)
 
 
 @blp.get("/book")
 @staff_only(*CENTRE)
 def phone_booking() -> tuple[str, int]:
     """Book for a citizen on the phone: the same steps as the citizen's form."""
-    form = PhoneBookingForm(request.args, meta={"csrf": False})
     code = request.args.get("municipality") or None
-    _phone_form(form, code)
-    return page("staff/phone_booking.html", form=form, chosen=code)
+    return _phone_page(*_phone_forms(code), code)
 
 
 @blp.post("/book")
@@ -173,11 +191,11 @@ def phone_booking() -> tuple[str, int]:
 @transactional
 def book_for_caller() -> tuple[str, int]:
     """Book the intro; the code is shown once, for staff to read out."""
-    form = PhoneBookingForm()
-    code = form.municipality.data or None
-    _phone_form(form, code)
-    if not form.validate() or form.municipality.errors or code is None:
-        return page("staff/phone_booking.html", status=422, form=form, chosen=code)
+    posted = PhoneBookingForm()
+    code = posted.municipality.data or None
+    choice, form = _phone_forms(code, posted)
+    if not form.validate() or choice.municipality.errors or code is None:
+        return _phone_page(choice, form, code, 422)
     try:
         token, course = pathway.book_for_caller(
             db.session(),
@@ -189,7 +207,7 @@ def book_for_caller() -> tuple[str, int]:
         )
     except (DomainError, ValueError) as error:
         refused = error if isinstance(error, DomainError) else SlotUnavailable()
+        choice, form = _phone_forms(code, form)
         form.slot.errors = [refusals.wording(refused)]
-        _phone_form(form, code)
-        return page("staff/phone_booking.html", status=409, form=form, chosen=code)
+        return _phone_page(choice, form, code, 409)
     return page("staff/token.html", token=token, reference=course.reference)

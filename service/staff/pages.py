@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, g, render_template
 
 from service.core.clock import LOCAL
+from service.models import StaffAccount
 from service.staff.menu import MENU
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
@@ -30,14 +31,20 @@ def clock(instant: datetime) -> str:
     return f"{instant.astimezone(LOCAL):%H:%M}"
 
 
-def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    """Render a staff page; a refusal must not be 200, so its transaction rolls back."""
+def page(
+    template: str, status: int = 200, *, me: StaffAccount | None = None, **context: Any
+) -> tuple[str, int]:
+    """Render a staff page; a refusal must not be 200, so its transaction rolls back.
+
+    The menu is for the account ``staff_only`` admitted, or for ``me`` where no
+    view admitted one (an error page).
+    """
     return render_template(
         template,
         when=when,
         clock=clock,
         day_name=day_name,
-        me=g.get("staff"),
+        me=me or g.get("staff"),
         nav=MENU,
         status=status,
         has=lambda endpoint: endpoint in current_app.view_functions,

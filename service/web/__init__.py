@@ -12,7 +12,7 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale
 
 from service.http.csrf import csrf
-from service.http.errors import PAGE_ERRORS
+from service.http.errors import register_pages
 from service.web import book, course, pages
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES
 
@@ -48,4 +48,4 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     for blueprint in (pages.blp, book.blp, course.blp):
         app.register_blueprint(blueprint)
-    app.extensions[PAGE_ERRORS] = pages.error_page
+    register_pages(app, "/", pages.error_page)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, make_response, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.core.errors import DomainError
 from service.http.csrf import protect
-from service.http.errors import STATUS_OF_KIND
+from service.http.errors import STATUS_OF_KIND, error_page_response
 from service.request_guard import MalformedInput
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES, page
 from service.web.forms import ConfirmForm
@@ -90,9 +90,4 @@ def error_page(error: HTTPException | DomainError) -> Response:
     else:
         status, text = error.code or 500, str(REFUSED_INPUT.get(type(error), ""))
     body, _ = page("error.html", status=status, text=text)
-    response = make_response(body, status)
-    if isinstance(error, HTTPException) and status in (405, 429):
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-    return response
+    return error_page_response(error, body, status)

@@ -1,4 +1,5 @@
-"""A centre admin plans a group and intro talks, and follows one citizen's course to its end.
+"""A centre admin plans a group and intro talks, and follows one citizen's course to its end;
+a centre employee books for a citizen on the phone and meets a staff error page.
 
 Staff and citizen each have a browser of their own, sharing no cookies. The
 served app keeps real time, and its rules want times that have come: a
@@ -31,6 +32,7 @@ from tests.browser.conftest import Served, Visit
 from tests.support.calls import hold_intro
 
 USERNAME = "leder.a"
+EMPLOYEE = "medarbejder.a"
 PASSWORD = "en lang og hemmelig sætning"
 GROUP = "Aftengruppen"
 WORKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag")
@@ -55,14 +57,13 @@ def _database(served: Served) -> Iterator[Session]:
         engine.dispose()
 
 
-@pytest.fixture
-def setup_code(served: Served) -> str:
-    """Create centre A's admin in the served database; return the one-time setup code."""
+def _create_account(served: Served, username: str, role: Role) -> str:
+    """Create an account of centre A in the served database; return its one-time setup code."""
     with _database(served) as session:
         made = accounts.create(
             session,
-            username=USERNAME,
-            role=Role.CENTRE_ADMIN,
+            username=username,
+            role=role,
             centre_id=served.world.centre_a,
             created_by=None,
             profile=crypto.STAFF_PROFILE,
@@ -70,6 +71,12 @@ def setup_code(served: Served) -> str:
         )
         session.commit()
     return made.setup_code
+
+
+@pytest.fixture
+def setup_code(served: Served) -> str:
+    """Create centre A's admin in the served database; return the one-time setup code."""
+    return _create_account(served, USERNAME, Role.CENTRE_ADMIN)
 
 
 def _begin_first_meeting(served: Served) -> None:
@@ -110,11 +117,11 @@ def _first_workday(start: date) -> date:
     return next(d for d in (start + timedelta(days=n) for n in range(7)) if d.weekday() < 5)
 
 
-def _sign_in_first_time(staff: Visit, setup_code: str) -> None:
+def _sign_in_first_time(staff: Visit, setup_code: str, username: str = USERNAME) -> None:
     page = staff.page
     page.goto(staff.base + "/staff/login")
     staff.step("login")
-    page.get_by_label("Brugernavn").fill(USERNAME)
+    page.get_by_label("Brugernavn").fill(username)
     page.get_by_label("Adgangskode").fill(setup_code)
     page.get_by_role("button", name="Log ind").click()
     expect(page.get_by_role("heading", name="Vælg din adgangskode")).to_be_visible()
@@ -313,3 +320,56 @@ def test_a_course_from_planning_to_completion(
     sent = staff.requests + citizen.requests
     assert [url for url in sent if code.replace("-", "") in url.upper().replace("-", "")] == []
     assert staff.foreign_requests() == citizen.foreign_requests() == []
+
+
+def _book_for_a_caller(staff: Visit) -> str:
+    """Book the first free intro talk for a caller from København; return the code shown."""
+    page = staff.page
+    _menu(page, "Book for en borger")
+    staff.step("phone-booking")
+    page.get_by_label("Borgerens bopælskommune").select_option("101")
+    page.get_by_role("button", name="Vis ledige tider").click()
+    times = page.get_by_role("group", name="Tid til første samtale")
+    expect(times.get_by_role("radio").first).to_be_visible()
+    staff.step("phone-times")
+    times.get_by_role("radio").first.check()
+    page.get_by_label("Borgeren har bekræftet at være 18 år eller derover").check()
+    staff.step("phone-filled")
+    page.get_by_role("button", name="Book og vis koden").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Kode til forløb")
+    expect(page.get_by_text("Den vises kun denne ene gang.")).to_be_visible()
+    staff.step("phone-code")
+    code = "-".join(page.locator(".code .group").all_inner_texts())
+    assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", code)
+    return code
+
+
+def _meet_a_staff_error_page(staff: Visit) -> None:
+    """A course that does not exist: the staff's own 404 page, with the menu, and a way back."""
+    page = staff.page
+    page.goto(f"{staff.base}/staff/courses/{uuid.uuid4()}")
+    _heading(page, "Siden findes ikke")
+    menu = page.get_by_role("navigation", name="Personale")
+    expect(menu.get_by_role("link", name="Book for en borger", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=f"Log ud ({EMPLOYEE})")).to_be_visible()
+    expect(page.get_by_role("button", name="English")).to_have_count(0)
+    staff.step("error-not-found")
+    page.get_by_role("link", name="Tilbage til personalets forside").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("I dag")
+    staff.step("error-back-home")
+
+
+def test_a_centre_employee_books_for_a_caller_and_stays_in_the_workspace_on_an_error(
+    browser: Visit, served: Served
+) -> None:
+    """Book for a caller from the menu, see the code once; a missing course keeps the menu."""
+    _sign_in_first_time(browser, _create_account(served, EMPLOYEE, Role.STAFF), EMPLOYEE)
+
+    code = _book_for_a_caller(browser)
+    _menu(browser.page, "Forløb")
+    browser.step("courses-after-phone-booking")
+
+    assert code not in browser.page.content()
+    assert [url for url in browser.requests if code.replace("-", "") in url.upper()] == []
+    _meet_a_staff_error_page(browser)
+    assert browser.foreign_requests() == []

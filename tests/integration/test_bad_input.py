@@ -231,10 +231,10 @@ def test_a_control_character_in_a_staff_form_is_a_400_page(
     """A staff form with a NUL (PostgreSQL refuses it in text) gets a page that says why."""
     sign_in(client, make_staff(session, world)["staff_a"])
     staff = Citizen(client)
-    csrf = staff.get("/staff/groups").csrf()
+    groups = staff.get("/staff/groups")
     form = group_form(now, name=bad)
 
-    answer = staff.post("/staff/groups", form, csrf=csrf)
+    answer = staff.submit(groups, "/staff/groups", form)
 
     assert answer.status == 400
     assert answer.response.mimetype == "text/html"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.cli import cli
 from service.models import ApiKey, Centre, Group, StaffAccount, Webhook
-from tests.support.staff import Staff, call, group_form, make_staff, sign_in
+from tests.support.staff import Staff, group_form, make_staff, sign_in, submit
 from tests.support.world import HOME, World
 
 # Obviously fake values, one of each form the rule must refuse.
@@ -57,7 +57,7 @@ def test_a_group_name_with_personal_data_is_refused(
     before = _count(session, Group)
     form = group_form(now, name=f"Gruppe {value}")
 
-    answer = call(client, "post", "/staff/groups", form)
+    answer = submit(client, "/staff/groups", "/staff/groups", form)
 
     assert answer.status == 422
     assert REFUSED in answer.text()
@@ -80,7 +80,7 @@ def test_a_centre_text_with_personal_data_is_refused(
         "languages": "da",
     }
 
-    answer = call(client, "post", "/staff/centres", form)
+    answer = submit(client, "/staff/centres", "/staff/centres", form)
 
     assert answer.status == 422
     assert REFUSED in answer.text()
@@ -99,7 +99,7 @@ def test_a_username_with_personal_data_is_refused(
     before = _count(session, StaffAccount)
     form = {"username": value, "role": "staff", "centre": str(world.centre_a)}
 
-    answer = call(client, "post", "/staff/accounts", form)
+    answer = submit(client, "/staff/accounts", "/staff/accounts", form)
 
     assert answer.status == 422
     assert REFUSED in answer.text()
@@ -115,7 +115,7 @@ def test_an_api_key_name_with_personal_data_is_refused(
     before = _count(session, ApiKey)
     form = {"name": f"Sagssystem {value}", "scopes": "stats:read", "reach": "national"}
 
-    answer = call(client, "post", "/staff/api-keys", form)
+    answer = submit(client, "/staff/api-keys", "/staff/api-keys", form)
 
     assert answer.status == 422
     assert REFUSED in answer.text()

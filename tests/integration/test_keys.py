@@ -481,10 +481,8 @@ def test_a_sign_in_value_sealed_under_a_retired_key_is_refused_while_that_key_is
     code_page = sign_in(client, staff["staff_a"])
     forged = two_factor.seal_sign_in(OLD_ONLY, staff["staff_a"].id, now=clock.now)
 
-    answer = Citizen(client).post(
-        "/staff/login/code",
-        {"pending": forged, "code": totp_at(secret, clock.step())},
-        csrf=code_page.csrf(),
+    answer = Citizen(client).submit(
+        code_page, "/staff/login/code", {"pending": forged, "code": totp_at(secret, clock.step())}
     )
 
     assert answer.status == 401

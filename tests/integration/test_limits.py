@@ -162,9 +162,11 @@ def test_without_the_limiter_storage_token_entry_fails_closed_and_the_rest_stays
     landing = client.get("/", base_url="https://localhost")
     municipalities = client.get("/api/v1/municipalities")
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {crypto.generate_token()}"})
-    csrf = Citizen(client).get("/code").csrf()
-    code = Citizen(client).post("/code", {"code": crypto.generate_token()}, csrf=csrf)
-    login = Citizen(client).post("/staff/login", {"username": "x", "password": "y"}, csrf=csrf)
+    browser = Citizen(client)
+    code = browser.submit(browser.get("/code"), "/code", {"code": crypto.generate_token()})
+    login = browser.submit(
+        browser.get("/staff/login"), "/staff/login", {"username": "x", "password": "y"}
+    )
 
     assert (landing.status_code, municipalities.status_code) == (200, 200)
     assert me.status_code == 503
@@ -539,11 +541,11 @@ def test_a_sign_in_flood_pays_for_its_busy_answers_and_staff_still_sign_in(
 
     def flood(address: str) -> None:
         browser = Citizen(_address(flooded.test_client(), address))
-        csrf = browser.get("/staff/login").csrf()
+        login = browser.get("/staff/login")
         while not stop.is_set():
             # A new made-up name each time, so the per-account limit never stops the flood.
             form = {"username": f"nobody.{uuid.uuid4().hex}", "password": "wrong"}
-            answers[address].append(browser.post("/staff/login", form, csrf=csrf).status)
+            answers[address].append(browser.submit(login, "/staff/login", form).status)
 
     threads = [threading.Thread(target=flood, args=(address,)) for address in FLOOD]
     for thread in threads:

@@ -19,7 +19,7 @@ from service.models import AuditEvent, Course, CourseStatus, Role, StaffAccount
 from tests.conftest import app_config
 from tests.support.calls import bearer, hold_intro, start_course
 from tests.support.pages import Citizen
-from tests.support.staff import PASSWORD, Staff, call, make_staff, sign_in
+from tests.support.staff import PASSWORD, Staff, forge, make_staff, sign_in, submit
 from tests.support.world import HOME, World
 
 
@@ -39,7 +39,7 @@ def test_signing_in_opens_the_day_and_signing_out_ends_it(
     assert day.status == 200
     assert "Ingen samtaler i dag." in day.text()
 
-    call(client, "post", "/staff/logout", {})
+    submit(client, "/staff/password", "/staff/logout")
 
     assert Citizen(client).get("/staff/").response.headers["Location"].startswith("/staff/login")
 
@@ -69,12 +69,15 @@ def test_revocation_ends_an_existing_session_cookie(
         cookie = other.get_cookie("__Host-session", domain="localhost")
         assert cookie
         mine.set_cookie("__Host-session", cookie.value, domain="localhost", secure=True)
-        call(mine, "post", "/staff/logout", {})
+        submit(mine, "/staff/password", "/staff/logout")
     elif revoke == "password":
         sign_in(mine, staff["staff_a"])
         new = "a brand new long password"
-        changed = call(
-            mine, "post", "/staff/password", {"current": PASSWORD, "password": new, "repeat": new}
+        changed = submit(
+            mine,
+            "/staff/password",
+            "/staff/password",
+            {"current": PASSWORD, "password": new, "repeat": new},
         )
         assert changed.status == 303
         assert Citizen(mine).get("/staff/").status == 200
@@ -105,9 +108,13 @@ def test_a_new_account_signs_in_with_its_setup_code_and_must_choose_a_password(
 
     sign_in(client, made.account, password=made.setup_code)
     forced = Citizen(client).get("/staff/courses")
-    weak = call(client, "post", "/staff/password", {"password": "short", "repeat": "short"})
+    weak = submit(
+        client, "/staff/password", "/staff/password", {"password": "short", "repeat": "short"}
+    )
     strong = "another long enough password"
-    chosen = call(client, "post", "/staff/password", {"password": strong, "repeat": strong})
+    chosen = submit(
+        client, "/staff/password", "/staff/password", {"password": strong, "repeat": strong}
+    )
 
     assert forced.response.headers["Location"] == "/staff/password"
     assert weak.status == 422
@@ -133,7 +140,9 @@ def test_a_common_password_is_refused_with_a_clear_message(
     session.commit()
     sign_in(client, made.account, password=made.setup_code)
 
-    refused = call(client, "post", "/staff/password", {"password": common, "repeat": common})
+    refused = submit(
+        client, "/staff/password", "/staff/password", {"password": common, "repeat": common}
+    )
 
     assert refused.status == 422
     assert "for almindelig eller for let at gætte" in refused.text()
@@ -180,10 +189,20 @@ def test_staff_approve_and_close_a_course(
     course_id = _requested_course(client, world, session, now)
     sign_in(client, staff["staff_a"])
 
-    decided = call(client, "post", f"/staff/courses/{course_id}/decision", {"decision": "approved"})
-    closed = call(client, "post", f"/staff/courses/{course_id}/outcome", {"outcome": "dropped"})
+    decided = submit(
+        client,
+        f"/staff/courses/{course_id}",
+        f"/staff/courses/{course_id}/decision",
+        {"decision": "approved"},
+    )
+    closed = submit(
+        client,
+        f"/staff/courses/{course_id}",
+        f"/staff/courses/{course_id}/outcome",
+        {"outcome": "dropped"},
+    )
 
-    shown = call(client, "get", f"/staff/courses/{course_id}", {}).text()
+    shown = Citizen(client).get(f"/staff/courses/{course_id}").text()
 
     assert (decided.status, closed.status) == (303, 303)
     assert "mødt" in shown  # in Danish, like the rest of the page
@@ -203,8 +222,11 @@ def test_a_decision_before_the_intro_is_refused_with_a_message(
     _, course = start_course(client, world)
     sign_in(client, staff["staff_a"])
 
-    refused = call(
-        client, "post", f"/staff/courses/{course['id']}/decision", {"decision": "approved"}
+    refused = submit(
+        client,
+        f"/staff/courses/{course['id']}",
+        f"/staff/courses/{course['id']}/decision",
+        {"decision": "approved"},
     )
 
     assert refused.status == 409
@@ -220,7 +242,7 @@ def test_a_lost_code_is_replaced_in_person_and_the_old_one_stops(
     token, course = start_course(client, world)
     sign_in(client, staff["admin_a"])
 
-    page = call(client, "post", f"/staff/courses/{course['id']}/token", {})
+    page = submit(client, f"/staff/courses/{course['id']}", f"/staff/courses/{course['id']}/token")
 
     assert page.status == 200
     new = "-".join(page.html.split('<span class="group">')[i][:4] for i in range(1, 6))
@@ -232,16 +254,19 @@ def test_a_lost_code_is_replaced_in_person_and_the_old_one_stops(
 def test_booking_for_a_caller_shows_the_code_once(
     client: FlaskClient, session: Session, staff: Staff, world: World
 ) -> None:
-    """The same steps as the citizen's form: municipality, time, 18+; no 18+ books nothing."""
+    """The form shown after choosing the municipality books: time, 18+; no 18+ books nothing."""
     sign_in(client, staff["staff_a"])
     browser = Citizen(client)
     times = browser.get(f"/staff/book?municipality={HOME}")
     slot = times.radio_values("slot")[0]
 
-    no_adult = call(client, "post", "/staff/book", {"municipality": HOME, "slot": slot})
-    booked = call(client, "post", "/staff/book", {"municipality": HOME, "slot": slot, "adult": "y"})
+    no_adult = browser.submit(times, "/staff/book", {"slot": slot})
+    booked = browser.submit(no_adult, "/staff/book", {"slot": slot, "adult": "y"})
 
     assert no_adult.status == 422
+    assert "18+" in no_adult.text()
+    kept = no_adult.form("/staff/book").values
+    assert (kept["municipality"], kept["slot"]) == (HOME, slot)
     assert booked.status == 200
     assert "vises kun denne ene gang" in booked.text()
     count = session.scalar(select(func.count()).select_from(Course))
@@ -257,7 +282,7 @@ def test_another_centres_course_is_not_found(
     sign_in(client, staff["staff_b"])
 
     assert Citizen(client).get(f"/staff/courses/{course_id}").status == 404
-    posted = call(client, "post", f"/staff/courses/{course_id}/decision", {"decision": "approved"})
+    posted = forge(client, f"/staff/courses/{course_id}/decision", {"decision": "approved"})
     assert posted.status == 404
     session.expire_all()
     assert session.get_one(Course, uuid.UUID(course_id)).status is CourseStatus.REQUESTED

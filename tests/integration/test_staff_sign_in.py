@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -19,7 +19,7 @@ from service.identity import accounts
 from service.models import AuditEvent, Role, StaffAccount, StaffSession
 from tests.conftest import app_config
 from tests.support.pages import Citizen, Page
-from tests.support.staff import PASSWORD, Staff, call, make_staff, sign_in
+from tests.support.staff import PASSWORD, Staff, enrol, forge, make_staff, sign_in, submit
 from tests.support.world import World
 
 NEW_PASSWORD = "a brand new long password"
@@ -59,10 +59,12 @@ def test_changing_a_password_needs_the_current_one(client: FlaskClient, staff: S
     sign_in(client, staff["staff_a"])
     form = {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
 
-    asked = call(client, "get", "/staff/password", {})
-    missing = call(client, "post", "/staff/password", form)
-    wrong = call(client, "post", "/staff/password", {**form, "current": "not the password"})
-    right = call(client, "post", "/staff/password", {**form, "current": PASSWORD})
+    asked = Citizen(client).get("/staff/password")
+    missing = submit(client, "/staff/password", "/staff/password", form)
+    wrong = submit(
+        client, "/staff/password", "/staff/password", {**form, "current": "not the password"}
+    )
+    right = submit(client, "/staff/password", "/staff/password", {**form, "current": PASSWORD})
 
     assert "Nuværende adgangskode" in asked.text()
     assert missing.status == 422
@@ -91,8 +93,10 @@ def test_wrong_current_passwords_are_limited_per_session(database_url: str, staf
 
     try:
         sign_in(client, staff["staff_a"])
-        answers = [call(client, "post", "/staff/password", form).status for _ in range(3)]
-        right = call(client, "post", "/staff/password", {**form, "current": PASSWORD})
+        answers = [
+            submit(client, "/staff/password", "/staff/password", form).status for _ in range(3)
+        ]
+        right = submit(client, "/staff/password", "/staff/password", {**form, "current": PASSWORD})
     finally:
         engine_of(limited).dispose()
 
@@ -143,8 +147,8 @@ def test_a_manager_issues_a_new_setup_code_that_replaces_the_password(
     sign_in(owner, staff["staff_a"])
     sign_in(manager, staff["admin_a"])
 
-    answer = call(manager, "post", f"/staff/accounts/{staff['staff_a'].id}/setup-code", {})
-    own = call(manager, "post", f"/staff/accounts/{staff['admin_a'].id}/setup-code", {})
+    answer = submit(manager, "/staff/accounts", f"/staff/accounts/{staff['staff_a'].id}/setup-code")
+    own = forge(manager, f"/staff/accounts/{staff['admin_a'].id}/setup-code")
 
     assert answer.status == 200
     assert "virker i 72 timer" in answer.text()
@@ -191,14 +195,14 @@ def test_signing_in_and_out_and_refusals_are_in_the_audit_trail(
     """Refusals of an existing account, sign-ins and sign-outs; never the password or address."""
     sign_in(client, staff["staff_a"], password="guess number one")
     sign_in(client, staff["staff_a"])
-    call(client, "post", "/staff/logout", {})
+    submit(client, "/staff/password", "/staff/logout")
     unknown = StaffAccount(username="no.such.person")
     sign_in(client, unknown, password="guess number two")
     events = _events(session, staff["staff_a"])
     admin = app.test_client()
     sign_in(admin, staff["admin_a"])
 
-    log = call(admin, "get", "/staff/audit", {}).text()
+    log = Citizen(admin).get("/staff/audit").text()
 
     assert [(e.action, e.actor_kind) for e in events] == [
         ("account.sign_in_refused", "system"),
@@ -215,9 +219,12 @@ def test_signing_in_and_out_and_refusals_are_in_the_audit_trail(
 
 
 def test_wrong_current_passwords_share_one_budget_across_the_forms_that_ask_for_it(
-    database_url: str, staff: Staff
+    database_url: str, session: Session, keyring: crypto.Keyring, staff: Staff
 ) -> None:
-    """A wrong password on the change form and one on the two-factor form use up two."""
+    """A wrong password on the change form and one on the two-factor form use up two.
+
+    The account has TOTP, so its two-factor page offers the forms that ask for the password.
+    """
     limited = create_app(
         app_config(
             database_url,
@@ -232,12 +239,13 @@ def test_wrong_current_passwords_share_one_budget_across_the_forms_that_ask_for_
 
     try:
         sign_in(client, staff["staff_a"])
+        enrol(session, keyring, staff["staff_a"], now=datetime.now(UTC))
         spent = [
-            call(client, "post", "/staff/password", change).status,
-            call(client, "post", "/staff/two-factor/off", confirm).status,
+            submit(client, "/staff/password", "/staff/password", change).status,
+            submit(client, "/staff/two-factor", "/staff/two-factor/off", confirm).status,
         ]
-        reset = call(client, "post", "/staff/two-factor/reset", confirm)
-        again = call(client, "post", "/staff/password", change)
+        reset = submit(client, "/staff/two-factor", "/staff/two-factor/reset", confirm)
+        again = submit(client, "/staff/password", "/staff/password", change)
     finally:
         engine_of(limited).dispose()
 

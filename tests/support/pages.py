@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
@@ -20,11 +21,29 @@ class Form:
 
     ``values`` holds what the page fills in (hidden inputs such as the CSRF token,
     text values, checked boxes, selected options); ``names`` every field the form has.
+    ``actions`` are the addresses it can post to: its ``action``, then the
+    ``formaction`` of any of its buttons (a second button that sends the same
+    fields elsewhere).
     """
 
     action: str
     names: set[str] = field(default_factory=set)
     values: dict[str, str] = field(default_factory=dict)
+    actions: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.actions = self.actions or [self.action]
+
+    def posts_to(self, action: str) -> str | None:
+        """Return the address this form posts to for ``action``, or None if it never does.
+
+        ``action`` may leave out the query string of a form's address; when it
+        names one, the whole address must match.
+        """
+        for own in self.actions:
+            if own == action or ("?" not in action and own.split("?", 1)[0] == action):
+                return own
+        return None
 
 
 class _Forms(HTMLParser):
@@ -41,7 +60,15 @@ class _Forms(HTMLParser):
         if tag == "form" and found.get("method", "get").lower() == "post":
             self._open = Form(found.get("action", ""))
             self.forms.append(self._open)
-        if self._open is None or ("name" not in found and tag != "option"):
+        if self._open is None:
+            return
+        if tag == "option":
+            if self._select and "selected" in found:
+                self._open.values[self._select] = found.get("value", "")
+            return
+        if tag in {"input", "button"} and "formaction" in found:
+            self._open.actions.append(found["formaction"])
+        if "name" not in found:
             return
         if tag == "input":
             self._input(self._open, found)
@@ -50,8 +77,6 @@ class _Forms(HTMLParser):
         elif tag == "select":
             self._select = found["name"]
             self._open.names.add(found["name"])
-        elif tag == "option" and self._select and "selected" in found:
-            self._open.values[self._select] = found.get("value", "")
 
     @staticmethod
     def _input(form: Form, found: dict[str, str]) -> None:
@@ -90,12 +115,22 @@ class Page:
         assert found, "the page has no CSRF token"
         return found.group(1)
 
-    def form(self, action: str) -> Form:
-        """Return the page's POST form that sends to ``action`` (a path, query string ignored)."""
+    def form(self, action: str, *, holding: Mapping[str, str] | None = None) -> Form:
+        """Return the page's one POST form that sends to ``action``.
+
+        ``action`` is a path (a form whose address adds a query string matches
+        it) or a whole address. Where a page shows several forms that post to
+        the same address (one per row), ``holding`` picks the one whose own
+        values hold these pairs, such as a hidden id.
+        """
         parser = _Forms()
         parser.feed(self.html)
-        found = [form for form in parser.forms if form.action.split("?", 1)[0] == action]
-        assert found, f"the page has no form posting to {action}"
+        found = [form for form in parser.forms if form.posts_to(action) is not None]
+        assert found, f"the page ({self.status}) has no form posting to {action}"
+        if holding is not None:
+            wanted = holding.items()
+            found = [form for form in found if wanted <= form.values.items()]
+            assert found, f"no form posting to {action} holds {dict(holding)}"
         assert len(found) == 1, f"the page has {len(found)} forms posting to {action}"
         return found[0]
 
@@ -138,16 +173,28 @@ class Citizen:
         body = {**data, **({"csrf_token": csrf} if csrf else {})}
         return Page(self.client.post(path, data=body, base_url=BASE))
 
-    def submit(self, page: Page, action: str, data: dict[str, Any]) -> Page:
+    def submit(
+        self,
+        page: Page,
+        action: str,
+        data: dict[str, Any],
+        *,
+        holding: Mapping[str, str] | None = None,
+    ) -> Page:
         """Send the form of ``page`` that posts to ``action``, as a person fills it in.
 
-        The form's own values (its CSRF token among them) go with it; a field the
-        form does not have is a test error, since no browser could send it.
+        The form's own values (its CSRF token among them) go with it, to the
+        address the form names (its query string included); a field the form
+        does not have is a test error, since no browser could send it.
+        ``holding`` chooses among several forms that post to the same address
+        (see ``Page.form``).
         """
-        form = page.form(action)
+        form = page.form(action, holding=holding)
         unknown = set(data) - form.names
         assert not unknown, f"the form posting to {action} has no field {sorted(unknown)}"
-        return Page(self.client.post(action, data={**form.values, **data}, base_url=BASE))
+        address = form.posts_to(action)
+        assert address is not None
+        return Page(self.client.post(address, data={**form.values, **data}, base_url=BASE))
 
     def cookie(self, name: str) -> str | None:
         """Return a cookie's value as the browser holds it."""

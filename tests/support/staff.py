@@ -4,6 +4,16 @@ Every staff route appears in exactly one ``Route`` of a ``ROUTES_*`` list
 (tests/support/staff_routes_*.py); tests/integration/test_staff_access.py
 checks each against every role, for an object of the account's own centre or
 municipality and for a foreign one, and fails on a staff route with no entry.
+
+How staff form tests send a form: open the page that shows it and send that
+form, ``submit(client, page, action, data)`` (or ``Citizen.submit`` on a page
+already fetched). The CSRF token and hidden values are the form's own, and a
+field the form lacks fails the test, so a form passes only if a browser
+could send it. Signing in does the same with the login and code pages.
+``forge`` is only for refusals, where no page offers the form to the account
+(another centre's object, a role that may not, a button the state hides):
+it sends a token borrowed from a page the account can see, as someone with a
+session could. There is no other way to post.
 """
 
 from __future__ import annotations
@@ -49,8 +59,11 @@ class Route:
     foreign_status: int | None = 404
     # An allowed call answers one of these (a page, a redirect after a change, a download).
     ok: tuple[int, ...] = (200, 303)
-    # For a POST: the staff page that shows its form (placeholders as in ``path``).
+    # For a POST: the staff page that shows its form (placeholders as in ``path``; a query
+    # string may follow). The matrix opens it and sends that form for every allowed role.
     page: str | None = None
+    # The signed-in account has TOTP set up, as the page needs to show this form.
+    enrolled: bool = False
 
 
 @dataclass
@@ -110,9 +123,9 @@ def make_staff(session: Session, world: World) -> Staff:
 def sign_in(client: FlaskClient, account: StaffAccount, password: str = PASSWORD) -> Page:
     """Sign an account in through the login form; return the answer."""
     browser = Citizen(client)
-    form = browser.get("/staff/login")
-    return browser.post(
-        "/staff/login", {"username": account.username, "password": password}, csrf=form.csrf()
+    login = browser.get("/staff/login")
+    return browser.submit(
+        login, "/staff/login", {"username": account.username, "password": password}
     )
 
 
@@ -147,10 +160,8 @@ def pending_of(page: Page) -> str:
 
 
 def answer_code(client: FlaskClient, code_page: Page, code: str) -> Page:
-    """Send the code step of signing in from the code page."""
-    return Citizen(client).post(
-        "/staff/login/code", {"pending": pending_of(code_page), "code": code}, csrf=code_page.csrf()
-    )
+    """Send the code step of signing in: the code page's form, with its sealed "pending" value."""
+    return Citizen(client).submit(code_page, "/staff/login/code", {"code": code})
 
 
 def sign_in_with_code(
@@ -162,13 +173,41 @@ def sign_in_with_code(
     return answer_code(client, code_page, code)
 
 
-def call(client: FlaskClient, method: str, path: str, form: dict[str, Any]) -> Page:
-    """Call a staff route as the signed-in browser, with a valid CSRF token on a POST."""
+def submit(
+    client: FlaskClient,
+    page: str,
+    action: str,
+    data: dict[str, Any] | None = None,
+    *,
+    holding: dict[str, str] | None = None,
+) -> Page:
+    """Open the staff ``page`` that shows a form, and send that form to ``action`` as filled in.
+
+    The token and hidden values are the form's own, so a form that a browser
+    could not send (no token, a field it lacks) fails here as it would there.
+    """
     browser = Citizen(client)
-    if method == "get":
-        return browser.get(path)
-    csrf = browser.get("/staff/password").csrf()
-    return browser.post(path, form, csrf=csrf)
+    shown = browser.get(page)
+    assert shown.status == 200, f"{page} answered {shown.status}, not the page with the form"
+    return browser.submit(shown, action, data or {}, holding=holding)
+
+
+# The page every signed-in account can open, whose token ``forge`` borrows.
+BORROWED_FROM = "/staff/password"
+
+
+def forge(client: FlaskClient, action: str, data: dict[str, Any] | None = None) -> Page:
+    """Send a POST that no page shows this account: a request crafted by hand.
+
+    Only for refusals, where the page with the form is itself refused or does
+    not offer it (another centre's object, a role that may not, a button the
+    state hides, a field the account's form lacks). Someone with a session can
+    send exactly this: a CSRF token borrowed from a page the account can see
+    (``BORROWED_FROM``) and any fields. Everything an account is offered is
+    sent with ``submit``.
+    """
+    browser = Citizen(client)
+    return browser.post(action, data or {}, csrf=browser.get(BORROWED_FROM).csrf())
 
 
 def fill(template: str, values: dict[str, str]) -> str:

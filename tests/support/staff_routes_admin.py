@@ -30,11 +30,19 @@ ROUTES_ADMIN = [
         "/staff/accounts",
         MANAGERS,
         form={"username": "new.colleague", "role": "staff", "centre": "{centre}"},
+        page="/staff/accounts",
     ),
-    Route("post", "/staff/accounts/{account}/deactivate", MANAGERS),
-    Route("post", "/staff/accounts/{account}/setup-code", MANAGERS),
+    Route("post", "/staff/accounts/{account}/deactivate", MANAGERS, page="/staff/accounts"),
+    Route("post", "/staff/accounts/{account}/setup-code", MANAGERS, page="/staff/accounts"),
     # Administrators reach every account, so no foreign one exists for them.
-    Route("post", "/staff/accounts/{account}/two-factor/reset", ADMIN, foreign_status=None),
+    # The account has TOTP (the matrix sets it up), so the list offers its reset.
+    Route(
+        "post",
+        "/staff/accounts/{account}/two-factor/reset",
+        ADMIN,
+        foreign_status=None,
+        page="/staff/accounts",
+    ),
     Route("get", "/staff/api-keys", ADMIN, foreign_status=None),
     Route(
         "post",
@@ -42,7 +50,14 @@ ROUTES_ADMIN = [
         ADMIN,
         form={"name": "Statistikbanken", "scopes": "stats:read", "reach": "national"},
         foreign_status=None,
+        page="/staff/api-keys",
     ),
-    Route("post", "/staff/api-keys/{api_key}/revoke", ADMIN, foreign_status=None),
+    Route(
+        "post",
+        "/staff/api-keys/{api_key}/revoke",
+        ADMIN,
+        foreign_status=None,
+        page="/staff/api-keys",
+    ),
     Route("get", "/staff/audit", MANAGERS, foreign_status=None),
 ]

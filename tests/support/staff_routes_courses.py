@@ -6,6 +6,7 @@ from service.models import CENTRE_ROLES, Role
 from tests.support.staff import PASSWORD, Route
 
 EVERYONE = frozenset(Role)
+COURSE = "/staff/courses/{course}"
 NEW_PASSWORD = "a long and new password"
 
 # Open to anyone: the sign-in itself, and its code step (which a sealed value opens).
@@ -20,19 +21,34 @@ ROUTES_COURSES = [
         EVERYONE,
         form={"current": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD},
         foreign_status=None,
+        page="/staff/password",
     ),
-    Route("post", "/staff/logout", EVERYONE, foreign_status=None),
+    # Every staff page's header holds the sign-out form.
+    Route("post", "/staff/logout", EVERYONE, foreign_status=None, page="/staff/password"),
     Route("get", "/staff/courses", CENTRE_ROLES, foreign_status=None),
     Route("get", "/staff/courses/{course}", CENTRE_ROLES),
-    Route("post", "/staff/courses/{course}/decision", CENTRE_ROLES, form={"decision": "approved"}),
-    Route("post", "/staff/courses/{course}/outcome", CENTRE_ROLES, form={"outcome": "dropped"}),
-    Route("post", "/staff/courses/{course}/token", CENTRE_ROLES),
+    Route(
+        "post",
+        "/staff/courses/{course}/decision",
+        CENTRE_ROLES,
+        form={"decision": "approved"},
+        page=COURSE,
+    ),
+    Route(
+        "post",
+        "/staff/courses/{course}/outcome",
+        CENTRE_ROLES,
+        form={"outcome": "dropped"},
+        page=COURSE,
+    ),
+    Route("post", "/staff/courses/{course}/token", CENTRE_ROLES, page=COURSE),
     Route("get", "/staff/book", CENTRE_ROLES, foreign_status=None),
     Route(
         "post",
         "/staff/book",
         CENTRE_ROLES,
-        form={"municipality": "101", "slot": "{slot}", "adult": "y"},
+        form={"slot": "{slot}", "adult": "y"},
         foreign_status=None,
+        page="/staff/book?municipality={municipality}",
     ),
 ]

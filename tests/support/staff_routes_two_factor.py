@@ -23,6 +23,7 @@ ROUTES_TWO_FACTOR = [
         form={"code": "123456"},
         foreign_status=None,
         ok=(422,),
+        page="/staff/two-factor",
     ),
     Route(
         "post",
@@ -30,8 +31,16 @@ ROUTES_TWO_FACTOR = [
         EVERYONE,
         form={"password": PASSWORD},
         foreign_status=None,
+        page="/staff/two-factor",
+        enrolled=True,
     ),
     Route(
-        "post", "/staff/two-factor/off", EVERYONE, form={"password": PASSWORD}, foreign_status=None
+        "post",
+        "/staff/two-factor/off",
+        EVERYONE,
+        form={"password": PASSWORD},
+        foreign_status=None,
+        page="/staff/two-factor",
+        enrolled=True,
     ),
 ]

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from service.booking import pathway, reservations, schedule
+from service.booking import attendance, pathway, reservations, schedule, talks
 from service.booking.pathway import Decision, Outcome
 from service.core.clock import local_to_utc, local_today, weekly
 from service.identity.actors import Actor
-from service.models import Centre, Contract, Group, SlotKind
+from service.models import BookingKind, Centre, Contract, Group, SlotKind
 
 SEED = 20
 WEEKS = 26
@@ -55,6 +55,8 @@ class _Course:
     decision: Decision | None = None
     course_id: uuid.UUID | None = None
     drops_after: int | None = None
+    # A request never taken up: closed as never came (after a no-show) or as cancelled.
+    never_came: bool = False
 
 
 @dataclass
@@ -131,9 +133,16 @@ class _Play:
         if course.decision is not None:
             pathway.decide(self.session, self.actor, made.id, course.decision, now=after)
         else:
-            # The citizen never came: the centre closes the request the next day.
+            # The citizen did not come. The centre closes the request the next day:
+            # as never came after recording the no-show, or as dropped (cancelled).
             later = after + timedelta(days=1)
-            pathway.record_outcome(self.session, self.actor, made.id, Outcome.DROPPED, now=later)
+            outcome = Outcome.DROPPED
+            if course.never_came:
+                talks.record_no_show(
+                    self.session, self.actor, made.id, BookingKind.INTRO, now=after
+                )
+                outcome = Outcome.NEVER_CAME
+            pathway.record_outcome(self.session, self.actor, made.id, outcome, now=later)
 
     def group(self, name: str, first_day: date, members: list[_Course]) -> None:
         """Run a group of 16 weekly meetings: joining, attendance, drop-outs, closing talks."""
@@ -169,11 +178,11 @@ class _Play:
             if meeting.ends_at > self.plan.now:
                 return
             marks = [
-                schedule.Mark(course.course_id, self.plan.rng.random() < 0.85)
+                attendance.Mark(course.course_id, self.plan.rng.random() < 0.85)
                 for course in staying
                 if course.course_id is not None
             ]
-            schedule.record_attendance(
+            attendance.record_attendance(
                 self.session, self.actor, group.id, meeting.id, marks, now=meeting.ends_at
             )
             for course in [c for c in staying if c.drops_after == meeting.number]:
@@ -221,6 +230,10 @@ def _plan(
         for _ in range(count):
             asked = start + timedelta(days=rng.randint(0, last))
             courses.append(plan.course(_moment(asked, rng), decision))
+    # A request of two weeks ago whose citizen did not come to the intro talk.
+    missed = local_to_utc(local_today(plan.now) - timedelta(days=14), time(10))
+    courses.append(_Course(missed, plan.talk(local_today(missed) + timedelta(days=3))))
+    courses[-1].never_came = True
     # Requests of the last days: some intros held and approved, some still to come.
     for days in (8, 1):
         asked = local_today(plan.now) - timedelta(days=days)

@@ -216,3 +216,26 @@ def test_the_feed_page_is_english_for_an_english_reader(client: FlaskClient, wor
     assert "Make a calendar link" in mine.text()
     assert 'It gets "Aftale", the times and the centre\'s address, nothing more.' in mine.text()
     assert "This page shows the link once." in made.text()
+
+
+def test_the_api_makes_and_revokes_the_feed_and_erasure_ends_it(
+    client: FlaskClient, world: World
+) -> None:
+    """POST makes the feed (201, its URLs once), DELETE revokes it; a new one ends on erasure."""
+    token, _ = start_course(client, world)
+
+    made = client.post("/api/v1/me/calendar-feed", headers=bearer(token))
+    address = made.get_json()["url"]
+    status, text = fetch(client, address)
+    revoked = client.delete("/api/v1/me/calendar-feed", headers=bearer(token))
+    after = fetch(client, address)[0]
+    again = client.post("/api/v1/me/calendar-feed", headers=bearer(token)).get_json()["url"]
+    client.delete("/api/v1/me", headers=bearer(token))
+
+    assert made.status_code == 201
+    assert made.get_json()["webcal_url"] == "webcal://" + address.split("://", 1)[1]
+    assert status == 200
+    assert [event.summary for event in ics.read(text)] == ["Aftale"]
+    assert revoked.status_code == 204
+    assert after == 404
+    assert fetch(client, again)[0] == 404

@@ -54,6 +54,8 @@ TOKEN_ROUTES = {
     "me.book": ("post", "/api/v1/me/bookings", {"group_id": "{group}"}),
     "me.cancel": ("delete", "/api/v1/me/bookings/{booking}", None),
     "me.calendar": ("get", "/api/v1/me/calendar.ics", None),
+    "me.create_feed": ("post", "/api/v1/me/calendar-feed", None),
+    "me.revoke_feed": ("delete", "/api/v1/me/calendar-feed", None),
 }
 # The pages behind "Jeg har en kode": a server-side session started with the code.
 SESSION_ROUTES = {

@@ -14,8 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import create_app
 from service.config import ConfigError, from_environ
-from service.models import Booking, GroupSession
+from service.db import engine_of
+from service.models import Booking, GroupSession, Slot
+from tests.conftest import ROTATED_TOKEN_KEY, app_config
 from tests.support import ics
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.pages import Citizen
@@ -203,3 +206,40 @@ def test_a_reminder_setting_that_is_not_minutes_stops_the_start() -> None:
     """Only whole minutes separated by spaces are a reminder setting."""
     with pytest.raises(ConfigError, match="CALENDAR_REMINDER_MINUTES"):
         from_environ({"DISKRET_CALENDAR_REMINDER_MINUTES": "1 day"})
+
+
+def test_a_cancelled_talk_leaves_the_file_once_its_time_has_passed(
+    citizen: Citizen, client: FlaskClient, world: World, session: Session, now: datetime
+) -> None:
+    """STATUS:CANCELLED is kept while a calendar could still show the time, not after."""
+    token, _ = start_course(client, world)
+    sign_in(citizen, token)
+    booking = client.get("/api/v1/me", headers=bearer(token)).get_json()["bookings"][0]
+    client.delete(f"/api/v1/me/bookings/{booking['id']}", headers=bearer(token))
+    (cancelled,) = download(citizen)
+
+    slot = session.get_one(Slot, uuid.UUID(booking["slot"]["id"]))
+    slot.starts_at, slot.ends_at = now - timedelta(hours=2), now - timedelta(hours=1)
+    session.commit()
+
+    assert cancelled.status == "CANCELLED"
+    assert download(citizen) == []
+
+
+def test_a_new_key_version_changes_the_uids_once(
+    client: FlaskClient, world: World, database_url: str
+) -> None:
+    """The UIDs are keyed: under a new current key version they differ, as SECURITY.md says."""
+    token, _ = start_course(client, world)
+    rotated = create_app(app_config(database_url, TOKEN_KEY=ROTATED_TOKEN_KEY))
+
+    def uids(app_client: FlaskClient) -> list[str]:
+        answer = app_client.get("/api/v1/me/calendar.ics", headers=bearer(token))
+        return [event.uid for event in ics.read(answer.get_data(as_text=True))]
+
+    before, after, again = uids(client), uids(rotated.test_client()), uids(rotated.test_client())
+
+    assert len(before) == 1
+    assert after != before
+    assert again == after
+    engine_of(rotated).dispose()

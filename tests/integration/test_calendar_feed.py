@@ -9,12 +9,15 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
-from service.booking import feeds
+from service import create_app
+from service.booking import feeds, rotation
 from service.core.text import kinds_in
+from service.db import engine_of
 from service.models import CalendarFeed
+from tests.conftest import ROTATED_TOKEN_KEY, app_config
 from tests.support import ics
 from tests.support.calls import bearer, start_course
 from tests.support.pages import Citizen, Page
@@ -239,3 +242,21 @@ def test_the_api_makes_and_revokes_the_feed_and_erasure_ends_it(
     assert revoked.status_code == 204
     assert after == 404
     assert fetch(client, again)[0] == 404
+
+
+def test_a_retired_key_still_opens_the_feed_through_its_wrapped_digest(
+    client: FlaskClient, world: World, session: Session, database_url: str
+) -> None:
+    """`diskret keys retire 1` wraps the feed's digest under key 2: the same URL still works."""
+    browser, _ = signed_in(client, world)
+    _, address = make_feed(browser)
+    rotated = create_app(app_config(database_url, TOKEN_KEY=ROTATED_TOKEN_KEY))
+    factory = sessionmaker(bind=engine_of(rotated), expire_on_commit=False)
+
+    rotation.retire(factory, crypto.Keyring.parse(ROTATED_TOKEN_KEY), 1, progress=lambda *_: None)
+    answer = rotated.test_client().get(urlsplit(address).path)
+    stored = session.scalars(select(CalendarFeed)).one()
+
+    assert answer.status_code == 200
+    assert (stored.key_version, stored.inner_version) == (2, 1)
+    engine_of(rotated).dispose()

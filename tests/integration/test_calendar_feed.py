@@ -260,3 +260,24 @@ def test_a_retired_key_still_opens_the_feed_through_its_wrapped_digest(
     assert answer.status_code == 200
     assert (stored.key_version, stored.inner_version) == (2, 1)
     engine_of(rotated).dispose()
+
+
+def test_the_feed_route_spends_the_default_per_client_budget(database_url: str) -> None:
+    """Like every citizen GET without a limit of its own: the fourth of three allowed is 429."""
+    limited = create_app(
+        app_config(
+            database_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+            RATELIMIT_DEFAULT="3 per minute",
+        )
+    )
+    fetcher = limited.test_client()
+    fetcher.environ_base["REMOTE_ADDR"] = "203.0.113.78"  # TEST-NET-3 (RFC 5737)
+
+    answers = [
+        fetcher.get(f"/calendar/{secrets.token_urlsafe(32)}.ics").status_code for _ in range(4)
+    ]
+
+    assert answers == [404, 404, 404, 429]
+    engine_of(limited).dispose()

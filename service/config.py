@@ -52,6 +52,14 @@ def _roles(value: str) -> str:
     return " ".join(value.split())
 
 
+def _minutes(value: str) -> str:
+    """Return a space-separated list of whole minutes (none at all is allowed)."""
+    numbers = value.split()
+    if not all(each.isdigit() for each in numbers):
+        raise ValueError("expected whole minutes separated by spaces, such as 1440 60")
+    return " ".join(numbers)
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -142,6 +150,10 @@ VARIABLES: tuple[Variable, ...] = (
     # The largest request body in bytes; a longer one is answered 413 unread.
     # The largest request of the API or a form is a few KiB.
     Variable("MAX_CONTENT_LENGTH", _integer, 64 * 1024),
+    # Reminders in every calendar event, in minutes before it: the day before
+    # and an hour before. The device keeps them; no message is ever sent.
+    # Empty: no reminders.
+    Variable("CALENDAR_REMINDER_MINUTES", _minutes, "1440 60"),
     Variable("SQL_ECHO", _boolean, False),
     # One JSON object per log line for a collector; "text" for a person (diskret demo).
     Variable("LOG_FORMAT", _one_of("json", "text"), "json"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import crypto
 from service import create_app
 from service.db import engine_of, for_reading
-from tests.support import databases, seeding
+from tests.support import databases, ics, seeding
 from tests.support.world import World, build_world
 
 pytest_plugins = ["pytester", "tests.support.logscan"]
@@ -60,6 +60,7 @@ def database_url(
 def app(database_url: str) -> Iterator[Flask]:
     """Yield an app on a database emptied after the test."""
     app = create_app(app_config(database_url))
+    ics.check_served(app)
     yield app
     engine = engine_of(app)
     databases.empty_all_tables(engine)

@@ -5,16 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from service import db
 from service.api.auth import current_course
 from service.api.routes import TOKEN, api_route
-from service.api.schemas import BookingCreateSchema, BookingSchema, CourseSchema
-from service.booking import pathway, reservations
+from service.api.schemas import (
+    BookingCreateSchema,
+    BookingSchema,
+    CalendarFeedSchema,
+    CourseSchema,
+)
+from service.booking import feeds, pathway, reservations
 from service.core.clock import utcnow
 from service.http.calendar import calendar_for
+from service.http.keyring import keyring
 from service.http.presenters import course_payload
 
 blp = Blueprint(
@@ -80,9 +86,43 @@ def cancel(booking_id: uuid.UUID) -> dict[str, Any]:
     refusals=(401,),
 )
 def calendar() -> Response:
-    """Download a neutral calendar file of the bookings: "Aftale" and the address, nothing more."""
+    """Download a neutral calendar file of the bookings: "Aftale" and the address, nothing more.
+
+    Each talk and group meeting keeps its UID across downloads, and a move raises
+    its SEQUENCE, so importing the file again updates the events. A cancelled one
+    stays, `STATUS:CANCELLED`, until its time has passed. Each event carries
+    reminders (`VALARM`, DISPLAY "Aftale") the device shows by itself.
+    """
     session = db.session()
     return calendar_for(session, current_course(), now=utcnow())
+
+
+@api_route(
+    blp,
+    "/calendar-feed",
+    method="post",
+    access=TOKEN,
+    status=201,
+    response=CalendarFeedSchema,
+    refusals=(401,),
+)
+def create_feed() -> dict[str, str]:
+    """Make a private calendar feed of the bookings, ending any earlier one.
+
+    A calendar that subscribes to the URL follows moves and cancellations; its
+    provider fetches "Aftale", the times and the centre's address. The URL holds
+    the feed's own secret (never the token) and is shown only in this answer.
+    Revoking it, erasure and a new token end the feed.
+    """
+    secret = feeds.create(db.session(), keyring(), current_course(), now=utcnow())
+    url = url_for("feed.fetch", secret=secret, _external=True)
+    return {"url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+
+@api_route(blp, "/calendar-feed", method="delete", access=TOKEN, status=204, refusals=(401,))
+def revoke_feed() -> None:
+    """Revoke the calendar feed: its URL finds nothing from now on (204 when there is none too)."""
+    feeds.end(db.session(), current_course().id)
 
 
 @api_route(blp, "", method="delete", access=TOKEN, status=204, refusals=(401,))

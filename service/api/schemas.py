@@ -272,6 +272,15 @@ class TokenReplacedSchema(Schema):
     course = fields.Nested(StaffCourseSchema)
 
 
+class CalendarFeedSchema(Schema):
+    """A private calendar feed's address, shown once: it holds the feed's secret."""
+
+    url = fields.Url(dump_only=True, metadata={"description": "The feed over https."})
+    webcal_url = fields.String(
+        dump_only=True, metadata={"description": "The same feed for calendar apps (webcal://)."}
+    )
+
+
 class MarkSchema(Schema):
     """Whether one member came."""
 

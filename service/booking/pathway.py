@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
-from service.booking import directory, events, talks, tally
+from service.booking import directory, events, feeds, talks, tally
 from service.booking.locks import lock, lock_slot_with_centre
 from service.booking.reservations import (
     lock_course_and_group,
@@ -242,6 +242,7 @@ def create_course(
         queue_no=None,
         created_at=to_the_minute(now),
         placed_at=None,
+        sequence=0,
         cancelled_at=None,
     )
     course.bookings.append(booking)
@@ -444,6 +445,8 @@ def replace_token(
     token = _bind_token(course, keyring)
     # Whoever held the old token, signed in on a web page, is signed out with it.
     session.execute(delete(WebSession).where(WebSession.course_id == course.id))
+    # The calendar feed was the old token's holder's: it ends with it.
+    feeds.end(session, course.id)
     _audit(session, actor, course, "course.token_replaced", now=now)
     session.flush()
     return token, course

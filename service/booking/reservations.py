@@ -52,6 +52,9 @@ _LIVE_BOOKING = select(Booking).where(
     Booking.kind == bindparam("kind"),
     Booking.status.in_(LIVE),
 )
+_LAST_SEQUENCE = select(func.max(Booking.sequence)).where(
+    Booking.course_id == bindparam("course_id"), Booking.kind == bindparam("kind")
+)
 _BOOKED_SLOT_TIMES = (
     select(Slot.starts_at, Slot.ends_at)
     .join(Booking, Booking.slot_id == Slot.id)
@@ -72,6 +75,16 @@ def _require_open(course: Course) -> None:
 def _live_booking(session: Session, course: Course, kind: BookingKind) -> Booking | None:
     found: Booking | None = session.scalar(_LIVE_BOOKING, {"course_id": course.id, "kind": kind})
     return found
+
+
+def _next_sequence(session: Session, course: Course, kind: BookingKind) -> int:
+    """Return the calendar sequence of a new booking: above every earlier one of its kind.
+
+    A course's talk of one kind is one calendar event (``service.http.calendar``),
+    so a talk booked again after a cancelled one (a move) updates that event.
+    """
+    last = session.scalar(_LAST_SEQUENCE, {"course_id": course.id, "kind": kind})
+    return 0 if last is None else last + 1
 
 
 def _booked_intervals(session: Session, course: Course) -> list[Interval]:
@@ -143,6 +156,7 @@ def book_slot(
         slot=slot,
         status=BookingStatus.BOOKED,
         created_at=now,
+        sequence=_next_sequence(session, course, BookingKind(kind.value)),
     )
     session.add(booking)
     session.flush()
@@ -283,7 +297,13 @@ def join_group(
     _refuse_overlap(_booked_intervals(session, course), intervals)
 
     booked = _count_booked(session, group.id)
-    booking = Booking(course=course, kind=BookingKind.GROUP, group_id=group.id, created_at=now)
+    booking = Booking(
+        course=course,
+        kind=BookingKind.GROUP,
+        group_id=group.id,
+        created_at=now,
+        sequence=_next_sequence(session, course, BookingKind.GROUP),
+    )
     session.add(booking)
     if booked < group.capacity:
         _place(session, booking, course, group, now=now)
@@ -328,6 +348,8 @@ def release(session: Session, booking: Booking, *, now: datetime) -> None:
     booking.status = BookingStatus.CANCELLED
     booking.queue_no = None
     booking.cancelled_at = now
+    # A calendar takes the cancellation only with a higher SEQUENCE.
+    booking.sequence += 1
     session.flush()
     if booking.kind is BookingKind.GROUP and was_booked and booking.group_id is not None:
         promote(session, lock(session, Group, booking.group_id), now=now)

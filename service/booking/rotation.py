@@ -30,9 +30,17 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 import crypto
 from service import webhooks
-from service.booking import pathway
+from service.booking import feeds, pathway
 from service.identity import keys, two_factor
-from service.models import ApiKey, Course, StaffAccount, StaffSession, Webhook, WebSession
+from service.models import (
+    ApiKey,
+    CalendarFeed,
+    Course,
+    StaffAccount,
+    StaffSession,
+    Webhook,
+    WebSession,
+)
 from service.models.access import IdempotentAnswer
 
 BATCH = 500
@@ -67,6 +75,14 @@ KINDS = (
         digest=Course.token_digest,
         inner=Course.token_inner_version,
         purpose=pathway.TOKEN_PURPOSE,
+    ),
+    _Kind(
+        "calendar feeds",
+        CalendarFeed,
+        CalendarFeed.key_version,
+        digest=CalendarFeed.secret_digest,
+        inner=CalendarFeed.inner_version,
+        purpose=feeds.PURPOSE,
     ),
     _Kind(
         "api keys",

@@ -47,6 +47,8 @@ _TOKEN = re.compile(
     r"(?![0-9A-Za-z])(?!-[0-9A-Za-z]))"
 )
 _API_KEY = re.compile(r"dsk_[A-Za-z0-9_-]{20,}")
+# A private calendar feed's address: its path holds the feed's secret (service.web.feed).
+_CALENDAR_FEED = re.compile(r"/calendar/[A-Za-z0-9_-]{40,}")
 # A JSON string escape: \u0040, \n, \" and the like.
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|[\"\\/bfnrt])")
 _SIMPLE_ESCAPES = {
@@ -121,6 +123,8 @@ def _kinds_in_plain(text: str) -> set[str]:
         found.add("token")
     if _API_KEY.search(text):
         found.add("api-key")
+    if _CALENDAR_FEED.search(text):
+        found.add("calendar-feed")
     return found
 
 

@@ -4,6 +4,7 @@ from service.core.roles import Role
 from service.models.access import ApiKey, AuditEvent, IdempotentAnswer
 from service.models.base import Base
 from service.models.directory import Centre, Contract, Municipality
+from service.models.feeds import CalendarFeed
 from service.models.hooks import Delivery, DeliveryStatus, Webhook
 from service.models.pathway import (
     OPEN_STATUSES,
@@ -33,6 +34,7 @@ __all__ = [
     "Booking",
     "BookingKind",
     "BookingStatus",
+    "CalendarFeed",
     "Centre",
     "Contract",
     "Course",

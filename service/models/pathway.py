@@ -169,6 +169,10 @@ class Booking(Base):
     # cancelled booking with this set means the citizen left the group.
     placed_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(MinuteDateTime())
+    # The calendar's SEQUENCE (RFC 5545 3.8.7.4) of the booking's events: one
+    # more than the course's earlier booking of the same kind (a moved talk
+    # is that booking cancelled and a new one made), and raised on cancelling.
+    sequence: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     course: Mapped[Course] = relationship(back_populates="bookings")
     # Likewise the slot that the booking rule has just locked.

@@ -5,8 +5,18 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, enum_column, uuid_pk
@@ -90,5 +100,19 @@ class GroupSession(Base):
     number: Mapped[int]
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+    # The calendar's SEQUENCE (RFC 5545 3.8.7.4) of this meeting's events,
+    # raised whenever its time changes (``_raise_sequence_on_move``).
+    sequence: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     group: Mapped[Group] = relationship(back_populates="sessions")
+
+
+@event.listens_for(GroupSession, "before_update")
+def _raise_sequence_on_move(_mapper: Any, _connection: Any, meeting: GroupSession) -> None:
+    """Raise a meeting's sequence in the flush that changes its time, whichever rule moved it.
+
+    A subscribed calendar takes a changed event only with a higher SEQUENCE.
+    """
+    state = inspect(meeting)
+    if any(state.attrs[name].history.has_changes() for name in ("starts_at", "ends_at")):
+        meeting.sequence += 1

@@ -43,6 +43,9 @@ PUBLIC = {
     "api-docs.openapi_json",
     "health.healthz",
     "health.readyz",
+    # A calendar feed is reached by the secret in its URL, by whoever holds it
+    # (tests/integration/test_calendar_feed.py: a made-up or ended one is 404).
+    "feed.fetch",
 }
 # The API with the citizen's code as the bearer token.
 TOKEN_ROUTES = {
@@ -51,6 +54,8 @@ TOKEN_ROUTES = {
     "me.book": ("post", "/api/v1/me/bookings", {"group_id": "{group}"}),
     "me.cancel": ("delete", "/api/v1/me/bookings/{booking}", None),
     "me.calendar": ("get", "/api/v1/me/calendar.ics", None),
+    "me.create_feed": ("post", "/api/v1/me/calendar-feed", None),
+    "me.revoke_feed": ("delete", "/api/v1/me/calendar-feed", None),
 }
 # The pages behind "Jeg har en kode": a server-side session started with the code.
 SESSION_ROUTES = {
@@ -64,6 +69,8 @@ SESSION_ROUTES = {
     "course.book_time": ("post", "/my/time/closing", {"slot": "{slot}"}),
     "course.sign_out": ("post", "/logout", {}),
     "book.code_file": ("post", "/code.txt", {}),
+    "feed.create": ("post", "/my/calendar-feed", {}),
+    "feed.revoke": ("post", "/my/calendar-feed/revoke", {}),
 }
 Route = tuple[str, str, dict[str, str] | None]
 

@@ -1,8 +1,8 @@
 """A pytest plugin: every line the service logs during the whole suite, scanned at the end.
 
-The scan fails the run if any line holds a token, an API key or a client
-address (SPEC P2, P3), whichever test made the service log it, in whichever
-pytest-xdist worker.
+The scan fails the run if any line holds a token, an API key, a calendar
+feed's address or a client address (SPEC P2, P3), whichever test made the
+service log it, in whichever pytest-xdist worker.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from service.privacy_audit import kinds_in
 
-FORBIDDEN = {"token", "api-key", "ip-address", "cpr-number", "e-mail"}
+FORBIDDEN = {"token", "api-key", "calendar-feed", "ip-address", "cpr-number", "e-mail"}
 
 
 class Collected(logging.Handler):

@@ -99,8 +99,7 @@ def _refused(course: Course, error: DomainError) -> tuple[str, int]:
     if error.kind == "not_found":
         abort(404)
     flash(refusals.wording(error))
-    body, _ = courses.course(course.id)
-    return body, 409
+    return courses.course_page(course, 409)
 
 
 @blp.post("/courses/<uuid:course_id>/no-show")
@@ -111,8 +110,7 @@ def record_no_show(course_id: uuid.UUID) -> tuple[str, int] | Response:
     course, form = _own(course_id), NoShowForm()
     if not form.validate():
         flash(form.talk.errors[0] if form.talk.errors else refusals.FALLBACK)
-        body, _ = courses.course(course.id)
-        return body, 422
+        return courses.course_page(course, 422)
     kind = BookingKind(form.talk.data)
     try:
         talks.record_no_show(db.session(), actor_of(current()), course.id, kind, now=utcnow())

@@ -66,7 +66,14 @@ def courses() -> tuple[str, int]:
     return page("staff/courses.html", courses=found, shown=wanted, names=STATUS_NAMES)
 
 
-def _course_page(course: Course, status: int = 200, **forms: Any) -> tuple[str, int]:
+def course_page(
+    course: Course, status: int = 200, *, kept: dict[str, Any] | None = None, **forms: Any
+) -> tuple[str, int]:
+    """Render a course page; ``forms`` and ``kept`` carry refused forms back to their sections.
+
+    ``decision`` and ``outcome`` are this module's forms; ``kept`` holds the
+    on-behalf section's forms by step (``service.staff.on_behalf``).
+    """
     return page(
         "staff/course.html",
         status=status,
@@ -75,6 +82,7 @@ def _course_page(course: Course, status: int = 200, **forms: Any) -> tuple[str, 
         booking_names=BOOKING_NAMES,
         decision=forms.get("decision") or DecisionForm(),
         outcome=forms.get("outcome") or OutcomeForm(),
+        kept=kept or {},
     )
 
 
@@ -82,7 +90,7 @@ def _course_page(course: Course, status: int = 200, **forms: Any) -> tuple[str, 
 @staff_only(*CENTRE)
 def course(course_id: uuid.UUID) -> tuple[str, int]:
     """One course: its talks, group and waitlist place, and what staff can record."""
-    return _course_page(_own(course_id))
+    return course_page(_own(course_id))
 
 
 @blp.post("/courses/<uuid:course_id>/decision")
@@ -92,7 +100,7 @@ def decide(course_id: uuid.UUID) -> tuple[str, int] | Response:
     """Record the decision after the intro talk."""
     course, form = _own(course_id), DecisionForm()
     if not form.validate():
-        return _course_page(course, 422, decision=form)
+        return course_page(course, 422, decision=form)
     try:
         pathway.decide(
             db.session(),
@@ -103,7 +111,7 @@ def decide(course_id: uuid.UUID) -> tuple[str, int] | Response:
         )
     except DomainError as error:
         form.decision.errors = [refusals.wording(error)]
-        return _course_page(course, 409, decision=form)
+        return course_page(course, 409, decision=form)
     flash("Afgørelsen er gemt.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
 
@@ -115,7 +123,7 @@ def close_course(course_id: uuid.UUID) -> tuple[str, int] | Response:
     """Close the course as completed or dropped; its future bookings are freed."""
     course, form = _own(course_id), OutcomeForm()
     if not form.validate():
-        return _course_page(course, 422, outcome=form)
+        return course_page(course, 422, outcome=form)
     try:
         pathway.record_outcome(
             db.session(),
@@ -126,7 +134,7 @@ def close_course(course_id: uuid.UUID) -> tuple[str, int] | Response:
         )
     except DomainError as error:
         form.outcome.errors = [refusals.wording(error)]
-        return _course_page(course, 409, outcome=form)
+        return course_page(course, 409, outcome=form)
     flash("Forløbet er afsluttet.")
     return redirect(url_for("staff.course", course_id=course.id), code=303)
 
@@ -143,7 +151,7 @@ def replace_token(course_id: uuid.UUID) -> tuple[str, int]:
         )
     except DomainError as error:
         flash(refusals.wording(error))
-        return _course_page(course, 409)
+        return course_page(course, 409)
     return page("staff/token.html", token=token, reference=course.reference)
 
 

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -36,7 +36,7 @@ from service.models import (
 from service.staff import refusals
 from service.staff.auth import CENTRE, current, staff_only
 from service.staff.blueprint import blp
-from service.staff.courses import _course_page
+from service.staff.courses import course_page
 from service.staff.on_behalf_forms import CancelForm, GroupForm, ReferenceForm, TalkForm
 from service.staff.pages import page, when
 
@@ -108,14 +108,13 @@ def _group_form(course: Course, kept: GroupForm | None) -> GroupForm:
     return form
 
 
-def section(course_id: uuid.UUID) -> Section:
+def section(course_id: uuid.UUID, kept: dict[str, Any]) -> Section:
     """Return the section of a course page: its forms, with a refused form's choice and error.
 
     Every step is offered while the course is open, in the order of the
     pathway; the rules say no to a step out of order, and the page shows why.
     """
     course = db.session().get_one(Course, course_id)
-    kept: dict[str, Any] = g.get("on_behalf_forms", {})
     found = Section()
     if course.status not in OPEN_STATUSES:
         refused = [e for form in kept.values() for errors in form.errors.values() for e in errors]
@@ -147,8 +146,7 @@ def _own(course_id: uuid.UUID) -> Course:
 
 def _refused(course: Course, status: int, **forms: Any) -> tuple[str, int]:
     """Show the course page again, the refused form's choice and error kept."""
-    g.on_behalf_forms = forms
-    return _course_page(course, status)
+    return course_page(course, status, kept=forms)
 
 
 def _slot_id(value: str | None) -> uuid.UUID:

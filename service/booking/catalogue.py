@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from service.booking.directory import centre, contracted_centres
+from service.booking.directory import centre, contract_ends, contracted_centres
 from service.booking.reservations import HOLDING, progress
 from service.core.clock import local_today
 from service.models import Booking, BookingStatus, Centre, Group, GroupSession, Slot, SlotKind
@@ -25,14 +25,37 @@ def _free() -> ColumnElement[bool]:
     )
 
 
+def _before_ends(ends: dict[uuid.UUID, datetime]) -> ColumnElement[bool]:
+    """Return, as SQL, that a slot starts before its centre's contract ends (where it ends)."""
+    return and_(
+        true(), *(or_(Slot.centre_id != c, Slot.starts_at < end) for c, end in ends.items())
+    )
+
+
 def free_slots(
-    session: Session, centre_id: uuid.UUID, kind: SlotKind, *, now: datetime
+    session: Session,
+    centre_id: uuid.UUID,
+    kind: SlotKind,
+    *,
+    now: datetime,
+    home: str | None = None,
 ) -> Sequence[Slot]:
-    """Return a centre's free future slots of one kind, soonest first."""
+    """Return a centre's free future slots of one kind, soonest first.
+
+    With ``home``, only the times before the municipality's contract with the
+    centre ends: a later time could not be booked (SPEC rule 5).
+    """
     centre(session, centre_id)
+    ends = {} if home is None else contract_ends(session, home, [centre_id], on=local_today(now))
     query = (
         select(Slot)
-        .where(Slot.centre_id == centre_id, Slot.kind == kind, Slot.starts_at > now, _free())
+        .where(
+            Slot.centre_id == centre_id,
+            Slot.kind == kind,
+            Slot.starts_at > now,
+            _free(),
+            _before_ends(ends),
+        )
         .order_by(Slot.starts_at)
         .limit(SLOT_PAGE)
     )
@@ -40,9 +63,13 @@ def free_slots(
 
 
 def next_free_intro(
-    session: Session, centre_ids: Sequence[uuid.UUID], *, now: datetime
+    session: Session,
+    centre_ids: Sequence[uuid.UUID],
+    *,
+    now: datetime,
+    ends: dict[uuid.UUID, datetime] | None = None,
 ) -> dict[uuid.UUID, datetime]:
-    """Return each centre's soonest free intro time, for the centres that have one."""
+    """Return each centre's soonest free intro time (before ``ends``), for those that have one."""
     rows = session.execute(
         select(Slot.centre_id, func.min(Slot.starts_at))
         .where(
@@ -50,6 +77,7 @@ def next_free_intro(
             Slot.kind == SlotKind.INTRO,
             Slot.starts_at > now,
             _free(),
+            _before_ends(ends or {}),
         )
         .group_by(Slot.centre_id)
     ).all()
@@ -125,7 +153,8 @@ def providers(session: Session, code: str, *, now: datetime) -> list[Provider]:
     """Return the providers a municipality contracts today, soonest free intro first."""
     centres = contracted_centres(session, code, on=local_today(now))
     ids = [c.id for c in centres]
-    soonest = next_free_intro(session, ids, now=now)
+    ends = contract_ends(session, code, ids, on=local_today(now))
+    soonest = next_free_intro(session, ids, now=now, ends=ends)
     groups = group_views(session, ids, now=now)
     listed = [
         Provider(

@@ -6,12 +6,13 @@ import csv
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 
 from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
+from service.core.clock import local_to_utc
 from service.core.errors import NotContracted, NotFound
 from service.models import Centre, Contract, Municipality
 
@@ -81,6 +82,27 @@ def contracted_centres(session: Session, code: str, *, on: date) -> Sequence[Cen
         .order_by(Centre.name)
     )
     return session.scalars(query).unique().all()
+
+
+def contract_ends(
+    session: Session, code: str, centre_ids: Sequence[uuid.UUID], *, on: date
+) -> dict[uuid.UUID, datetime]:
+    """Return when each ending contract of the municipality stops holding: its end day's midnight.
+
+    Only centres whose contract holds on ``on`` and has an end are in the
+    answer; a talk that starts at or after the instant is outside the contract.
+    """
+    query = select(Contract.centre_id, Contract.valid_to).where(
+        Contract.municipality_code == code,
+        Contract.centre_id.in_(centre_ids),
+        valid_on(on),
+        Contract.valid_to.is_not(None),
+    )
+    ends: dict[uuid.UUID, datetime] = {}
+    for centre_id, last in session.execute(query):
+        assert last is not None, "the query keeps contracts with an end"
+        ends[centre_id] = local_to_utc(last + timedelta(days=1), time(0))
+    return ends
 
 
 def contracts_of(session: Session, code: str, *, on: date) -> Sequence[Contract]:

@@ -175,7 +175,7 @@ def _phone_forms(
         if all(centre.id != centre_id for centre in contracted):
             choice.municipality.errors = [refusals.wording(NotContracted())]
             return choice, form
-        slots = catalogue.free_slots(session, centre_id, SlotKind.INTRO, now=now)
+        slots = catalogue.free_slots(session, centre_id, SlotKind.INTRO, now=now, home=code)
         form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
     return choice, form
 

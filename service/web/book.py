@@ -84,7 +84,9 @@ def _contracted(municipality: Municipality, centre: Centre) -> bool:
 def _time_page(
     form: BookForm, municipality: Municipality, centre: Centre, status: int = 200
 ) -> tuple[str, int]:
-    slots = catalogue.free_slots(db.session(), centre.id, SlotKind.INTRO, now=utcnow())
+    slots = catalogue.free_slots(
+        db.session(), centre.id, SlotKind.INTRO, now=utcnow(), home=municipality.code
+    )
     form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
     return page(
         "book_time.html", status=status, form=form, municipality=municipality, centre=centre

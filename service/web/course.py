@@ -129,7 +129,8 @@ def _kind(name: str) -> SlotKind:
 def _time_page(
     course: Course, kind: SlotKind, form: SlotForm, status: int = 200
 ) -> tuple[str, int]:
-    slots = catalogue.free_slots(db.session(), course.centre_id, kind, now=utcnow())
+    home = course.home_municipality if kind is SlotKind.INTRO else None
+    slots = catalogue.free_slots(db.session(), course.centre_id, kind, now=utcnow(), home=home)
     form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
     moving = _live(course, BookingKind(kind.value)) is not None
     return page("course_time.html", status=status, form=form, kind=kind.value, moving=moving)

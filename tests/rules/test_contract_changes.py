@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 import crypto
 from service.booking import catalogue, contracts, reservations
 from service.core import errors
-from service.core.clock import local_today
+from service.core.clock import local_to_utc, local_today
 from service.identity.actors import Actor
-from service.models import AuditEvent, Booking, BookingStatus, Contract
+from service.models import AuditEvent, Booking, BookingStatus, Contract, SlotKind
 from tests.rules.steps import request_course
 from tests.support.world import HOME, NEIGHBOUR, World
 
@@ -87,6 +87,29 @@ def test_an_end_in_the_future_refuses_talks_from_that_day(
     course = request_course(session, keyring, world, now=now, slot=world.intro_a[0])
 
     assert course.centre_id == world.centre_a
+
+
+def test_times_after_a_future_end_are_not_offered_to_that_municipality(
+    session: Session, world: World, now: datetime
+) -> None:
+    """Ended from the third intro time's day: the citizen is offered only the times before it."""
+    contract = _contract(session, HOME, world.centre_a)
+    third = local_today(now + timedelta(days=3))
+    contracts.end(session, ADMIN, contract.id, ends_on=third, confirmed=True, now=now)
+    end = local_to_utc(third, time(0))
+
+    offered = catalogue.free_slots(session, world.centre_a, SlotKind.INTRO, now=now, home=HOME)
+    elsewhere = catalogue.free_slots(
+        session, world.centre_a, SlotKind.INTRO, now=now, home=NEIGHBOUR
+    )
+    [provider] = [
+        p for p in catalogue.providers(session, HOME, now=now) if p.centre.id == world.centre_a
+    ]
+
+    assert offered, "the times before the end are offered"
+    assert all(slot.starts_at < end for slot in offered)
+    assert any(slot.starts_at >= end for slot in elsewhere)
+    assert provider.next_intro == offered[0].starts_at
 
 
 def test_ending_the_last_outside_provider_asks_for_confirmation_and_saves_nothing(

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from babel.dates import format_date
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service.core.clock import local_today
-from service.db import make_engine
 from service.identity import accounts
 from service.models import Booking, Group, GroupSession, Role
 from tests.browser.conftest import Served, Visit
+from tests.browser.staff_steps import served_database
 from tests.support.calls import hold_intro
 
 USERNAME = "leder.a"
@@ -46,20 +43,9 @@ def served_settings() -> dict[str, str]:
     return {"DISKRET_STAFF_TOTP_ROLES": ""}
 
 
-@contextmanager
-def _database(served: Served) -> Iterator[Session]:
-    """Open a session on the served app's database, beside the running app."""
-    engine = make_engine(served.database_url)
-    try:
-        with sessionmaker(bind=engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _create_account(served: Served, username: str, role: Role) -> str:
     """Create an account of centre A in the served database; return its one-time setup code."""
-    with _database(served) as session:
+    with served_database(served) as session:
         made = accounts.create(
             session,
             username=username,
@@ -86,7 +72,7 @@ def _begin_first_meeting(served: Served) -> None:
     holds only those whose place was granted before it began.
     """
     now = datetime.now(UTC)
-    with _database(served) as session:
+    with served_database(served) as session:
         group = session.scalars(select(Group.id).where(Group.name == GROUP)).one()
         session.execute(
             update(GroupSession)
@@ -238,7 +224,7 @@ def _approve_after_the_talk(staff: Visit, served: Served, reference: str, course
     )
     staff.step("decision-too-early")
 
-    with _database(served) as session:
+    with served_database(served) as session:
         hold_intro(session, course, now=datetime.now(UTC))
     _menu(page, "Forløb")
     staff.step("courses")

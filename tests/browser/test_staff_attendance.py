@@ -9,39 +9,25 @@ past; everything the employee does happens through the pages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 import crypto
 from service.booking import pathway, reservations
-from service.db import make_engine
 from service.identity import accounts
 from service.identity.actors import Actor
 from service.models import Booking, Course, Group, GroupSession, Role
 from tests.browser.conftest import Served, Visit
+from tests.browser.staff_steps import served_database, sign_in_first_time
 from tests.conftest import TEST_TOKEN_KEY
 from tests.support.calls import hold_intro
 
 USERNAME = "medarbejder.a"
-PASSWORD = "en lang og hemmelig sætning"
 GROUP = "Gruppe"  # the test world's group at centre A
-
-
-@contextmanager
-def _database(served: Served) -> Iterator[Session]:
-    """Open a session on the served app's database, beside the running app."""
-    engine = make_engine(served.database_url)
-    try:
-        with sessionmaker(bind=engine, expire_on_commit=False)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def _course(session: Session, served: Served, slot: int, now: datetime) -> Course:
@@ -69,7 +55,7 @@ def arranged(served: Served) -> dict[str, str]:
     """
     now = datetime.now(UTC)
     staff = Actor(kind="staff", id=None, centre_id=served.world.centre_a)
-    with _database(served) as session:
+    with served_database(served) as session:
         members = [_course(session, served, slot, now) for slot in (0, 1)]
         for course in members:
             pathway.decide(session, staff, course.id, pathway.Decision.APPROVED, now=now)
@@ -114,19 +100,6 @@ def _menu(page: Page, name: str) -> None:
         "link", name=name, exact=True
     ).click()
     _heading(page, name)
-
-
-def _sign_in(staff: Visit, code: str) -> None:
-    page = staff.page
-    page.goto(staff.base + "/staff/login")
-    page.get_by_label("Brugernavn").fill(USERNAME)
-    page.get_by_label("Adgangskode").fill(code)
-    page.get_by_role("button", name="Log ind").click()
-    page.get_by_label("Ny adgangskode").fill(PASSWORD)
-    page.get_by_label("Gentag den nye adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Gem adgangskoden").click()
-    expect(page.get_by_role("status")).to_contain_text("Din adgangskode er gemt.")
-    staff.step("signed-in")
 
 
 def _record_the_meeting(staff: Visit, arranged: dict[str, str]) -> None:
@@ -181,7 +154,7 @@ def test_a_centre_employee_records_attendance_and_a_missed_intro(
     browser: Visit, arranged: dict[str, str]
 ) -> None:
     """Alle mødt, one absent, a no-show closed as never came, and the history, scanned by axe."""
-    _sign_in(browser, arranged["code"])
+    sign_in_first_time(browser, USERNAME, arranged["code"], step="signed-in")
     _record_the_meeting(browser, arranged)
     _close_as_never_came(browser, arranged["missed"])
     _read_the_history(browser, arranged["first"], "Mødt")

@@ -10,27 +10,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service.core.clock import last_month_over
-from service.db import make_engine
 from service.identity import accounts
 from service.models import Centre, CourseStatus, Role
 from service.staff.billing import month_name
 from service.stats.billing import bounds
 from tests.browser.conftest import Served, Visit
+from tests.browser.staff_steps import served_database, sign_in_first_time
 from tests.support.billing import add_course, add_intro, attend, place
 from tests.support.world import HOME, add_group
 
-PASSWORD = "en lang og hemmelig sætning"
 CENTRE_ADMIN = "leder.a"
 COORDINATOR = "koordinator.kbh"
 
@@ -39,17 +35,6 @@ COORDINATOR = "koordinator.kbh"
 def served_settings() -> dict[str, str]:
     """Sign in with a password alone: two-factor sign-in has tests of its own."""
     return {"DISKRET_STAFF_TOTP_ROLES": ""}
-
-
-@contextmanager
-def _database(served: Served) -> Iterator[Session]:
-    """Open a session on the served app's database, beside the running app."""
-    engine = make_engine(served.database_url)
-    try:
-        with sessionmaker(bind=engine, expire_on_commit=False)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -61,7 +46,7 @@ def last_month(served: Served) -> tuple[str, list[str], dict[str, str]]:
     """
     month = last_month_over(datetime.now(UTC))
     begins, _ = bounds(month)
-    with _database(served) as session:
+    with served_database(served) as session:
         centre = session.get_one(Centre, served.world.centre_a)
         courses = [add_course(session, centre.id, status=CourseStatus.APPROVED) for _ in range(6)]
         for n, course in enumerate(courses):
@@ -92,21 +77,6 @@ def last_month(served: Served) -> tuple[str, list[str], dict[str, str]]:
     return month, references, codes
 
 
-def _sign_in_first_time(staff: Visit, username: str, setup_code: str, step: str) -> None:
-    """Sign in with the one-time setup code and choose a password."""
-    page = staff.page
-    page.goto(staff.base + "/staff/login")
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(setup_code)
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_role("heading", name="Vælg din adgangskode")).to_be_visible()
-    page.get_by_label("Ny adgangskode").fill(PASSWORD)
-    page.get_by_label("Gentag den nye adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Gem adgangskoden").click()
-    expect(page.get_by_role("status")).to_contain_text("Din adgangskode er gemt.")
-    staff.step(step)
-
-
 def _open_billing(page: Page) -> None:
     page.get_by_role("navigation", name="Personale").get_by_role("link", name="Afregning").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Afregning for")
@@ -125,7 +95,7 @@ def test_a_centre_admin_downloads_last_months_bill_and_a_coordinator_reads_count
     month, references, codes = last_month
     page = browser.page
 
-    _sign_in_first_time(browser, CENTRE_ADMIN, codes[CENTRE_ADMIN], "centre-admin-signed-in")
+    sign_in_first_time(browser, CENTRE_ADMIN, codes[CENTRE_ADMIN], step="centre-admin-signed-in")
     _open_billing(page)
     browser.step("billing-opened")
     _pick(page, month)
@@ -140,7 +110,7 @@ def test_a_centre_admin_downloads_last_months_bill_and_a_coordinator_reads_count
     browser.step("csv-downloaded")
     page.get_by_role("button", name=re.compile("^Log ud")).click()
 
-    _sign_in_first_time(browser, COORDINATOR, codes[COORDINATOR], "coordinator-signed-in")
+    sign_in_first_time(browser, COORDINATOR, codes[COORDINATOR], step="coordinator-signed-in")
     _open_billing(page)
     _pick(page, month)
     browser.step("coordinator-counts")

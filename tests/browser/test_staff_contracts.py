@@ -10,24 +10,20 @@ add them on their own pages (tests/browser/test_staff.py walks that).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service.core.clock import local_today
-from service.db import make_engine
 from service.identity import accounts
 from service.models import Centre, Role, SlotKind
 from tests.browser.conftest import Served, Visit
+from tests.browser.staff_steps import served_database, sign_in_first_time
 from tests.support.world import HOME, add_slot
 
-PASSWORD = "en lang og hemmelig sætning"
 CENTRE = "Center Nord"
 
 
@@ -37,18 +33,8 @@ def served_settings() -> dict[str, str]:
     return {"DISKRET_STAFF_TOTP_ROLES": ""}
 
 
-@contextmanager
-def _database(served: Served) -> Iterator[Session]:
-    engine = make_engine(served.database_url)
-    try:
-        with sessionmaker(bind=engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _account(served: Served, username: str, role: Role, municipality: str | None) -> str:
-    with _database(served) as session:
+    with served_database(served) as session:
         made = accounts.create(
             session,
             username=username,
@@ -65,7 +51,7 @@ def _account(served: Served, username: str, role: Role, municipality: str | None
 def _add_intro_times(served: Served) -> None:
     """Give the new centre two intro times tomorrow, as its staff would."""
     tomorrow = datetime.now(UTC) + timedelta(days=1)
-    with _database(served) as session:
+    with served_database(served) as session:
         centre = session.scalars(select(Centre).where(Centre.name == CENTRE)).one()
         for hours in (0, 1):
             add_slot(session, centre, SlotKind.INTRO, tomorrow + timedelta(hours=hours))
@@ -74,20 +60,6 @@ def _add_intro_times(served: Served) -> None:
 
 def _heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
-
-
-def _sign_in_first_time(staff: Visit, username: str, code: str, name: str) -> None:
-    page = staff.page
-    page.goto(staff.base + "/staff/login")
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(code)
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_role("heading", name="Vælg din adgangskode")).to_be_visible()
-    page.get_by_label("Ny adgangskode").fill(PASSWORD)
-    page.get_by_label("Gentag den nye adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Gem adgangskoden").click()
-    expect(page.get_by_role("status")).to_contain_text("Din adgangskode er gemt.")
-    staff.step(f"{name}-signed-in")
 
 
 def _menu(page: Page, name: str) -> None:
@@ -169,10 +141,10 @@ def test_a_new_centre_is_contracted_booked_and_the_last_outside_contract_warns(
     admin_code = _account(served, "admin.test", Role.ADMIN, None)
     coordinator_code = _account(served, "kommune.test", Role.COORDINATOR, HOME)
 
-    _sign_in_first_time(staff, "admin.test", admin_code, "admin")
+    sign_in_first_time(staff, "admin.test", admin_code, step="admin-signed-in")
     _create_centre(staff)
     _add_intro_times(served)
-    _sign_in_first_time(staff, "kommune.test", coordinator_code, "coordinator")
+    sign_in_first_time(staff, "kommune.test", coordinator_code, step="coordinator-signed-in")
     _contract_centre(staff)
     _book_new_centre(citizen)
     _end_last_outside_contract(staff)

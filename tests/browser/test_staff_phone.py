@@ -11,21 +11,18 @@ browser test does; everything else happens through the pages.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 import crypto
 from service.booking import pathway
-from service.db import make_engine
 from service.identity import accounts
 from service.models import Booking, BookingKind, BookingStatus, Role, Slot
 from tests.browser.conftest import Served, Visit
+from tests.browser.staff_steps import served_database
 from tests.conftest import TEST_TOKEN_KEY
 from tests.support.world import HOME
 
@@ -39,21 +36,10 @@ def served_settings() -> dict[str, str]:
     return {"DISKRET_STAFF_TOTP_ROLES": ""}
 
 
-@contextmanager
-def _database(served: Served) -> Iterator[Session]:
-    """Open a session on the served app's database, beside the running app."""
-    engine = make_engine(served.database_url)
-    try:
-        with sessionmaker(bind=engine, expire_on_commit=False)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
 def caller(served: Served) -> tuple[str, str]:
     """Book an intro at centre A as a citizen would and add the employee; return id, reference."""
-    with _database(served) as session:
+    with served_database(served) as session:
         _, course = pathway.create_course(
             session,
             crypto.Keyring.parse(TEST_TOKEN_KEY),
@@ -114,7 +100,7 @@ def _book_intro(staff: Visit, served: Served) -> None:
 def _hold_the_booked_intro(served: Served, course: str) -> None:
     """Move the booked intro talk (not the cancelled one) to an hour ago, as if it had been held."""
     now = datetime.now(UTC)
-    with _database(served) as session:
+    with served_database(served) as session:
         slot = session.scalars(
             select(Booking.slot_id).where(
                 Booking.course_id == uuid.UUID(course),

@@ -16,9 +16,9 @@ from service.db import make_engine
 from service.identity import accounts
 from service.models import Role
 from tests.browser.conftest import Served, Visit
+from tests.browser.staff_steps import sign_in_first_time
 
 USERNAME = "medarbejder.a"
-PASSWORD = "en lang og hemmelig sætning om jul"
 GROUP = "Gruppe"  # the test world's group at centre A
 
 
@@ -57,19 +57,6 @@ def _christmas_week(today: date) -> date:
     """Return the next 17 December still to come: a week before juleaften."""
     this_year = date(today.year, 12, 17)
     return this_year if this_year > today else date(today.year + 1, 12, 17)
-
-
-def _sign_in(staff: Visit, setup_code: str) -> None:
-    page = staff.page
-    page.goto(staff.base + "/staff/login")
-    page.get_by_label("Brugernavn").fill(USERNAME)
-    page.get_by_label("Adgangskode").fill(setup_code)
-    page.get_by_role("button", name="Log ind").click()
-    page.get_by_label("Ny adgangskode").fill(PASSWORD)
-    page.get_by_label("Gentag den nye adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Gem adgangskoden").click()
-    expect(page.get_by_role("status")).to_contain_text("Din adgangskode er gemt.")
-    staff.step("today")
 
 
 def _pattern_across_christmas(staff: Visit, first: date) -> None:
@@ -180,7 +167,7 @@ def test_a_centre_employee_plans_around_christmas(
     today = local_today(datetime.now(UTC))
     first = _christmas_week(today)
 
-    _sign_in(browser, setup_code)
+    sign_in_first_time(browser, USERNAME, setup_code, step="today")
     _pattern_across_christmas(browser, first)
     _page_the_slots(browser, today)
     _move_a_meeting_onto_juleaften(browser, first + timedelta(days=7))

@@ -43,6 +43,16 @@ KEY_ROUTES = [
     ("get", "/api/v1/stats", None),
     ("get", "/api/v1/stats.csv", None),
 ]
+# Routes of the directory:manage scope: a national or a municipality's key, never a centre's.
+DIRECTORY_ROUTES = [
+    ("get", "/api/v1/contracts", None),
+    ("post", "/api/v1/contracts", {"municipality": "101", "centre_id": "{centre}"}),
+    ("post", "/api/v1/contracts/{contract}/end", {"ends_on": "2099-01-01"}),
+    ("get", "/api/v1/compliance", None),
+    ("post", "/api/v1/centres", {"name": "Center Nord"}),
+    ("put", "/api/v1/centres/{centre}", {"name": "Center Nord"}),
+    ("post", "/api/v1/centres/{centre}/close", {"closes_on": "2099-01-01"}),
+]
 SCOPE_OF = {
     "/api/v1/tokens/verify": "tokens:verify",
     "/api/v1/stats": "stats:read",
@@ -89,9 +99,44 @@ def test_every_key_route_is_in_the_matrix(app: Flask) -> None:
         (method, re.sub(r"\{\w+\}", "{}", path)): _scope(r)
         for r in KEY_ROUTES
         for method, path in [r[:2]]
+    } | {
+        (method, re.sub(r"\{\w+\}", "{}", path)): "directory:manage"
+        for method, path, _ in DIRECTORY_ROUTES
     }
 
     assert guarded == listed
+
+
+def _call_directory(
+    client: FlaskClient, world: World, route: Route, key: str | None
+) -> tuple[int, dict[str, Any]]:
+    method, template, body = route
+    path = template.format(centre=world.centre_a, contract=uuid.uuid4())
+    if isinstance(body, dict):
+        body = {name: str(value).format(centre=world.centre_a) for name, value in body.items()}
+    kwargs = {"json": body} if body is not None else {}
+    response = getattr(client, method)(path, headers=bearer(key) if key else {}, **kwargs)
+    return response.status_code, response.get_json(silent=True)
+
+
+@pytest.mark.parametrize("route", DIRECTORY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_directory_routes_refuse_no_key_a_citizen_token_and_a_key_without_the_scope(
+    client: FlaskClient, world: World, session: Session, keyring: crypto.Keyring, route: Route
+) -> None:
+    """401 without credentials or with a citizen's code; 403 for a national key of other scopes."""
+    token, _ = start_course(client, world)
+    others = add_api_key(
+        session, keyring, scopes=" ".join(s for s in SCOPES if s != "directory:manage")
+    )
+    session.commit()
+
+    answers = [_call_directory(client, world, route, key) for key in (None, token, others)]
+
+    assert [(status, body["code"]) for status, body in answers] == [
+        (401, "credentials_required"),
+        (401, "token_rejected"),
+        (403, "scope_missing"),
+    ]
 
 
 @pytest.mark.parametrize("route", KEY_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")

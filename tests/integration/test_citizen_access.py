@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service.models import Booking, BookingStatus
-from tests.integration.test_access import KEY_ROUTES
+from tests.integration.test_access import DIRECTORY_ROUTES, KEY_ROUTES
 from tests.support.calls import bearer, start_course
 from tests.support.pages import Citizen
 from tests.support.world import World
@@ -77,7 +77,7 @@ Route = tuple[str, str, dict[str, str] | None]
 
 def _as_rule(path: str) -> str:
     """Return a key route's path template as the app spells its rule."""
-    for name in ("centre", "group", "course", "session"):
+    for name in ("centre", "group", "course", "session", "contract"):
         path = path.replace("{" + name + "}", f"<uuid:{name}_id>")
     return path
 
@@ -109,7 +109,9 @@ def code_b(client: FlaskClient, world: World) -> str:
 
 def test_every_citizen_route_is_classified(app: Flask) -> None:
     """Each route outside /staff/ is public, a code route, a session page or a key route."""
-    key_routes = {(method.upper(), _as_rule(path)) for method, path, _ in KEY_ROUTES}
+    key_routes = {
+        (method.upper(), _as_rule(path)) for method, path, _ in [*KEY_ROUTES, *DIRECTORY_ROUTES]
+    }
     lists = [PUBLIC, set(TOKEN_ROUTES), set(SESSION_ROUTES)]
     places = {}
     for rule in app.url_map.iter_rules():

@@ -28,11 +28,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import crypto
-from service.models import Booking, BookingKind, Group, Role, StaffAccount
+from service.models import Booking, BookingKind, BookingStatus, Group, Role, StaffAccount
 from tests.support import staff_routes_courses
 from tests.support.calls import approved_course, bearer, hold_intro, start_course
 from tests.support.pages import Citizen, Page
@@ -118,7 +118,8 @@ def values(
 
     The extra account has TOTP, so an administrator's account list offers its reset.
     {begun} is a meeting of the group that began an hour ago, with a member who
-    took the place before it: its attendance page offers the form.
+    took the place before it: its attendance page offers the form. {missed} is a
+    course whose citizen did not come to the intro talk: its page offers to close it.
     """
     _, course = start_course(client, world)
     hold_intro(session, course["id"], now=now)
@@ -128,7 +129,21 @@ def values(
     found = objects(session, world, str(course["id"]), extra.id)
     session.commit()  # end the read (without expiring objects), so SQLite writers need not wait
     found["begun"] = str(_begun_meeting_with_a_member(client, session, world, now))
+    found["missed"] = str(_missed_intro(client, session, world, now))
     return found
+
+
+def _missed_intro(client: FlaskClient, session: Session, world: World, now: datetime) -> str:
+    """Return a course whose citizen did not come to the intro talk, recorded as a no-show."""
+    _, course = start_course(client, world, slot=world.intro_a[2])
+    hold_intro(session, course["id"], now=now)
+    session.execute(
+        update(Booking)
+        .where(Booking.course_id == uuid.UUID(course["id"]), Booking.kind == BookingKind.INTRO)
+        .values(status=BookingStatus.NO_SHOW)
+    )
+    session.commit()
+    return str(course["id"])
 
 
 def _begun_meeting_with_a_member(

@@ -78,6 +78,7 @@ def course_page(
         "staff/course.html",
         status=status,
         course=course_payload(db.session(), course),
+        home=directory.municipality(db.session(), course.home_municipality),
         names=STATUS_NAMES,
         booking_names=BOOKING_NAMES,
         decision=forms.get("decision") or DecisionForm(),

@@ -207,6 +207,7 @@ def test_staff_approve_and_close_a_course(
     assert (decided.status, closed.status) == (303, 303)
     assert "mødt" in shown  # in Danish, like the rest of the page
     assert "attended" not in shown
+    assert "Bopælskommune København (101)" in shown  # the name, not the code alone
     session.expire_all()
     assert session.get_one(Course, uuid.UUID(course_id)).status is CourseStatus.CANCELLED
     actions = session.scalars(

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from service.booking.directory import centre, contract_ends, contracted_centres
 from service.booking.reservations import HOLDING, progress
 from service.core.clock import local_today
-from service.models import Booking, BookingStatus, Centre, Group, GroupSession, Slot, SlotKind
+from service.models import (
+    Booking,
+    BookingStatus,
+    Centre,
+    Course,
+    Group,
+    GroupSession,
+    Slot,
+    SlotKind,
+)
 
 # How many free slots one listing returns at most.
 SLOT_PAGE = 200
@@ -60,6 +69,16 @@ def free_slots(
         .limit(SLOT_PAGE)
     )
     return session.scalars(query).all()
+
+
+def times_for(session: Session, course: Course, kind: SlotKind, *, now: datetime) -> Sequence[Slot]:
+    """Return the free times a course may book a talk of ``kind`` at, soonest first.
+
+    An intro talk is bounded by the home municipality's contract with the
+    centre (SPEC rule 5); the closing talk only by the centre's free times.
+    """
+    home = course.home_municipality if kind is SlotKind.INTRO else None
+    return free_slots(session, course.centre_id, kind, now=now, home=home)
 
 
 def next_free_intro(

@@ -78,13 +78,7 @@ def _label(booking: Booking) -> str:
 def _talk_form(course: Course, name: str, kept: TalkForm | None) -> TalkForm:
     form = kept or TalkForm(prefix=name, formdata=None)
     form.slot.label.text = LABELS[name]
-    slots = catalogue.free_slots(
-        db.session(),
-        course.centre_id,
-        KINDS[name],
-        now=utcnow(),
-        home=course.home_municipality if name == "intro" else None,
-    )
+    slots = catalogue.times_for(db.session(), course, KINDS[name], now=utcnow())
     form.slot.choices = [SelectChoice("", "Vælg en tid")] + [
         SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots
     ]

@@ -129,8 +129,7 @@ def _kind(name: str) -> SlotKind:
 def _time_page(
     course: Course, kind: SlotKind, form: SlotForm, status: int = 200
 ) -> tuple[str, int]:
-    home = course.home_municipality if kind is SlotKind.INTRO else None
-    slots = catalogue.free_slots(db.session(), course.centre_id, kind, now=utcnow(), home=home)
+    slots = catalogue.times_for(db.session(), course, kind, now=utcnow())
     form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
     moving = _live(course, BookingKind(kind.value)) is not None
     return page("course_time.html", status=status, form=form, kind=kind.value, moving=moving)

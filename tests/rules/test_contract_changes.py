@@ -90,7 +90,7 @@ def test_an_end_in_the_future_refuses_talks_from_that_day(
 
 
 def test_times_after_a_future_end_are_not_offered_to_that_municipality(
-    session: Session, world: World, now: datetime
+    session: Session, keyring: crypto.Keyring, world: World, now: datetime
 ) -> None:
     """Ended from the third intro time's day: the citizen is offered only the times before it."""
     contract = _contract(session, HOME, world.centre_a)
@@ -106,7 +106,11 @@ def test_times_after_a_future_end_are_not_offered_to_that_municipality(
         p for p in catalogue.providers(session, HOME, now=now) if p.centre.id == world.centre_a
     ]
 
+    course = request_course(session, keyring, world, now=now, slot=world.intro_a[0])
+    moving = catalogue.times_for(session, course, SlotKind.INTRO, now=now)
+
     assert offered, "the times before the end are offered"
+    assert [slot.id for slot in moving] == [slot.id for slot in offered[1:]]
     assert all(slot.starts_at < end for slot in offered)
     assert any(slot.starts_at >= end for slot in elsewhere)
     assert provider.next_intro == offered[0].starts_at

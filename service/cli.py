@@ -23,7 +23,7 @@ from service.http.keyring import keyring
 from service.identity import keys
 from service.identity.actors import SYSTEM
 from service.key_commands import keys_group, refuse_missing_keys
-from service.serve import CannotListen, serve
+from service.serve import CannotListen, metrics_address, serve
 
 SCOPES = keys.SCOPES
 
@@ -172,7 +172,14 @@ def create_api_key(
     is_flag=True,
     help="Allow SQLite, for a one-process installation (--workers 1).",
 )
-def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool) -> None:
+@click.option(
+    "--metrics-bind",
+    metavar="HOST:PORT",
+    help="Also listen here, for /metrics only (Prometheus), such as 127.0.0.1:9100.",
+)
+def run_serve(
+    bind: str, workers: int, threads: int, single_process_sqlite: bool, metrics_bind: str | None
+) -> None:
     """Serve in production under gunicorn; refuses to start without its secrets."""
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     refuse_missing_keys(app)
@@ -182,8 +189,13 @@ def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool
             "SQLite serves one process only: use PostgreSQL, or --single-process-sqlite "
             "with --workers 1."
         )
+    if metrics_bind is not None:
+        try:
+            metrics_address(metrics_bind)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--metrics-bind") from None
     try:
-        serve(app, bind=bind, workers=workers, threads=threads)
+        serve(app, bind=bind, workers=workers, threads=threads, metrics_bind=metrics_bind)
     except CannotListen as error:
         raise click.ClickException(str(error)) from None
 

@@ -159,7 +159,10 @@ def test_a_scrape_after_traffic_has_only_allowed_labels_and_nothing_of_a_person(
     growth = {
         "booked group": ("diskret_bookings_total", {"kind": "group", "status": "booked"}),
         "booked intro": ("diskret_bookings_total", {"kind": "intro", "status": "booked"}),
-        "already": ("diskret_booking_refusals_total", {"kind": "group", "reason": "already_booked"}),
+        "already": (
+            "diskret_booking_refusals_total",
+            {"kind": "group", "reason": "already_booked"},
+        ),
         "talk": ("diskret_booking_refusals_total", {"kind": "talk", "reason": "slot_unavailable"}),
         "unmatched": (
             "diskret_http_requests_total",
@@ -179,12 +182,15 @@ def test_a_scrape_after_traffic_has_only_allowed_labels_and_nothing_of_a_person(
         "unmatched": 1,
         "me": 1,
     }
-    assert _value(
-        samples,
-        "diskret_http_request_duration_seconds_count",
-        route="/api/v1/me/bookings",
-        method="POST",
-    ) >= 3
+    assert (
+        _value(
+            samples,
+            "diskret_http_request_duration_seconds_count",
+            route="/api/v1/me/bookings",
+            method="POST",
+        )
+        >= 3
+    )
 
 
 def test_a_rate_limit_refusal_is_counted_by_its_route(database_url: str) -> None:

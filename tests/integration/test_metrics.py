@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from flask import Flask
 from flask.cli import ScriptInfo
@@ -29,6 +34,7 @@ from tests.support.calls import approved_course, bearer, start_course
 from tests.support.staff import make_account, sign_in
 from tests.support.world import HOME, World
 
+ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "metrics-scrape-6c1d94e2b07f4a3895d1c0e7f2a6b8d4"
 CLIENT_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): documentation only.
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -326,3 +332,55 @@ def test_a_staff_sign_in_observes_its_wait_for_an_argon2_slot(
 
     after = _value(_samples(_scrape(client)), name, outcome="computed")
     assert after - before == 1
+
+
+def _yaml(name: str) -> Any:
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def test_the_example_scrape_reaches_the_metrics_address_compose_serves() -> None:
+    """deploy/prometheus.yml scrapes each compose instance on its --metrics-bind port."""
+    config = _yaml("deploy/prometheus.yml")
+    compose = _yaml("compose.yaml")
+    command = compose["x-serve"]["command"]
+    metrics_port = command[command.index("--metrics-bind") + 1].rpartition(":")[2]
+
+    [job] = config["scrape_configs"]
+    [targets] = [each["targets"] for each in job["static_configs"]]
+
+    assert job["metrics_path"] == "/metrics"
+    assert config["rule_files"] == ["diskret-alerts.yml"]
+    assert (ROOT / "deploy" / "diskret-alerts.yml").is_file()
+    assert {target.rpartition(":")[2] for target in targets} == {metrics_port}
+    assert {target.rpartition(":")[0] for target in targets} == {
+        name for name, service in compose["services"].items() if service == compose["x-serve"]
+    }
+
+
+def test_the_alert_rules_use_only_metrics_a_scrape_serves(scraped: Flask) -> None:
+    """Both alerts (purge, webhooks) name served metrics; promtool checks them if present."""
+    rules = [
+        rule for group in _yaml("deploy/diskret-alerts.yml")["groups"] for rule in group["rules"]
+    ]
+    served = {
+        family.name for family in text_string_to_metric_families(_scrape(scraped.test_client()))
+    }
+
+    used = {name for rule in rules for name in re.findall(r"\bdiskret_\w+", rule["expr"])}
+
+    assert [rule["alert"] for rule in rules] == [
+        "DiskretPurgeNotRun",
+        "DiskretWebhookDeliveryFailing",
+    ]
+    assert all({"expr", "for", "labels", "annotations"} <= set(rule) for rule in rules)
+    assert "diskret_purge_last_success_timestamp_seconds" in used
+    assert used <= served, used - served
+    assert "26 * 3600" in rules[0]["expr"]
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        checked = subprocess.run(
+            [promtool, "check", "rules", str(ROOT / "deploy" / "diskret-alerts.yml")],
+            capture_output=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr

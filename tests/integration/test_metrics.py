@@ -22,15 +22,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
 import crypto
-from service import create_app, metrics, webhooks
+from service import create_app, metrics, migrate, webhooks
 from service.cli import cli
 from service.core import errors
 from service.db import engine_of
+from service.demo_commands import demo_environment
 from service.models import DeliveryStatus, Group, Role
 from tests.conftest import app_config
 from tests.integration.test_webhooks import Receiver
 from tests.support import databases
 from tests.support.calls import approved_course, bearer, start_course
+from tests.support.processes import free_port
 from tests.support.staff import make_account, sign_in
 from tests.support.world import HOME, World
 
@@ -384,3 +386,41 @@ def test_the_alert_rules_use_only_metrics_a_scrape_serves(scraped: Flask) -> Non
             check=False,
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_scrape_with_the_database_closed_says_so_and_names_nothing() -> None:
+    """The database's gauge is 0 and the rest still answers; no URL or password is shown."""
+    password = "probe-password-not-for-production"
+    url = f"postgresql://diskret:{password}@127.0.0.1:{free_port()}/diskret"
+    app = create_app(app_config(url, METRICS_TOKEN=METRICS_TOKEN))
+
+    body = _scrape(app.test_client())
+
+    samples = _samples(body)
+    assert samples[("diskret_database_up", ())] == 0
+    assert ("diskret_purge_last_success_timestamp_seconds", ()) not in samples
+    assert password not in body
+    assert "127.0.0.1" not in body
+    engine_of(app).dispose()
+
+
+def test_the_demo_serves_metrics_only_when_a_token_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's settings open no /metrics; DISKRET_METRICS_TOKEN in its environment does."""
+    monkeypatch.delenv("DISKRET_METRICS_TOKEN", raising=False)
+    settings = demo_environment(tmp_path / "instance")
+    plain = create_app(settings)
+    monkeypatch.setenv("DISKRET_METRICS_TOKEN", METRICS_TOKEN)
+    asked = create_app(settings)
+    for app in (plain, asked):
+        migrate.upgrade(engine_of(app))
+
+    statuses = [
+        plain.test_client().get("/metrics", headers=bearer(METRICS_TOKEN)).status_code,
+        asked.test_client().get("/metrics", headers=bearer(METRICS_TOKEN)).status_code,
+    ]
+
+    assert statuses == [404, 200]
+    for app in (plain, asked):
+        engine_of(app).dispose()

@@ -163,6 +163,17 @@ def create_api_key(
     click.echo(made.key)
 
 
+def _checked_metrics_bind(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    if value is not None:
+        try:
+            metrics_address(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
+
+
 @cli.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
@@ -175,6 +186,7 @@ def create_api_key(
 @click.option(
     "--metrics-bind",
     metavar="HOST:PORT",
+    callback=_checked_metrics_bind,
     help="Also listen here, for /metrics only (Prometheus), such as 127.0.0.1:9100.",
 )
 def run_serve(
@@ -189,11 +201,6 @@ def run_serve(
             "SQLite serves one process only: use PostgreSQL, or --single-process-sqlite "
             "with --workers 1."
         )
-    if metrics_bind is not None:
-        try:
-            metrics_address(metrics_bind)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--metrics-bind") from None
     try:
         serve(app, bind=bind, workers=workers, threads=threads, metrics_bind=metrics_bind)
     except CannotListen as error:

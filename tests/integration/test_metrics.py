@@ -32,14 +32,13 @@ from tests.conftest import app_config
 from tests.integration.test_webhooks import Receiver
 from tests.support import databases
 from tests.support.calls import approved_course, bearer, start_course
+from tests.support.metrics import METRICS_TOKEN, samples_of, scrape, value
 from tests.support.processes import free_port
 from tests.support.staff import make_account, sign_in
 from tests.support.world import HOME, World
 
 ROOT = Path(__file__).resolve().parents[2]
-METRICS_TOKEN = "metrics-scrape-6c1d94e2b07f4a3895d1c0e7f2a6b8d4"
 CLIENT_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): documentation only.
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _all_codes(kind: type[errors.DomainError]) -> set[str]:
@@ -67,25 +66,6 @@ def scraped(database_url: str) -> Iterator[Flask]:
     engine = engine_of(app)
     databases.empty_all_tables(engine)
     engine.dispose()
-
-
-def _scrape(client: FlaskClient) -> str:
-    response = client.get("/metrics", headers=bearer(METRICS_TOKEN))
-    assert response.status_code == 200
-    assert response.content_type.startswith("text/plain")
-    return response.get_data(as_text=True)
-
-
-def _samples(body: str) -> Samples:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body)
-        for sample in family.samples
-    }
-
-
-def _value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def test_metrics_are_not_found_without_a_token_or_a_metrics_address(client: FlaskClient) -> None:
@@ -129,7 +109,7 @@ def test_a_scrape_after_traffic_has_only_allowed_labels_and_nothing_of_a_person(
     and no code, id, reference or address from that traffic appears anywhere in it."""
     client = scraped.test_client()
     client.environ_base["REMOTE_ADDR"] = CLIENT_ADDRESS
-    before = _samples(_scrape(client))
+    before = samples_of(scrape(client))
     token, course = approved_course(
         client, world, session, now=datetime.now(UTC), slot=world.intro_a[0]
     )
@@ -146,18 +126,18 @@ def test_a_scrape_after_traffic_has_only_allowed_labels_and_nothing_of_a_person(
     stray = client.get(f"/api/v1/courses/{course['id']}/{token}")
     other_token, _ = start_course(client, world, slot=world.intro_a[1])
 
-    body = _scrape(client)
+    body = scrape(client)
 
-    samples = _samples(body)
+    samples = samples_of(body)
     rules = {rule.rule for rule in scraped.url_map.iter_rules()} | {metrics.UNMATCHED}
     for (name, labels), _ in samples.items():
-        for label, value in labels:
+        for label, given in labels:
             if label == "route":
-                assert value in rules, (name, value)
+                assert given in rules, (name, given)
             elif label == "status" and name.startswith("diskret_http"):
-                assert re.fullmatch(r"[1-5]\d\d", value), (name, value)
+                assert re.fullmatch(r"[1-5]\d\d", given), (name, given)
             elif label != "le":
-                assert value in ALLOWED[label], (name, label, value)
+                assert given in ALLOWED[label], (name, label, given)
     secrets = [token, other_token, course["id"], course["reference"], CLIENT_ADDRESS, HOME]
     secrets += [crypto.normalize_token(token), str(world.group_a), str(world.centre_a)]
     assert [secret for secret in secrets if secret in body] == []
@@ -179,7 +159,7 @@ def test_a_scrape_after_traffic_has_only_allowed_labels_and_nothing_of_a_person(
         "me": ("diskret_http_requests_total", me_books),
     }
     grown = {
-        what: _value(samples, name, **labels) - _value(before, name, **labels)
+        what: value(samples, name, **labels) - value(before, name, **labels)
         for what, (name, labels) in growth.items()
     }
     assert grown == {
@@ -191,7 +171,7 @@ def test_a_scrape_after_traffic_has_only_allowed_labels_and_nothing_of_a_person(
         "me": 1,
     }
     assert (
-        _value(
+        value(
             samples,
             "diskret_http_request_duration_seconds_count",
             route="/api/v1/me/bookings",
@@ -213,14 +193,14 @@ def test_a_rate_limit_refusal_is_counted_by_its_route(database_url: str) -> None
         )
     )
     client = app.test_client()
-    before = _samples(_scrape(client))
+    before = samples_of(scrape(client))
 
     statuses = [client.get("/api/v1/municipalities").status_code for _ in range(2)]
 
-    after = _samples(_scrape(client))
+    after = samples_of(scrape(client))
     name, route = "diskret_rate_limited_total", {"route": "/api/v1/municipalities"}
     assert statuses == [200, 429]
-    assert _value(after, name, **route) - _value(before, name, **route) == 1
+    assert value(after, name, **route) - value(before, name, **route) == 1
     engine_of(app).dispose()
 
 
@@ -240,24 +220,24 @@ def test_a_promotion_from_the_waitlist_is_counted(
     queued = client.post(
         "/api/v1/me/bookings", json={"group_id": str(world.group_a)}, headers=bearer(second)
     ).get_json()
-    before = _samples(_scrape(client))
+    before = samples_of(scrape(client))
 
     cancelled = client.delete(f"/api/v1/me/bookings/{place['id']}", headers=bearer(first))
 
-    after = _samples(_scrape(client))
+    after = samples_of(scrape(client))
     name = "diskret_waitlist_promotions_total"
     assert queued["status"] == "waitlisted"
     assert cancelled.status_code == 200
-    assert _value(after, name) - _value(before, name) == 1
+    assert value(after, name) - value(before, name) == 1
 
 
 def test_the_pool_gauge_counts_a_connection_in_use(scraped: Flask) -> None:
     """A connection held outside the scrape shows as one more checked out."""
     client = scraped.test_client()
-    before = _value(_samples(_scrape(client)), "diskret_db_pool_checked_out")
+    before = value(samples_of(scrape(client)), "diskret_db_pool_checked_out")
 
     with engine_of(scraped).connect():
-        during = _value(_samples(_scrape(client)), "diskret_db_pool_checked_out")
+        during = value(samples_of(scrape(client)), "diskret_db_pool_checked_out")
 
     assert during - before == 1
 
@@ -272,12 +252,12 @@ def test_the_last_purge_is_scraped_from_the_database(scraped: Flask) -> None:
     """Before any purge the gauge is 0; after `diskret purge` it is the purge's time."""
     client = scraped.test_client()
     name = "diskret_purge_last_success_timestamp_seconds"
-    never = _value(_samples(_scrape(client)), name)
+    never = value(samples_of(scrape(client)), name)
 
     started = time.time()
     _invoke(scraped, "purge")
 
-    purged = _value(_samples(_scrape(client)), name)
+    purged = value(samples_of(scrape(client)), name)
     assert never == 0
     assert started - 1 <= purged <= time.time() + 1
 
@@ -301,22 +281,22 @@ def test_webhook_deliveries_are_scraped_from_the_queue(
         session.commit()
         client = scraped.test_client()
         approved_course(client, world, session, now=datetime.now(UTC), slot=world.intro_a[0])
-        queued = _samples(_scrape(client))
+        queued = samples_of(scrape(client))
 
         started = time.time()
         _invoke(scraped, "deliver-webhooks", "--once")
 
-        delivered = _samples(_scrape(client))
+        delivered = samples_of(scrape(client))
     finally:
         receiver.close()
     count = "diskret_webhook_deliveries"
-    assert _value(queued, count, status="pending") == 1
-    assert _value(queued, "diskret_webhook_oldest_pending_timestamp_seconds") > 0
-    assert _value(queued, "diskret_webhook_last_success_timestamp_seconds") == 0
-    assert _value(delivered, count, status="pending") == 0
-    assert _value(delivered, count, status="delivered") == 1
-    assert _value(delivered, "diskret_webhook_oldest_pending_timestamp_seconds") == 0
-    last = _value(delivered, "diskret_webhook_last_success_timestamp_seconds")
+    assert value(queued, count, status="pending") == 1
+    assert value(queued, "diskret_webhook_oldest_pending_timestamp_seconds") > 0
+    assert value(queued, "diskret_webhook_last_success_timestamp_seconds") == 0
+    assert value(delivered, count, status="pending") == 0
+    assert value(delivered, count, status="delivered") == 1
+    assert value(delivered, "diskret_webhook_oldest_pending_timestamp_seconds") == 0
+    last = value(delivered, "diskret_webhook_last_success_timestamp_seconds")
     assert started - 61 <= last <= time.time() + 1
 
 
@@ -328,11 +308,11 @@ def test_a_staff_sign_in_observes_its_wait_for_an_argon2_slot(
     session.commit()
     client = scraped.test_client()
     name = "diskret_password_wait_seconds_count"
-    before = _value(_samples(_scrape(client)), name, outcome="computed")
+    before = value(samples_of(scrape(client)), name, outcome="computed")
 
     sign_in(client, account)
 
-    after = _value(_samples(_scrape(client)), name, outcome="computed")
+    after = value(samples_of(scrape(client)), name, outcome="computed")
     assert after - before == 1
 
 
@@ -341,7 +321,8 @@ def _yaml(name: str) -> Any:
 
 
 def test_the_example_scrape_reaches_the_metrics_address_compose_serves() -> None:
-    """deploy/prometheus.yml scrapes each compose instance on its --metrics-bind port."""
+    """deploy/prometheus.yml scrapes each compose instance on its --metrics-bind port, which
+    only the internal backend network reaches."""
     config = _yaml("deploy/prometheus.yml")
     compose = _yaml("compose.yaml")
     command = compose["x-serve"]["command"]
@@ -354,6 +335,8 @@ def test_the_example_scrape_reaches_the_metrics_address_compose_serves() -> None
     assert config["rule_files"] == ["diskret-alerts.yml"]
     assert (ROOT / "deploy" / "diskret-alerts.yml").is_file()
     assert {target.rpartition(":")[2] for target in targets} == {metrics_port}
+    assert compose["x-app"]["networks"] == ["backend"]
+    assert compose["networks"]["backend"]["internal"] is True
     assert {target.rpartition(":")[0] for target in targets} == {
         name for name, service in compose["services"].items() if service == compose["x-serve"]
     }
@@ -365,7 +348,7 @@ def test_the_alert_rules_use_only_metrics_a_scrape_serves(scraped: Flask) -> Non
         rule for group in _yaml("deploy/diskret-alerts.yml")["groups"] for rule in group["rules"]
     ]
     served = {
-        family.name for family in text_string_to_metric_families(_scrape(scraped.test_client()))
+        family.name for family in text_string_to_metric_families(scrape(scraped.test_client()))
     }
 
     used = {name for rule in rules for name in re.findall(r"\bdiskret_\w+", rule["expr"])}
@@ -394,9 +377,9 @@ def test_a_scrape_with_the_database_closed_says_so_and_names_nothing() -> None:
     url = f"postgresql://diskret:{password}@127.0.0.1:{free_port()}/diskret"
     app = create_app(app_config(url, METRICS_TOKEN=METRICS_TOKEN))
 
-    body = _scrape(app.test_client())
+    body = scrape(app.test_client())
 
-    samples = _samples(body)
+    samples = samples_of(body)
     assert samples[("diskret_database_up", ())] == 0
     assert ("diskret_purge_last_success_timestamp_seconds", ()) not in samples
     assert password not in body

@@ -17,9 +17,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import TEST_TOKEN_KEY
+from tests.support.metrics import METRICS_TOKEN
 from tests.support.processes import diskret, free_port, running
 
-METRICS_TOKEN = "metrics-scrape-6c1d94e2b07f4a3895d1c0e7f2a6b8d4"
 REQUESTS = 40
 HEALTHZ = {"route": "/healthz", "method": "GET", "status": "200"}
 

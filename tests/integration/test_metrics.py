@@ -33,6 +33,7 @@ from tests.integration.test_webhooks import Receiver
 from tests.support import databases
 from tests.support.calls import approved_course, bearer, start_course
 from tests.support.metrics import METRICS_TOKEN, samples_of, scrape, value
+from tests.support.pages import Citizen
 from tests.support.processes import free_port
 from tests.support.staff import make_account, sign_in
 from tests.support.world import HOME, World
@@ -248,8 +249,13 @@ def _invoke(app: Flask, *args: str) -> str:
     return result.output
 
 
-def test_the_last_purge_is_scraped_from_the_database(scraped: Flask) -> None:
-    """Before any purge the gauge is 0; after `diskret purge` it is the purge's time."""
+def test_the_last_purge_is_scraped_from_the_database(
+    scraped: Flask, world: World, session: Session
+) -> None:
+    """Before any purge the gauge is 0; after `diskret purge` it is the purge's time, and the
+    administrator's audit trail shows the purge."""
+    admin = make_account(session, "metrics.admin", Role.ADMIN)
+    session.commit()
     client = scraped.test_client()
     name = "diskret_purge_last_success_timestamp_seconds"
     never = value(samples_of(scrape(client)), name)
@@ -258,8 +264,12 @@ def test_the_last_purge_is_scraped_from_the_database(scraped: Flask) -> None:
     _invoke(scraped, "purge")
 
     purged = value(samples_of(scrape(client)), name)
+    staff = scraped.test_client()
+    sign_in(staff, admin)
+    trail = Citizen(staff).get("/staff/audit").text()
     assert never == 0
     assert started - 1 <= purged <= time.time() + 1
+    assert "Systemet Daglig sletning af udløbne data Data" in " ".join(trail.split())
 
 
 def test_webhook_deliveries_are_scraped_from_the_queue(

@@ -146,6 +146,13 @@ def share_between_workers(folder: str) -> None:
     made.cache_clear()
 
 
+def stop_sharing() -> None:
+    """Keep metric values in this process's memory again (the server stopped)."""
+    os.environ.pop(MULTIPROC_DIR, None)
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    made.cache_clear()
+
+
 def request_answered(route: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request and observe how long it took."""
     metrics = made()

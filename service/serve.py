@@ -167,4 +167,5 @@ def serve(
         # A worker leaves through here too (it was forked inside run()).
         if os.getpid() == master:
             shutil.rmtree(slots, ignore_errors=True)
+            metrics.stop_sharing()
             shutil.rmtree(shared_metrics, ignore_errors=True)

@@ -36,7 +36,6 @@ from service.models import AuditEvent, Delivery, DeliveryStatus
 
 bp = Blueprint("monitoring", __name__)
 STARTED = "diskret.monitoring.started"
-WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names of "every address", compared
 
 
 def _on_metrics_socket() -> bool:
@@ -46,9 +45,10 @@ def _on_metrics_socket() -> bool:
     if bind is None or sock is None:
         return False
     # The socket's own address, not the Host header, which the client writes.
+    # Its port alone tells the listeners apart: `diskret serve` refuses a
+    # metrics port that the app's own address uses (a Unix socket has none).
     local = sock.getsockname()
-    host, port = bind
-    return bool(local[1] == port and (host in WILDCARDS or local[0] == host))
+    return isinstance(local, tuple) and local[1] == bind[1]
 
 
 def _token_matches() -> bool:

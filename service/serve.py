@@ -117,6 +117,9 @@ def serve(
     binds = [bind]
     if metrics_bind is not None:
         app.config["METRICS_BIND"] = metrics_address(metrics_bind)
+        # The port tells a request for the metrics address from one for the app.
+        if isinstance(address, tuple) and address[1] == app.config["METRICS_BIND"][1]:
+            raise CannotListen(f"The metrics address {metrics_bind} needs a port of its own.")
         binds.append(metrics_bind)
     options = {
         "bind": binds,

@@ -50,7 +50,8 @@ def served(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     command = diskret(
         "serve",
         *("--bind", f"127.0.0.1:{port}", "--workers", "2"),
-        *("--metrics-bind", f"127.0.0.1:{metrics_port}"),
+        # A host name, not the address the socket reports: the port tells them apart.
+        *("--metrics-bind", f"localhost:{metrics_port}"),
     )
     with (
         (folder / "stderr.log").open("w+b") as log,

@@ -134,3 +134,16 @@ def test_the_workers_share_a_metrics_folder_set_up_before_they_fork(
     assert seen[:2] == [str(tmp_path / "slots"), True]
     assert seen[2:] == [serve._worker_exited, serve._worker_started]
     assert not metrics.multiprocess()
+
+
+def test_a_metrics_address_on_the_apps_port_is_refused_before_gunicorn_starts(
+    started: list[bool],
+) -> None:
+    """The port tells the two listeners apart, so the metrics address needs one of its own."""
+
+    with pytest.raises(serve.CannotListen, match="needs a port of its own"):
+        serve.serve(
+            _app(), bind="10.0.0.1:8000", workers=2, threads=1, metrics_bind="127.0.0.1:8000"
+        )
+
+    assert started == []

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_checks_never_install_into_the_demos_environment() -> None:
-    """scripts/test, scripts/lint and scripts/audit use .venv-test; the README's demo runs from .venv."""
+    """The checks use .venv-test; the README's demo runs from .venv."""
     environment = (ROOT / "scripts" / "environment").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -207,7 +207,7 @@ def test_a_missed_intro_is_recorded_and_the_course_closed_as_never_came(
 def test_a_missed_closing_talk_is_recorded_from_the_course_page(
     client: FlaskClient, staff: Staff, session: Session, world: World, now: datetime
 ) -> None:
-    """"Udeblev fra afsluttende samtale" once it has begun; the course stays in its group."""
+    """ "Udeblev fra afsluttende samtale" once it has begun; the course stays in its group."""
     token, course = approved_course(client, world, session, now=now, slot=world.intro_a[0])
     _join(client, token, world.group_a)
     booked = client.post(

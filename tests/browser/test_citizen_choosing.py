@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import sessionmaker
 
@@ -39,8 +40,12 @@ def _places(visit: Visit) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Vælg et sted|Choose a"))
 
 
-def test_choosing_a_later_day_then_a_time(browser: Visit, served: Served) -> None:
-    """The days come first; a later day's link shows its two times, and the chosen one is booked."""
+@pytest.mark.parametrize("profile", ["browser", "plain_browser"])
+def test_choosing_a_later_day_then_a_time(
+    profile: str, served: Served, request: pytest.FixtureRequest
+) -> None:
+    """The days come first; a later day's link shows its two times; with JavaScript on and off."""
+    browser: Visit = request.getfixturevalue(profile)
     later = _add_two_times_later(served)
     page = browser.page
     _places(browser)

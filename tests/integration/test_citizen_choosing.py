@@ -174,6 +174,7 @@ def test_the_time_page_lists_days_then_the_times_of_the_chosen_day(
     assert "10:00\u201310:45" in chosen.text()
     assert "2 ledige tider" in first.text()
     assert f"municipality={HOME}" in day_link
+    assert f"centre={world.centre_a}" in day_link
     assert chosen.form("/book/time").values["day"] == on.isoformat()
     assert re.search(r'aria-current="page">[^<]+</a>', chosen.html)
 
@@ -216,6 +217,7 @@ def test_a_place_card_shows_languages_group_times_and_the_talk_length(
         r"Gruppe mødes (" + "|".join(DANISH_DAYS) + r") kl\. \d\d:\d\d\u2013\d\d:\d\d", text
     )
     assert "4 møder fra" in text
+    assert "2 pladser tilbage" in text
     assert "Samtalen varer omkring 45 minutter" in text
 
 
@@ -246,3 +248,33 @@ def test_english_pages_write_dates_and_centre_texts_in_english(
     assert f"{danish_day} {start.year}, {start:%H:%M}" in danish
     assert "Gennem porten." in danish
     assert not re.search("|".join(DANISH_DAYS), english)
+
+
+def test_the_time_page_the_code_page_and_the_course_page_write_dates_in_english(
+    citizen: Citizen, world: World, session: Session
+) -> None:
+    """In English the time page, the code page and /my read "Tuesday 8 December 2026, 10:00"."""
+    start = session.get_one(Slot, world.intro_a[0]).starts_at.astimezone(LOCAL)
+    session.rollback()
+    _in_english(citizen)
+    places = _places(citizen)
+    link = next(href for href in places.links("/book/time") if str(world.centre_a) in href)
+
+    times = citizen.get(link)
+    code = citizen.submit(times, "/book/time", {"slot": str(world.intro_a[0]), "adult": "y"})
+    mine = citizen.get("/my")
+
+    expected = f"{start:%A} {start.day} {start:%B} {start.year}, {start:%H:%M}"
+    assert f"Free times on {expected[:-7]}" in times.text()
+    assert expected in code.text()
+    assert expected in mine.text()
+
+
+def test_the_api_lists_places_free_equally_soon_in_turn(client: FlaskClient, world: World) -> None:
+    """The API's providers, like the page, put neither of two equally soon places always first."""
+    firsts = {
+        client.get(f"/api/v1/municipalities/{HOME}/providers").get_json()[0]["centre"]["name"]
+        for _ in range(30)
+    }
+
+    assert firsts == {"Centre A", "Centre B"}

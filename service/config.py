@@ -128,8 +128,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PASSWORD_WAIT_MS", _integer, 0),
     # The nice value (0-19, Linux) of the threads that compute those hashes:
     # under load every other request of the worker gets the CPU first. At the
-    # lowest priority a sign-in flood kept the citizens' p99 within twice its
-    # unloaded value in every run (docs/performance.md, "Staff sign-in").
+    # lowest priority a sign-in flood kept the citizens' p99 within 1.45-1.80
+    # times its unloaded value when the flood's own client was niced too, and
+    # within 1.68-3.70 times when it was not (docs/performance.md, "Staff sign-in").
     Variable("PASSWORD_NICE", _integer, 19),
     # Retention (SPEC P5): days after a course ended, after an unused request,
     # and for the audit trail; `diskret purge` deletes what is older.

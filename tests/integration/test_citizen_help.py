@@ -269,6 +269,26 @@ def test_the_directory_api_takes_and_answers_the_phone(
     ]
 
 
+@pytest.mark.parametrize(
+    "typed", ["33123456", "33 12 34 56", "33-12-34-56", "+45 33 12 34 56", "0045 3312 3456"]
+)
+def test_a_phone_is_kept_in_national_format_however_it_is_typed(
+    client: FlaskClient, session: Session, keyring: crypto.Keyring, world: World, typed: str
+) -> None:
+    """Blocks, spaces, dashes, +45 or 0045: the same number, kept as 33 12 34 56."""
+    key = add_api_key(session, keyring, scopes="directory:manage")
+    session.commit()
+
+    edited = client.put(
+        f"/api/v1/centres/{world.centre_a}",
+        json={"name": "Centre A", "address": "Testvej 1", "phone": typed},
+        headers=bearer(key),
+    )
+
+    assert edited.status_code == 200
+    assert edited.get_json()["phone"] == CENTRE_PHONE
+
+
 def test_the_privacy_audit_expects_a_centres_phone_but_no_phone_elsewhere(
     session: Session, world: World
 ) -> None:

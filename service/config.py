@@ -88,6 +88,14 @@ class HelpLine:
         return self.url.removeprefix("https://").removeprefix("www.").rstrip("/")
 
 
+def _phone(value: str) -> str:
+    """Return a phone number of digits and spaces, with a leading + allowed."""
+    number = " ".join(value.split())
+    if not re.fullmatch(r"\+?[0-9][0-9 ]*", number):
+        raise ValueError("expected a phone number of digits and spaces")
+    return number
+
+
 def _help_line(value: str) -> HelpLine | None:
     """Return a help line from "name | phone | https address" (phone or address may be empty).
 
@@ -99,9 +107,7 @@ def _help_line(value: str) -> HelpLine | None:
     if len(parts) != 3 or not parts[0] or not (parts[1] or parts[2]):
         raise ValueError('expected "name | phone | https address", with a phone or an address')
     name, phone, url = parts
-    if phone and not re.fullmatch(r"\+?[0-9][0-9 ]*", phone):
-        raise ValueError("expected a phone number of digits and spaces")
-    return HelpLine(name, phone, _https_url(url) if url else "")
+    return HelpLine(name, _phone(phone) if phone else "", _https_url(url) if url else "")
 
 
 def _boolean(value: str) -> bool:
@@ -161,7 +167,7 @@ VARIABLES: tuple[Variable, ...] = (
     # Livslinien is the national anonymous line for suicide prevention;
     # Netstof.dk the national anonymous counselling about drugs online,
     # funded by Sundhedsstyrelsen.
-    Variable("HELP_EMERGENCY_PHONE", _text, "112"),
+    Variable("HELP_EMERGENCY_PHONE", _phone, "112"),
     Variable(
         "HELP_SUICIDE_LINE",
         _help_line,

@@ -156,6 +156,7 @@ def test_configured_help_lines_and_quick_exit_show(configured: Flask) -> None:
     [
         ("QUICK_EXIT_URL", "http://www.dr.dk/"),
         ("QUICK_EXIT_URL", "javascript:alert(1)"),
+        ("HELP_EMERGENCY_PHONE", "ring 112"),
         ("HELP_SUICIDE_LINE", "Livslinien | 70 201 201"),
         ("HELP_SUICIDE_LINE", "Livslinien | | "),
         ("HELP_DRUGS_LINE", "Netstof | ring os | https://netstof.dk/"),
@@ -163,7 +164,7 @@ def test_configured_help_lines_and_quick_exit_show(configured: Flask) -> None:
     ],
 )
 def test_a_bad_help_setting_stops_the_start_with_its_name(name: str, value: str) -> None:
-    """An address that is not https, or a line without a number or an address, is refused."""
+    """An address that is not https, a number of words, a line with neither, is refused."""
     with pytest.raises(config.ConfigError, match=f"DISKRET_{name} is not valid"):
         config.from_environ({f"DISKRET_{name}": value})
 

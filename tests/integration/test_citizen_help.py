@@ -188,7 +188,7 @@ def test_staff_enter_a_centres_phone_and_citizens_see_it_on_the_card_and_in_the_
     assert session.scalars(select(Centre.phone).where(Centre.id == world.centre_a)).one() == (
         CENTRE_PHONE
     )
-    card = re.search(r'<li class="place">\s*<h2>Centre A</h2>.*?</li>', places.html, re.DOTALL)
+    card = re.search(r'<li class="place">\s*<h3>Centre A</h3>.*?</li>', places.html, re.DOTALL)
     assert card
     assert f'<a href="tel:+4533123456">{CENTRE_PHONE}</a>' in card.group()
     assert f"Centre A, {CENTRE_PHONE}" in _help_box(times)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import segno
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -217,7 +217,7 @@ def code_file() -> Response:
     code = code_to_download(db.session(), now=utcnow())
     if code is None:
         abort(404)
-    response = Response(_card(code, course.reference) + "\n", mimetype="text/plain")
+    response = Response(_card(code, course.reference, _site()) + "\n", mimetype="text/plain")
     # A form's answer, not a link: the code never sits in an address the browser keeps.
     name = _("code")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.txt"'
@@ -225,12 +225,21 @@ def code_file() -> Response:
     return response
 
 
-def _card(token: str, reference: str) -> str:
+def _site() -> str:
+    """Return the site's address as the request reached it (its host, or the proxy's)."""
+    return url_for("pages.landing", _external=True).rstrip("/")
+
+
+def _card(token: str, reference: str, site: str) -> str:
     return str(
         _("Your code: %(token)s", token=token)
         + "\n\n"
         + _("Keep it safe. It is the only key to your booking and cannot be recovered.")
+        + "\n"
+        + _('Use the code at %(site)s, under "I have a code".', site=site)
         + "\n\n"
+        + _("At the door, give the reference %(reference)s.", reference=reference)
+        + "\n"
         + _("Reference for phone calls: %(reference)s", reference=reference)
         + "\n"
         + _(
@@ -254,7 +263,9 @@ def _token_page(token: str, course: Course, centre: Centre, *, now: datetime) ->
         "token.html",
         token=token,
         groups=token.split("-"),
-        qr=Markup(segno.make(token, error="m").svg_inline(scale=6, border=2)),  # noqa: S704
+        # No width or height, only a viewBox: the code fills the box the page gives it.
+        qr=Markup(segno.make(token, error="m").svg_inline(omitsize=True, border=2)),  # noqa: S704
+        site=_site(),
         centre=centre,
         starts_at=slot.starts_at,
         reference=course.reference,

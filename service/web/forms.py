@@ -59,7 +59,7 @@ class CodeForm(FlaskForm):
         _l("Your code"),
         validators=[
             InputRequired(_l("Type your code.")),
-            Length(max=64, message=_l("That is longer than a code.")),
+            Length(max=64, message=_l("That is longer than a code. Type the code again.")),
         ],
         render_kw={
             "autocomplete": "off",

@@ -124,6 +124,20 @@ def db_upgrade() -> None:
     click.echo("Database schema is up to date.")
 
 
+@db_group.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Write the next migration from the models' difference to the (upgraded) database.
+
+    For development, in a source checkout: the script lands in
+    service/migrations/versions/ to be read, completed and committed.
+    """
+    engine = db.engine_of(current_app)
+    migrate.upgrade(engine)
+    path = migrate.revision(engine, message)
+    click.echo(f"Wrote {path}: read it and complete it before committing.")
+
+
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo municipalities, centres, contracts, slots and groups."""

@@ -10,7 +10,19 @@ from typing import Any
 from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, config, db, health, limits, logs, request_guard, staff, web, web_safety
+from service import (
+    api,
+    config,
+    db,
+    health,
+    limits,
+    logs,
+    monitoring,
+    request_guard,
+    staff,
+    web,
+    web_safety,
+)
 from service.core.errors import Busy
 from service.http import keyring
 from service.passwords import PasswordBusyError, set_concurrency
@@ -42,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     request_guard.init_app(app)
     health.init_app(app)
+    monitoring.init_app(app)
     api.init_app(app)
     web.init_app(app)
     staff.init_app(app)

@@ -23,7 +23,7 @@ from service.http.keyring import keyring
 from service.identity import keys
 from service.identity.actors import SYSTEM
 from service.key_commands import keys_group, refuse_missing_keys
-from service.serve import CannotListen, serve
+from service.serve import CannotListen, metrics_address, serve
 
 SCOPES = keys.SCOPES
 
@@ -177,6 +177,17 @@ def create_api_key(
     click.echo(made.key)
 
 
+def _checked_metrics_bind(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    if value is not None:
+        try:
+            metrics_address(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
+
+
 @cli.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
@@ -186,7 +197,15 @@ def create_api_key(
     is_flag=True,
     help="Allow SQLite, for a one-process installation (--workers 1).",
 )
-def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool) -> None:
+@click.option(
+    "--metrics-bind",
+    metavar="HOST:PORT",
+    callback=_checked_metrics_bind,
+    help="Also listen here, for /metrics only (Prometheus), such as 127.0.0.1:9100.",
+)
+def run_serve(
+    bind: str, workers: int, threads: int, single_process_sqlite: bool, metrics_bind: str | None
+) -> None:
     """Serve in production under gunicorn; refuses to start without its secrets."""
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     refuse_missing_keys(app)
@@ -197,7 +216,7 @@ def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool
             "with --workers 1."
         )
     try:
-        serve(app, bind=bind, workers=workers, threads=threads)
+        serve(app, bind=bind, workers=workers, threads=threads, metrics_bind=metrics_bind)
     except CannotListen as error:
         raise click.ClickException(str(error)) from None
 

@@ -221,6 +221,9 @@ VARIABLES: tuple[Variable, ...] = (
     # Empty: no reminders.
     Variable("CALENDAR_REMINDER_MINUTES", _minutes, "1440 60"),
     Variable("SQL_ECHO", _boolean, False),
+    # The bearer token Prometheus sends for /metrics; unset, /metrics answers
+    # only on `diskret serve --metrics-bind`'s address, or not at all.
+    Variable("METRICS_TOKEN", _text, None, secret=True),
     # One JSON object per log line for a collector; "text" for a person (diskret demo).
     Variable("LOG_FORMAT", _one_of("json", "text"), "json"),
 )
@@ -283,3 +286,8 @@ def _check_strength(config: Mapping[str, Any]) -> None:
     if weak:
         version, reason = min(weak.items())
         raise ConfigError(f"{PREFIX}TOKEN_KEY version {version} is too weak: {reason}")
+    metrics_token = config.get("METRICS_TOKEN")
+    if metrics_token:
+        why = crypto.secret_weakness(str(metrics_token).encode(), shortest=SHORTEST_SECRET)
+        if why is not None:
+            raise ConfigError(f"{PREFIX}METRICS_TOKEN is too weak: {why}")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import crypto
+from service import metrics
 
 Result = TypeVar("Result")
 
@@ -105,12 +106,16 @@ class _Workers:
 
     def run(self, work: Callable[[], Result]) -> Result:
         """Run ``work`` on an argon2 thread once a slot is free, or refuse after ``wait``."""
-        deadline = None if self.wait is None else time.monotonic() + self.wait
+        started = time.monotonic()
+        deadline = None if self.wait is None else started + self.wait
         if not self._slots.acquire(timeout=self.wait):
+            metrics.password_waited(time.monotonic() - started, computed=False)
             raise PasswordBusyError()
         try:
             held = self.shared.take(deadline) if self.shared is not None else None
-            if self.shared is not None and held is None:
+            got = self.shared is None or held is not None
+            metrics.password_waited(time.monotonic() - started, computed=got)
+            if not got:
                 raise PasswordBusyError()
             try:
                 return self._threads.submit(work).result()

@@ -21,9 +21,10 @@ from flask import Flask
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from prometheus_client import multiprocess
 from sqlalchemy.orm import configure_mappers
 
-from service import logs, passwords
+from service import logs, metrics, passwords
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -86,12 +87,42 @@ def _refuse_taken(bind: str, host: str, port: int) -> None:
         raise CannotListen(f"Cannot listen on {bind}: {reason}.") from error
 
 
-def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
-    """Serve the app with gunicorn until stopped."""
+def _worker_started(_worker: Any) -> None:
+    metrics.serving()
+
+
+def _worker_exited(_server: Any, worker: Any) -> None:
+    # A dead worker's gauges leave the sums; its counters stay in them.
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def metrics_address(bind: str) -> tuple[str, int]:
+    """Return the host and port of ``--metrics-bind``, or raise ValueError."""
+    try:
+        address = util.parse_address(bind)
+    except RuntimeError as error:  # gunicorn's word for a port that is not a number
+        raise ValueError(str(error)) from None
+    if not isinstance(address, tuple):
+        raise ValueError("the metrics address is a host and a port, such as 127.0.0.1:9100")
+    host, port = address
+    return str(host), int(port)
+
+
+def serve(
+    app: Flask, *, bind: str, workers: int, threads: int, metrics_bind: str | None = None
+) -> None:
+    """Serve the app with gunicorn until stopped; ``/metrics`` also on ``metrics_bind``."""
     # A host and port; a Unix socket's path or an inherited fd is not a tuple.
     address = util.parse_address(bind)
+    binds = [bind]
+    if metrics_bind is not None:
+        app.config["METRICS_BIND"] = metrics_address(metrics_bind)
+        # The port tells a request for the metrics address from one for the app.
+        if isinstance(address, tuple) and address[1] == app.config["METRICS_BIND"][1]:
+            raise CannotListen(f"The metrics address {metrics_bind} needs a port of its own.")
+        binds.append(metrics_bind)
     options = {
-        "bind": bind,
+        "bind": binds,
         "workers": workers,
         "threads": threads,
         # gthread, except that a pool thread never waits for a slow client's
@@ -108,14 +139,22 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         "control_socket_disable": True,
         # A socket of each worker's own (see the module docstring).
         "reuse_port": isinstance(address, tuple),
+        "post_worker_init": _worker_started,
+        "child_exit": _worker_exited,
     }
     if isinstance(address, tuple):
         _refuse_taken(bind, *address)
+    if metrics_bind is not None:
+        _refuse_taken(metrics_bind, *app.config["METRICS_BIND"])
     options["logger_class"] = JsonLogger if app.config["LOG_FORMAT"] == "json" else ServerLogger
     # The argon2 bound of the whole server, shared by its workers through a
     # folder only this server can write (docs/performance.md, "The bound").
     slots = tempfile.mkdtemp(prefix="diskret-argon2-")
     passwords.share_slots(app.config["PASSWORD_SERVER_CONCURRENCY"], slots)
+    # The workers' metric values, summed at each scrape: a folder of this
+    # server's own, made before they fork, removed with the server.
+    shared_metrics = tempfile.mkdtemp(prefix="diskret-metrics-")
+    metrics.share_between_workers(shared_metrics)
     master = os.getpid()
     # The mappers' relationships are resolved on first use: here, once for
     # every worker, not on each worker's first request (about 30 ms there).
@@ -131,3 +170,5 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         # A worker leaves through here too (it was forked inside run()).
         if os.getpid() == master:
             shutil.rmtree(slots, ignore_errors=True)
+            metrics.stop_sharing()
+            shutil.rmtree(shared_metrics, ignore_errors=True)

@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import crypto
+from service import metrics
 from service.booking import directory, events, feeds, talks, tally
 from service.booking.locks import lock, lock_slot_with_centre
 from service.booking.reservations import (
@@ -195,6 +196,7 @@ def _insert(session: Session, course: Course, booking: Booking, rules: dict[str,
     session.add(course)
 
 
+@metrics.counts_booking("intro")
 def create_course(
     session: Session,
     keyring: crypto.Keyring,

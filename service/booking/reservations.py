@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
+from service import metrics
 from service.booking import events, tally
 from service.booking.directory import require_contract
 from service.booking.locks import lock
@@ -123,6 +124,7 @@ def lock_bookable_slot(
     return slot
 
 
+@metrics.counts_booking(None)
 def book_slot(
     session: Session,
     course_id: uuid.UUID,
@@ -268,6 +270,7 @@ def _place(
             )
 
 
+@metrics.counts_booking("group")
 def join_group(
     session: Session, course_id: uuid.UUID, group_id: uuid.UUID, *, now: datetime
 ) -> Booking:
@@ -338,6 +341,7 @@ def promote(session: Session, group: Group, *, now: datetime) -> list[Booking]:
             events.emit(session, "group.place_granted", booking.course, now=now, group=group.id)
             promoted.append(booking)
     group.places_taken = booked + len(promoted)
+    metrics.promoted(len(promoted))
     session.flush()
     return promoted
 

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
+from service.identity import audit
+from service.identity.actors import SYSTEM
 from service.models import (
     AuditEvent,
     Booking,
@@ -30,6 +32,8 @@ from service.models import (
     WebSession,
 )
 
+# The audit action of a completed purge: its time is what monitoring alerts on.
+PURGED = "retention.purged"
 # One number for the purge's advisory lock: two purges at once take turns.
 _LOCK = 0x4449534B52455401  # "DISKRET" + 1
 SESSION_LONGEST = timedelta(hours=12)
@@ -98,7 +102,7 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
             ~live,
         ),
     )
-    audit = _count(session, delete(AuditEvent).where(AuditEvent.at < now - periods.audit))
+    audit_events = _count(session, delete(AuditEvent).where(AuditEvent.at < now - periods.audit))
     sessions = _count(
         session, delete(WebSession).where(WebSession.created_at < now - SESSION_LONGEST)
     ) + _count(session, delete(StaffSession).where(StaffSession.created_at < now - SESSION_LONGEST))
@@ -117,8 +121,11 @@ def purge(session: Session, periods: Periods, *, now: datetime) -> Purged:
             Delivery.created_at < now - periods.deliveries,
         ),
     )
+    audit.record(
+        session, SYSTEM, PURGED, object_type="retention", object_id=None, centre_id=None, now=now
+    )
     session.flush()
-    return Purged(ended, unstarted, audit, sessions, answers, deliveries)
+    return Purged(ended, unstarted, audit_events, sessions, answers, deliveries)
 
 
 def remaining(session: Session) -> dict[str, int]:

@@ -59,6 +59,7 @@ ACTIONS = {
     "account.signed_out": "Logget ud",
     "account.sign_in_refused": "Login afvist",
     "account.setup_code_issued": "Ny engangskode udstedt",
+    "retention.purged": "Daglig sletning af udløbne data",
 }
 OBJECTS = {
     "account": "Konto",
@@ -68,6 +69,7 @@ OBJECTS = {
     "group": "Gruppe",
     "group_session": "Gruppemøde",
     "slot": "Tid",
+    "retention": "Data",
 }
 
 

@@ -1,7 +1,7 @@
 """Reach and refusal on the citizen's routes: a code or a web session reaches its own course only.
 
-Every route outside /staff/ is in exactly one list here or is a key route
-(tests/integration/test_access.py): a route added later fails
+Every route outside /staff/ is in exactly one list here (the operator's
+included) or is a key route (tests/integration/test_access.py): a route added later fails
 `test_every_citizen_route_is_classified` until it says who may call it.
 """
 
@@ -48,6 +48,9 @@ PUBLIC = {
     # (tests/integration/test_calendar_feed.py: a made-up or ended one is 404).
     "feed.fetch",
 }
+# For the operator's Prometheus only: the metrics token or the metrics address
+# (tests/integration/test_metrics.py); to anyone else a path that does not exist.
+OPERATOR = {"monitoring.scrape"}
 # The API with the citizen's code as the bearer token.
 TOKEN_ROUTES = {
     "me.show": ("get", "/api/v1/me", None),
@@ -109,11 +112,12 @@ def code_b(client: FlaskClient, world: World) -> str:
 
 
 def test_every_citizen_route_is_classified(app: Flask) -> None:
-    """Each route outside /staff/ is public, a code route, a session page or a key route."""
+    """Each route outside /staff/ is public, a code route, a session page, the operator's
+    or a key route."""
     key_routes = {
         (method.upper(), _as_rule(path)) for method, path, _ in [*KEY_ROUTES, *DIRECTORY_ROUTES]
     }
-    lists = [PUBLIC, set(TOKEN_ROUTES), set(SESSION_ROUTES)]
+    lists = [PUBLIC, set(TOKEN_ROUTES), set(SESSION_ROUTES), OPERATOR]
     places = {}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/staff"):
@@ -123,6 +127,24 @@ def test_every_citizen_route_is_classified(app: Flask) -> None:
         places[rule.endpoint] = sum(rule.endpoint in each for each in lists) + keyed
 
     assert {endpoint: count for endpoint, count in places.items() if count != 1} == {}
+
+
+def test_operator_routes_are_not_found_with_a_code_or_an_api_key(
+    client: FlaskClient, world: World, course_a: tuple[str, str]
+) -> None:
+    """A citizen's code or a service's API key opens no operator route: each is a 404."""
+    token, _ = course_a
+    paths = [
+        rule.rule for rule in client.application.url_map.iter_rules() if rule.endpoint in OPERATOR
+    ]
+
+    statuses = {
+        credential: [client.get(path, headers=bearer(credential)).status_code for path in paths]
+        for credential in (token, world.manage_a, world.verify_home)
+    }
+
+    assert paths == ["/metrics"]
+    assert statuses == {credential: [404] for credential in statuses}
 
 
 @pytest.mark.parametrize("name", sorted(TOKEN_ROUTES))

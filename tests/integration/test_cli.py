@@ -160,6 +160,7 @@ def test_the_demo_has_one_staff_account_per_role_once(app: Flask, session: Sessi
     ("name", "value", "line"),
     [
         ("SECRET_KEY", "changeme", "DISKRET_SECRET_KEY is too weak: shorter than 32 bytes"),
+        ("METRICS_TOKEN", "tiny-token", "DISKRET_METRICS_TOKEN is too weak: shorter than 32 bytes"),
         ("SECRET_KEY", "0" * 64, "DISKRET_SECRET_KEY is too weak: a short pattern repeated"),
         ("SECRET_KEY", "dev-" * 12, "DISKRET_SECRET_KEY is too weak: a short pattern repeated"),
         (
@@ -190,4 +191,29 @@ def test_serve_refuses_to_start_with_a_weak_secret(
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: {line}"
     assert value not in result.output
+    assert not (tmp_path / "never.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("bind", "reason"),
+    [
+        ("127.0.0.1:metrics", "'metrics' is not a valid port number."),
+        ("unix:/tmp/metrics.sock", "the metrics address is a host and a port"),
+    ],
+)
+def test_serve_refuses_a_metrics_address_that_is_not_a_host_and_port(
+    tmp_path: Path, bind: str, reason: str
+) -> None:
+    """A --metrics-bind that is no host and port is refused before anything starts."""
+    environ = {
+        "DISKRET_DATABASE_URL": f"sqlite:///{tmp_path / 'never.sqlite3'}",
+        "DISKRET_SECRET_KEY": "a-long-random-looking-secret-8f3k2j5h7g9d1s0q",
+        "DISKRET_TOKEN_KEY": crypto.Keyring.generate_config(),
+    }
+
+    result = CliRunner().invoke(cli, ["serve", "--metrics-bind", bind], env=environ)
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--metrics-bind'" in result.output
+    assert reason in result.output
     assert not (tmp_path / "never.sqlite3").exists()

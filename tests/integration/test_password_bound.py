@@ -15,6 +15,7 @@ from service import create_app, passwords
 from service.db import engine_of
 from service.models import Role, StaffAccount
 from tests.conftest import app_config
+from tests.support.metrics import METRICS_TOKEN, samples_of, scrape, value
 from tests.support.staff import make_account, sign_in
 from tests.support.world import World
 
@@ -26,7 +27,14 @@ def bounded(database_url: str, world: World) -> Iterator[Flask]:
     The bound is the process's: this app is made after the world's own app,
     so that its setting is the one in force.
     """
-    app = create_app(app_config(database_url, PASSWORD_CONCURRENCY=1, PASSWORD_WAIT_MS=0))
+    app = create_app(
+        app_config(
+            database_url,
+            PASSWORD_CONCURRENCY=1,
+            PASSWORD_WAIT_MS=0,
+            METRICS_TOKEN=METRICS_TOKEN,
+        )
+    )
     yield app
     engine_of(app).dispose()
     passwords.reset()
@@ -80,6 +88,22 @@ def test_a_sign_in_finding_every_password_slot_taken_is_answered_busy(
     assert unknown.status == 503
     assert known.text() == unknown.text()
     assert known.response.headers["Retry-After"] == "1"
+
+
+def test_a_busy_sign_in_is_observed_as_a_busy_wait(
+    bounded: Flask, account: StaffAccount, held: None
+) -> None:
+    """The wait of a sign-in turned away is observed under "busy", not "computed"."""
+    client = bounded.test_client()
+    name = "diskret_password_wait_seconds_count"
+    before = samples_of(scrape(client))
+
+    answer = sign_in(client, account)
+
+    after = samples_of(scrape(client))
+    assert answer.status == 503
+    assert value(after, name, outcome="busy") - value(before, name, outcome="busy") == 1
+    assert value(after, name, outcome="computed") == value(before, name, outcome="computed")
 
 
 def test_a_sign_in_goes_through_while_the_slot_is_free(

@@ -25,7 +25,8 @@ FAKE_CPR = "010190-1234"  # 1 January 1990, serial 1234: fake, here to prove it 
 def test_the_shared_password_slots_are_private_to_the_server_and_gone_after_it(
     tmp_path: Path,
 ) -> None:
-    """While serving, one folder only its user can enter; once stopped, nothing left behind."""
+    """While serving, folders only its user can enter (argon2 slots, the workers' metrics);
+    once stopped, nothing left behind."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     with (
@@ -34,7 +35,7 @@ def test_the_shared_password_slots_are_private_to_the_server_and_gone_after_it(
     ):
         while_serving = {path.name[:15]: path.stat().st_mode & 0o777 for path in scratch.iterdir()}
 
-    assert while_serving == {"diskret-argon2-": 0o700}
+    assert while_serving == {"diskret-argon2-": 0o700, "diskret-metrics": 0o700}
     assert list(scratch.iterdir()) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from service import config, serve
+from service import config, metrics, serve
 
 
 @pytest.fixture
@@ -20,10 +21,15 @@ def _unfrozen() -> Iterator[None]:
     gc.unfreeze()
 
 
+SHARE_METRICS = metrics.share_between_workers
+
+
 @pytest.fixture(autouse=True)
 def _no_shared_slots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The server-wide argon2 slots are process-wide state; these tests leave them alone.
+    # The server-wide argon2 slots and metrics folder are process-wide state;
+    # these tests leave them alone.
     monkeypatch.setattr("service.serve.passwords.share_slots", lambda *_: None)
+    monkeypatch.setattr("service.serve.metrics.share_between_workers", lambda *_: None)
     monkeypatch.setattr("service.serve.tempfile.mkdtemp", lambda **_: str(tmp_path / "slots"))
 
 
@@ -106,3 +112,38 @@ def test_the_proxy_reads_whole_requests_before_the_apps_see_them() -> None:
     assert directives["client_header_timeout"] == directives["client_body_timeout"] == "10s"
     assert directives["client_max_body_size"] == "64k"
     assert config.from_environ({})["MAX_CONTENT_LENGTH"] == 64 * 1024
+
+
+def test_the_workers_share_a_metrics_folder_set_up_before_they_fork(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """While gunicorn runs, metric values go to the server's folder and a dead worker is
+    marked as such; once it stops, the process keeps its values in memory again."""
+    monkeypatch.setattr("service.serve.metrics.share_between_workers", SHARE_METRICS)
+    monkeypatch.setattr("service.serve.gc.freeze", lambda: None)
+    seen: list[object] = []
+
+    def run(server: serve.Server) -> None:
+        seen.extend([os.environ.get(metrics.MULTIPROC_DIR), metrics.multiprocess()])
+        seen.extend([server.cfg.child_exit, server.cfg.post_worker_init])
+
+    monkeypatch.setattr(serve.Server, "run", run)
+
+    serve.serve(_app(), bind="127.0.0.1:0", workers=2, threads=1)
+
+    assert seen[:2] == [str(tmp_path / "slots"), True]
+    assert seen[2:] == [serve._worker_exited, serve._worker_started]
+    assert not metrics.multiprocess()
+
+
+def test_a_metrics_address_on_the_apps_port_is_refused_before_gunicorn_starts(
+    started: list[bool],
+) -> None:
+    """The port tells the two listeners apart, so the metrics address needs one of its own."""
+
+    with pytest.raises(serve.CannotListen, match="needs a port of its own"):
+        serve.serve(
+            _app(), bind="10.0.0.1:8000", workers=2, threads=1, metrics_bind="127.0.0.1:8000"
+        )
+
+    assert started == []

@@ -3,6 +3,7 @@
     operations_http.py ready URL   exits 0 once URL/readyz answers 200
     operations_http.py book URL    books an intro as a citizen would; prints the code
     operations_http.py me URL      reads the course of the code on standard input
+    operations_http.py metrics URL scrapes URL/metrics: a booking counted, the purge's time set
 
 The code goes through standard input and output only, never a command line.
 """
@@ -58,6 +59,22 @@ def book(base: str) -> str:
     raise SystemExit("no free intro at any centre")
 
 
+def scrape(base: str) -> None:
+    """Check the metrics address: the booking is counted and the daily purge has a time."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:  # noqa: S310 (local)
+        samples = dict(
+            line.rsplit(" ", 1)
+            for line in answer.read().decode().splitlines()
+            if line and not line.startswith("#")
+        )
+    purged = float(samples.get("diskret_purge_last_success_timestamp_seconds", "0"))
+    booked = sum(float(v) for k, v in samples.items() if k.startswith("diskret_bookings_total"))
+    if purged <= 0:
+        raise SystemExit("/metrics has no time of a successful purge")
+    if booked < 1:
+        raise SystemExit("/metrics counted no booking")
+
+
 def main() -> None:
     """Run one step."""
     step, base = sys.argv[1], sys.argv[2].rstrip("/")
@@ -65,6 +82,8 @@ def main() -> None:
         call(f"{base}/readyz")
     elif step == "book":
         print(book(base))
+    elif step == "metrics":
+        scrape(base)
     elif step == "me":
         course = call(f"{base}/api/v1/me", code=sys.stdin.read().strip())
         if course["status"] != "requested":

@@ -48,11 +48,13 @@ def free_slots(
     *,
     now: datetime,
     home: str | None = None,
+    after: datetime | None = None,
 ) -> Sequence[Slot]:
     """Return a centre's free future slots of one kind, soonest first.
 
     With ``home``, only the times before the municipality's contract with the
-    centre ends: a later time could not be booked (SPEC rule 5).
+    centre ends: a later time could not be booked (SPEC rule 5). With
+    ``after``, only the times that start then or later.
     """
     centre(session, centre_id)
     ends = {} if home is None else contract_ends(session, home, [centre_id], on=local_today(now))
@@ -62,6 +64,7 @@ def free_slots(
             Slot.centre_id == centre_id,
             Slot.kind == kind,
             Slot.starts_at > now,
+            Slot.starts_at >= (after or now),
             _free(),
             _before_ends(ends),
         )
@@ -71,14 +74,23 @@ def free_slots(
     return session.scalars(query).all()
 
 
-def times_for(session: Session, course: Course, kind: SlotKind, *, now: datetime) -> Sequence[Slot]:
+def times_for(
+    session: Session,
+    course: Course,
+    kind: SlotKind,
+    *,
+    now: datetime,
+    after: datetime | None = None,
+) -> Sequence[Slot]:
     """Return the free times a course may book a talk of ``kind`` at, soonest first.
 
     An intro talk is bounded by the home municipality's contract with the
-    centre (SPEC rule 5); the closing talk only by the centre's free times.
+    centre (SPEC rule 5); the closing talk only by the centre's free times,
+    and by ``after`` where given (the citizen's page passes the end of the
+    group, ``steps.NextSteps.closing_from``).
     """
     home = course.home_municipality if kind is SlotKind.INTRO else None
-    return free_slots(session, course.centre_id, kind, now=now, home=home)
+    return free_slots(session, course.centre_id, kind, now=now, home=home, after=after)
 
 
 def next_free_intro(

@@ -296,11 +296,23 @@ def promote(session: Session, group: Group, *, now: datetime) -> list[Booking]:
         ).all()
         for booking in waiting:
             _place(session, booking, booking.course, group, now=now)
+            booking.place_news = True
             events.emit(session, "group.place_granted", booking.course, now=now, group=group.id)
             promoted.append(booking)
     group.places_taken = booked + len(promoted)
     session.flush()
     return promoted
+
+
+def take_place_news(session: Session, course: Course) -> list[Group]:
+    """Return the groups whose places came from the waitlist since last told; forget the news."""
+    news = session.scalars(
+        select(Booking).where(Booking.course_id == course.id, Booking.place_news.is_(True))
+    ).all()
+    for booking in news:
+        booking.place_news = False
+    session.flush()
+    return [session.get_one(Group, booking.group_id) for booking in news if booking.group_id]
 
 
 def release(session: Session, booking: Booking, *, now: datetime) -> None:

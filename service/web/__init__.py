@@ -13,7 +13,7 @@ from flask_babel import Babel, get_locale
 
 from service.http.csrf import csrf
 from service.http.errors import register_pages
-from service.web import book, course, feed, pages
+from service.web import book, course, feed, next_steps, pages
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES
 
 
@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale)
     app.context_processor(lambda: {"get_locale": get_locale})
     csrf.init_app(app)
+    next_steps.init_app(app)
     for blueprint in (pages.blp, book.blp, course.blp, feed.blp):
         app.register_blueprint(blueprint)
     register_pages(app, "/", pages.error_page)

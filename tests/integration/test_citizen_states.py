@@ -317,3 +317,20 @@ def test_what_happens_next_in_a_group_names_the_next_meeting_not_a_past_one(
     assert "mødes hver" in text
     assert "4 gange i alt" in text
     assert "Dit næste møde:" in text
+
+
+def test_the_page_right_after_booking_says_what_happens_next(app: Flask, world: World) -> None:
+    """The code page, the answer to the booking, says how long the talk is and what to bring."""
+    citizen = Citizen(app.test_client())
+    places = citizen.get("/book/places?municipality=101")
+    link = next(href for href in places.links("/book/time") if str(world.centre_a) in href)
+    times = citizen.get(link)
+
+    booked = citizen.submit(
+        times, "/book/time", {"slot": times.radio_values("slot")[0], "adult": "y"}
+    )
+
+    assert booked.status == 200
+    assert "Hvad sker der nu" in booked.text()
+    assert "varer omkring 45 minutter" in booked.text()
+    assert "Du skal ikke have legitimation med" in booked.text()

@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service.booking.steps import Step
-from service.models import Booking, BookingKind
+from service.models import Booking, BookingKind, Group, Slot
+from service.web.common import when
 from tests.support.course_states import Builder, Built
 from tests.support.pages import Citizen, Page
 from tests.support.world import World
@@ -334,3 +335,37 @@ def test_the_page_right_after_booking_says_what_happens_next(app: Flask, world: 
     assert "Hvad sker der nu" in booked.text()
     assert "varer omkring 45 minutter" in booked.text()
     assert "Du skal ikke have legitimation med" in booked.text()
+
+
+def test_without_a_closing_time_after_the_group_the_page_says_so_instead(
+    app: Flask, session: Session, builder: Builder, world: World
+) -> None:
+    """No free closing time after the group: no link to an empty list, a line saying why."""
+    built = builder.active()
+    later = [builder.closing[built.group_id], world.closing_late_a]
+    session.execute(delete(Slot).where(Slot.id.in_(later)))
+    session.commit()
+    citizen = _signed_in(app, built)
+
+    page = citizen.get("/my")
+
+    assert "/my/time/closing" not in page.html
+    assert "Stedet har endnu ingen ledig tid til den afsluttende samtale" in page.text()
+
+
+def test_the_next_meeting_named_is_never_one_in_the_past(
+    app: Flask, session: Session, builder: Builder, now: datetime
+) -> None:
+    """Once the first meeting has passed, the page names the second as the next one."""
+    built = builder.active()
+    first, second = session.get_one(Group, built.group_id).sessions[:2]
+    first.starts_at, first.ends_at = now - timedelta(hours=3), now - timedelta(hours=1)
+    session.commit()
+    with app.test_request_context():
+        past, coming = when(first.starts_at), when(second.starts_at)
+    citizen = _signed_in(app, built)
+
+    text = citizen.get("/my").text()
+
+    assert f"Dit næste møde: {coming}." in text
+    assert f"Dit næste møde: {past}." not in text

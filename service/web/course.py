@@ -85,7 +85,12 @@ def _course_page(course: Course, status: int = 200, error: str | None = None) ->
     joining = steps.allows(Step.JOIN_GROUP)
     groups = catalogue.group_views(session, [course.centre_id], now=now) if joining else []
     closing = steps.allows(Step.BOOK_CLOSING)
-    news = [b for b in course.bookings if b.place_news and b.group_id is not None]
+    # A place granted while this browser was signed in: shown until put away, as no GET writes.
+    news = [
+        session.get_one(Group, b.group_id).name
+        for b in course.bookings
+        if b.place_news and b.group_id
+    ]
     return page(
         "course.html",
         status=status,
@@ -97,7 +102,7 @@ def _course_page(course: Course, status: int = 200, error: str | None = None) ->
         groups=[view for view in groups if view.joinable],
         can_book_closing=closing,
         closing_times=bool(_closing_times(course, steps)) if closing else False,
-        news=[session.get_one(Group, b.group_id).name for b in news if b.group_id],
+        news=news,
         form=ConfirmForm(),
     )
 

@@ -47,6 +47,7 @@ class Words:
     erase: str
     erase_yes: str
     erased: str
+    back: str
 
 
 DANISH = Words(
@@ -68,6 +69,7 @@ DANISH = Words(
     erase="Slet alt",
     erase_yes="Ja, slet alt",
     erased="Alt er slettet",
+    back="Nej, gå tilbage",
 )
 ENGLISH = Words(
     code="Your code",
@@ -88,6 +90,7 @@ ENGLISH = Words(
     erase="Erase everything",
     erase_yes="Yes, erase everything",
     erased="Everything is erased",
+    back="No, go back",
 )
 STEPS = (
     "move",
@@ -217,12 +220,26 @@ def _walk(visit: Visit, served: Served, words: Words, *, english: bool) -> None:
     expect(page.get_by_text(words.news)).to_have_count(0)
     expect(page.get_by_text(words.next_meeting)).to_be_visible()
     _offers(page, words, "leave_group", "book_closing")
+    _from_the_closing_talk_to_erasing(visit, served, words, course)
+
+
+def _from_the_closing_talk_to_erasing(
+    visit: Visit, served: Served, words: Words, course: str
+) -> None:
+    """Book the closing talk, look at leaving, let the centre complete the course, erase it."""
+    page = visit.page
     page.get_by_role("link", name=words.book_closing).click()
 
     expect(page.get_by_role("radio")).to_have_count(1)  # the time inside the group is not offered
     page.get_by_role("radio").first.check()
     page.get_by_role("button", name=words.book_time).click()
     visit.step("closing-booked")
+    _offers(page, words, "leave_group", "move", "cancel")
+
+    page.get_by_role("link", name=words.leave_group).click()
+    visit.step("confirm-leave-group")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Gruppe?")
+    page.get_by_role("link", name=words.back).click()
     _offers(page, words, "leave_group", "move", "cancel")
 
     _close(served, course, pathway.Outcome.COMPLETED)

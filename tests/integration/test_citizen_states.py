@@ -40,6 +40,8 @@ OFFERED: dict[str, set[Step]] = {
     "closing_booked": {Step.LEAVE_GROUP, Step.MOVE_CLOSING, Step.CANCEL_CLOSING},
     "left_group": {Step.JOIN_GROUP, Step.BOOK_CLOSING},
     "completed": set(),
+    "dropped": set(),
+    "ended_before_a_group": set(),
 }
 TALKS = {
     "intro": (Step.BOOK_INTRO, Step.MOVE_INTRO),

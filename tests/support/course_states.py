@@ -175,6 +175,20 @@ class Builder:
         self.session.commit()
         return built
 
+    def _ended(self, built: Built, outcome: pathway.Outcome) -> Built:
+        course = uuid.UUID(built.course_id)
+        pathway.record_outcome(self.session, self._staff(), course, outcome, now=self.now)
+        self.session.commit()
+        return built
+
+    def dropped(self) -> Built:
+        """A course closed as dropped after the citizen had a group place."""
+        return self._ended(self.active(), pathway.Outcome.DROPPED)
+
+    def ended_before_a_group(self) -> Built:
+        """An approved course closed before it had a group place (recorded as cancelled)."""
+        return self._ended(self.approved(), pathway.Outcome.DROPPED)
+
     def erased(self) -> Built:
         """A course the citizen erased."""
         built = self.requested()

@@ -6,11 +6,11 @@ FROM python:3.11.7-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/diskret
-# Dependencies first, in a layer of their own that survives code changes.
+# Dependencies first, from the lock (exact versions, hashes checked), in a
+# layer of their own that survives code changes.
+COPY requirements/runtime.txt ./requirements/
+RUN /opt/diskret/bin/pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
-RUN mkdir -p service crypto && touch service/__init__.py crypto/__init__.py \
-    && /opt/diskret/bin/pip install . \
-    && /opt/diskret/bin/pip uninstall --yes diskret
 COPY service ./service
 COPY crypto ./crypto
 RUN /opt/diskret/bin/pip install --no-deps .

@@ -1,6 +1,6 @@
 """Booking throughput of the whole service next to PostgreSQL's own rate for the same work.
 
-    .venv/bin/python bench/booking.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv-test/bin/python bench/booking.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--clients 8 32 128] [--seconds 15] [--workers 2] [--threads 2]
         [--redis-url redis://127.0.0.1:6379/14] [--profile stacks.txt] [--homes one|all]
 

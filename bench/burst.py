@@ -1,6 +1,6 @@
 """A burst of citizens racing for the last places of one group: who got in, in what order, how fast.
 
-    .venv/bin/python bench/burst.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv-test/bin/python bench/burst.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--citizens 500] [--places 10] [--workers 2] [--threads 2]
 
 Makes a scratch PostgreSQL database with one centre, one group with

@@ -1,6 +1,6 @@
 """What a booking costs on this stack before the service's own work.
 
-    .venv/bin/python bench/floor.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv-test/bin/python bench/floor.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--homes one|all] [--seconds 15] [--clients 32]
 
 Serves bench/floor_app.py under gunicorn the way `diskret serve` runs the

@@ -1,6 +1,6 @@
 """How the cost of the listings and the statistics grows with ten years of national data.
 
-    .venv/bin/python bench/growth.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv-test/bin/python bench/growth.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--centres 100] [--courses-per-year 30000] [--bookings 1000000] [--years 10]
         [--repeats 100] [--budget 120] [--only stats] [--keep] [--url URL]
 

@@ -1,6 +1,6 @@
 """Staff sign-ins per second with the workers' memory, and token verifications per second.
 
-    .venv/bin/python bench/logins.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv-test/bin/python bench/logins.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--workers 2] [--threads 2] [--concurrency 1] [--server-concurrency 1] [--wait-ms 0]
         [--nice 19] [--profile staff] [--flooders 32] [--rate 40] [--seconds 20]
         [--flood-nice 0] [--verify-clients 8 32]

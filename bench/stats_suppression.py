@@ -1,6 +1,6 @@
 """How long the national suppression pattern of one metric and year takes to compute.
 
-    .venv/bin/python bench/stats_suppression.py [--centres 24] [--share 0.5] [--seed 7]
+    .venv-test/bin/python bench/stats_suppression.py [--centres 24] [--share 0.5] [--seed 7]
 
 Builds a year of made-up monthly counts for the 98 municipalities, each using
 three of the centres, and prints the time to decide all twelve months, the

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import partial
+from pathlib import Path
 
 import click
 import httpx
-from flask import current_app
-from flask.cli import FlaskGroup
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo
 
 from service import create_app, db, demo, demo_commands, installation, migrate, ops, webhooks
 from service.booking.events import EVENTS
@@ -16,6 +18,7 @@ from service.config import ConfigError
 from service.contract_commands import centres_group, contracts_group
 from service.core.clock import utcnow
 from service.core.errors import DomainError
+from service.demo_commands import demo_environment
 from service.http.keyring import keyring
 from service.identity import keys
 from service.identity.actors import SYSTEM
@@ -25,13 +28,71 @@ from service.serve import CannotListen, serve
 SCOPES = keys.SCOPES
 
 
-cli = FlaskGroup(
+class SettingsMissing(click.ClickException):
+    """The settings a command needs are missing or not valid: one line, exit status 2."""
+
+    exit_code = 2
+
+
+def app_from_settings() -> Flask:
+    """Build the app from the ``DISKRET_`` settings, or stop with a one-line error and status 2."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        hint = ""
+        if str(error).startswith("missing configuration"):
+            hint = (
+                ". Set the DISKRET_ variables (see the README), or give --instance a demo's folder."
+            )
+        raise SettingsMissing(f"{error}{hint}") from None
+
+
+def app_from_instance(folder: Path) -> Flask:
+    """Build the app from a demo's folder: its database and its generated secrets."""
+    if not (folder / "diskret.sqlite3").is_file():
+        raise SettingsMissing(f"no demo database in {folder}: run `diskret demo` there first.")
+    return create_app(demo_environment(folder.resolve()))
+
+
+def _use_instance(ctx: click.Context, _param: click.Parameter, folder: Path | None) -> None:
+    if folder is not None:
+        ctx.ensure_object(ScriptInfo).create_app = partial(app_from_instance, folder)
+
+
+class Commands(FlaskGroup):
+    """Flask's command group, holding every command itself.
+
+    Listing the commands or showing help never builds the app, so both work
+    without settings; a command that needs the app gets it from ``--instance``
+    or the ``DISKRET_`` settings when it runs.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """List the commands added here (no app-provided or plugin commands)."""
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Return a command added here."""
+        return self.commands.get(name)
+
+
+cli = Commands(
     name="diskret",
-    create_app=create_app,
+    create_app=app_from_settings,
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
     help="Diskret: anonymous booking of ambulant drug treatment.",
+    params=[
+        click.Option(
+            ["--instance"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=_use_instance,
+            help="A demo's folder: use its database and secrets instead of the DISKRET_ settings.",
+        )
+    ],
 )
 
 
@@ -61,6 +122,20 @@ def db_upgrade() -> None:
     """Bring the database schema up to date."""
     migrate.upgrade(db.engine_of(current_app))
     click.echo("Database schema is up to date.")
+
+
+@db_group.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Write the next migration from the models' difference to the (upgraded) database.
+
+    For development, in a source checkout: the script lands in
+    service/migrations/versions/ to be read, completed and committed.
+    """
+    engine = db.engine_of(current_app)
+    migrate.upgrade(engine)
+    path = migrate.revision(engine, message)
+    click.echo(f"Wrote {path}: read it and complete it before committing.")
 
 
 @cli.command("seed-demo")
@@ -113,10 +188,7 @@ def create_api_key(
 )
 def run_serve(bind: str, workers: int, threads: int, single_process_sqlite: bool) -> None:
     """Serve in production under gunicorn; refuses to start without its secrets."""
-    try:
-        app = create_app()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     refuse_missing_keys(app)
     sqlite = app.config["DATABASE_URL"].startswith("sqlite")
     if sqlite and (not single_process_sqlite or workers != 1):

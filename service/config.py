@@ -8,6 +8,7 @@ environment, and secrets have no defaults: a missing secret stops the start.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,55 @@ def _minutes(value: str) -> str:
     return " ".join(numbers)
 
 
+def _https_url(value: str) -> str:
+    """Return an https address; anything else would leave the citizen somewhere unsafe."""
+    address = value.strip()
+    if not re.fullmatch(r"https://[^\s/?#]+(?:[/?#]\S*)?", address):
+        raise ValueError("expected an https:// address")
+    return address
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    """A line for help right now, as the help box on the citizen's pages shows it."""
+
+    name: str
+    phone: str = ""
+    url: str = ""
+
+    @property
+    def phone_uri(self) -> str:
+        """Return the ``tel:`` address that dials the phone number."""
+        return "tel:" + "".join(self.phone.split())
+
+    @property
+    def shown_url(self) -> str:
+        """Return the address as people say it: no scheme, no "www.", no trailing slash."""
+        return self.url.removeprefix("https://").removeprefix("www.").rstrip("/")
+
+
+def _phone(value: str) -> str:
+    """Return a phone number of digits and spaces, with a leading + allowed."""
+    number = " ".join(value.split())
+    if not re.fullmatch(r"\+?[0-9][0-9 ]*", number):
+        raise ValueError("expected a phone number of digits and spaces")
+    return number
+
+
+def _help_line(value: str) -> HelpLine | None:
+    """Return a help line from "name | phone | https address" (phone or address may be empty).
+
+    An empty value hides the line.
+    """
+    if not value.strip():
+        return None
+    parts = [part.strip() for part in value.split("|")]
+    if len(parts) != 3 or not parts[0] or not (parts[1] or parts[2]):
+        raise ValueError('expected "name | phone | https address", with a phone or an address')
+    name, phone, url = parts
+    return HelpLine(name, _phone(phone) if phone else "", _https_url(url) if url else "")
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -109,6 +159,21 @@ VARIABLES: tuple[Variable, ...] = (
     # Where the pages point a citizen who wants ordinary treatment (with its
     # 14-day guarantee) instead; each municipality may link its own page.
     Variable("ORDINARY_TREATMENT_URL", _text, "https://www.borger.dk/"),
+    # Where the quick-exit button on every citizen page leaves for: a neutral
+    # site that reveals nothing if someone looks at the screen.
+    Variable("QUICK_EXIT_URL", _https_url, "https://www.dr.dk/"),
+    # The help box on the citizen's pages: the emergency number, then the
+    # national lines as "name | phone | https address"; an empty line is not shown.
+    # Livslinien is the national anonymous line for suicide prevention;
+    # Netstof.dk the national anonymous counselling about drugs online,
+    # funded by Sundhedsstyrelsen.
+    Variable("HELP_EMERGENCY_PHONE", _phone, "112"),
+    Variable(
+        "HELP_SUICIDE_LINE",
+        _help_line,
+        HelpLine("Livslinien", "70 201 201", "https://www.livslinien.dk/"),
+    ),
+    Variable("HELP_DRUGS_LINE", _help_line, HelpLine("Netstof.dk", "", "https://netstof.dk/")),
     # argon2id parameters for staff passwords: "staff" (OWASP's minimum, the
     # default) or "test" (far too cheap to protect anything; test suites only).
     Variable("PASSWORD_PROFILE", _one_of("staff", "test"), "staff"),
@@ -128,8 +193,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PASSWORD_WAIT_MS", _integer, 0),
     # The nice value (0-19, Linux) of the threads that compute those hashes:
     # under load every other request of the worker gets the CPU first. At the
-    # lowest priority a sign-in flood kept the citizens' p99 within twice its
-    # unloaded value in every run (docs/performance.md, "Staff sign-in").
+    # lowest priority a sign-in flood kept the citizens' p99 within 1.45-1.80
+    # times its unloaded value when the flood's own client was niced too, and
+    # within 1.68-3.70 times when it was not (docs/performance.md, "Staff sign-in").
     Variable("PASSWORD_NICE", _integer, 19),
     # Retention (SPEC P5): days after a course ended, after an unused request,
     # and for the audit trail; `diskret purge` deletes what is older.

@@ -1,8 +1,8 @@
 """The demo's commands: ``diskret demo`` and ``diskret setup-code`` for a forgotten or late code.
 
-Added to the ``diskret`` command by ``service.cli``. Neither runs inside the
-app context the command line makes from the ``DISKRET_`` settings: the demo
-makes its own settings in its folder, and ``setup-code`` can use either.
+Added to the ``diskret`` command by ``service.cli``. The demo makes its own
+settings in its folder; ``setup-code`` takes the app the command line builds,
+from the ``DISKRET_`` settings or from a demo's folder (``--instance``).
 """
 
 from __future__ import annotations
@@ -94,24 +94,15 @@ def run_demo(port: int, instance: Path) -> None:
 
 @click.command("setup-code")
 @click.argument("username")
-@click.option(
-    "--instance",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="A demo's folder: use its database and secrets instead of the DISKRET_ settings.",
-)
 @click.pass_context
-def setup_code(ctx: click.Context, username: str, instance: Path | None) -> None:
+def setup_code(ctx: click.Context, username: str) -> None:
     """Give a staff account a new one-time setup code, printed on the last line.
 
     The account's password or earlier code stops working and its sessions
     end; two-factor sign-in, if set up, stays. Audited with the system as actor.
+    Against a demo: ``diskret --instance <its folder> setup-code <username>``.
     """
-    if instance is None:
-        app = ctx.ensure_object(ScriptInfo).load_app()
-    elif (instance / "diskret.sqlite3").exists():
-        app = create_app(demo_environment(instance.resolve()))
-    else:
-        raise click.ClickException(f"No demo database in {instance}.")
+    app = ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context():
         session = db.session()
         try:

@@ -145,6 +145,7 @@ def _texts(body: dict[str, Any]) -> centres.CentreTexts:
         opening_hours=body["opening_hours"],
         opening_hours_en=body["opening_hours_en"],
         languages=" ".join(body["languages"]),
+        phone=body["phone"],
     )
 
 

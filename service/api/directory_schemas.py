@@ -82,6 +82,7 @@ class ManagedCentreSchema(Schema):
     opening_hours = fields.String()
     opening_hours_en = fields.String()
     languages = fields.Function(lambda centre: centre.languages.split())
+    phone = fields.String(metadata={"description": "The centre's own phone number, or empty."})
     closed_from = fields.Date(allow_none=True)
 
 
@@ -98,6 +99,14 @@ class CentreTextsSchema(Schema):
         fields.String(validate=validate.Regexp(r"^[a-z]{2}$", error="A two-letter code.")),
         load_default=lambda: ["da"],
         validate=validate.Length(min=1, max=20),
+    )
+    phone = fields.String(
+        load_default="",
+        validate=validate.Length(max=30),
+        metadata={
+            "description": "The centre's own Danish phone number (8 digits), shown to citizens; "
+            "stored in national format. Empty for none."
+        },
     )
 
 

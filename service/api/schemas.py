@@ -41,6 +41,9 @@ class CentreSchema(Schema):
         metadata={"description": "The same in English; empty when only the Danish is given."}
     )
     languages = fields.Function(lambda centre: centre.languages.split())
+    phone = fields.String(
+        metadata={"description": "The centre's own phone number (national format), or empty."}
+    )
 
 
 class SlotSchema(Schema):

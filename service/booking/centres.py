@@ -6,6 +6,11 @@ number, e-mail, phone number or IP address (SPEC P1). A centre's
 municipality is fixed once made: it decides which contracts count as
 "outside" (§ 101 a, stk. 2), so a centre that moves is a new centre.
 
+The centre's phone number is the one exception: a provider's switchboard
+number is public contact data, not a person's, and citizens see it in the
+help box. It is taken only as a valid Danish number and stored in its
+national format, so nothing else can ride along in that field.
+
 Closing a centre from a day ends every contract of it from that day
 (``service.booking.contracts``): from then on no citizen may start a course
 there. Courses and bookings made before stay as they are; its slots and
@@ -19,13 +24,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import phonenumbers
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.booking import contracts
 from service.core.clock import local_today
-from service.core.errors import InvalidInput, NotFound
-from service.core.text import refuse_personal_data
+from service.core.errors import InvalidInput, NotFound, PersonalDataRefused
+from service.core.text import looks_like_cpr, normalise, refuse_personal_data
 from service.identity import audit
 from service.identity.actors import Actor
 from service.models import Centre, Contract, Municipality
@@ -74,6 +80,31 @@ class CentreTexts:
     opening_hours: str = ""
     opening_hours_en: str = ""
     languages: str = "da"
+    phone: str = ""
+
+
+class PhoneInvalid(InvalidInput):
+    """The centre's phone number is not a Danish phone number."""
+
+    code = "centre_phone_invalid"
+    message = "A Danish phone number of 8 digits, such as 33 12 34 56."
+
+
+def _phone(value: str) -> str:
+    """Return a Danish phone number in national format ("33 12 34 56"), or "" for none."""
+    text = normalise(value).strip()
+    if not text:
+        return ""
+    # A CPR number is refused as in every other text, before it could read as a number.
+    if looks_like_cpr(text):
+        raise PersonalDataRefused(field="phone")
+    try:
+        number = phonenumbers.parse(text, "DK")
+    except phonenumbers.NumberParseException:
+        raise PhoneInvalid(field="phone") from None
+    if not phonenumbers.is_valid_number_for_region(number, "DK"):
+        raise PhoneInvalid(field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def _text(value: str, field: str, *, required: bool) -> str:
@@ -107,6 +138,7 @@ def _write(centre: Centre, texts: CentreTexts) -> None:
     centre.opening_hours = _text(texts.opening_hours, "opening_hours", required=False)
     centre.opening_hours_en = _text(texts.opening_hours_en, "opening_hours_en", required=False)
     centre.languages = _languages(texts.languages)
+    centre.phone = _phone(texts.phone)
 
 
 def _audit(session: Session, actor: Actor, action: str, centre: Centre, *, now: datetime) -> None:

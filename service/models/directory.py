@@ -35,6 +35,9 @@ class Centre(Base):
     entrance_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     opening_hours: Mapped[str] = mapped_column(String(200), default="")
     opening_hours_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The centre's own switchboard number, in Danish national format ("33 12 34 56"), or "".
+    # Public contact data of a provider, not a person's: shown in the citizen's help box.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # Languages spoken, as space-separated ISO 639-1 codes ("da en").
     languages: Mapped[str] = mapped_column(String(60), default="da")
     created_at: Mapped[datetime]
@@ -50,6 +53,11 @@ class Centre(Base):
     def opening_hours_in(self, language: str) -> str:
         """Return the opening hours in a language ("en" or Danish), falling back to Danish."""
         return (self.opening_hours_en if language == "en" else "") or self.opening_hours
+
+    @property
+    def phone_uri(self) -> str:
+        """Return the ``tel:`` address that dials the centre's number from any phone."""
+        return "tel:+45" + "".join(self.phone.split())
 
     def closed_on(self, day: date) -> bool:
         """Tell whether the centre is closed on a day."""

@@ -53,6 +53,11 @@ class CentreTextsForm(FlaskForm):
     entrance_en = TextAreaField("Indgangen på engelsk", validators=[Length(max=2000)])
     opening_hours = StringField("Åbningstider", validators=[Length(max=200)])
     opening_hours_en = StringField("Åbningstider på engelsk", validators=[Length(max=200)])
+    phone = StringField(
+        "Telefon",
+        validators=[Length(max=30)],
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
     languages = StringField(
         "Sprog",
         default="da",

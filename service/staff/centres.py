@@ -58,6 +58,7 @@ def _texts(form: CentreTextsForm) -> rules.CentreTexts:
         opening_hours=form.opening_hours.data or "",
         opening_hours_en=form.opening_hours_en.data or "",
         languages=form.languages.data or "",
+        phone=form.phone.data or "",
     )
 
 

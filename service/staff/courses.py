@@ -167,7 +167,7 @@ def _phone_forms(
     session, now, centre_id = db.session(), utcnow(), own_centre()
     choice = MunicipalityChoiceForm(formdata=None, data={"municipality": code or ""})
     form = form or PhoneBookingForm(formdata=None, data={"municipality": code or ""})
-    options = [SelectChoice(m.code, m.name) for m in directory.municipalities(session)]
+    options = [SelectChoice(m.code, m.name) for m in catalogue.municipalities_by_name(session)]
     choice.municipality.choices = [SelectChoice("", "Vælg kommunen"), *options]
     form.municipality.choices = options
     form.slot.choices = []

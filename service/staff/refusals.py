@@ -146,6 +146,7 @@ CENTRE_FIELDS = {
     "opening_hours": "Åbningstiderne må højst være 200 tegn.",
     "opening_hours_en": "Åbningstiderne må højst være 200 tegn.",
     "languages": "Skriv sprogene som koder på to bogstaver adskilt af mellemrum, fx: da en",
+    "phone": "Skriv et dansk telefonnummer med 8 cifre, fx 33 12 34 56, eller lad feltet stå tomt.",
 }
 CONTRACT_FIELDS = {
     "municipality": "Vælg kommunen.",

@@ -15,6 +15,7 @@ from service.http.csrf import csrf
 from service.http.errors import register_pages
 from service.web import book, course, feed, next_steps, pages
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES
+from service.web.help import help_context
 
 
 def _locale() -> str:
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     )
     Babel(app, locale_selector=_locale)
     app.context_processor(lambda: {"get_locale": get_locale})
+    app.context_processor(help_context)
     csrf.init_app(app)
     next_steps.init_app(app)
     for blueprint in (pages.blp, book.blp, course.blp, feed.blp):

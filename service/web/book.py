@@ -1,4 +1,4 @@
-"""Booking without a name: home municipality, a place, an intro time, and the code shown once."""
+"""Booking without a name: home municipality, a place or the soonest time, a time, the code."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import segno
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -22,8 +22,9 @@ from service.http.keyring import keyring
 from service.http.transaction import transactional
 from service.limits import course_creation
 from service.models import Centre, Course, Municipality, Slot, SlotKind
-from service.web.common import page, when
-from service.web.forms import BookForm, MunicipalityForm
+from service.web.choosing import chosen_day, group_lines, minutes, span
+from service.web.common import clock, day, page, spoken
+from service.web.forms import BookForm, MunicipalityForm, SoonestForm
 from service.web.refusals import message_for
 from service.web.sessions import code_to_download, sign_in, signed_in_course_or_code_page
 
@@ -34,7 +35,7 @@ blp.before_request(protect)
 def _municipality_form(data: Mapping[str, str] | None = None) -> MunicipalityForm:
     form = MunicipalityForm(data)
     form.municipality.choices = [SelectChoice("", _("Choose your municipality"))] + [
-        SelectChoice(m.code, m.name) for m in directory.municipalities(db.session())
+        SelectChoice(m.code, m.name) for m in catalogue.municipalities_by_name(db.session())
     ]
     return form
 
@@ -47,30 +48,65 @@ def choose_municipality() -> tuple[str, int]:
 
 @blp.get("/book/places")
 def choose_place() -> tuple[str, int]:
-    """Step 2: the places the municipality works with, soonest free first talk first."""
+    """Step 2: the soonest free time, then the places the municipality works with."""
     form = _municipality_form(request.args)
     if not form.validate():
         return page("book_municipality.html", status=422, form=form)
     return _places(form.municipality.data)
 
 
-def _places(code: str, status: int = 200, error: str | None = None) -> tuple[str, int]:
-    session = db.session()
+def _places(
+    code: str, status: int = 200, error: str | None = None, form: SoonestForm | None = None
+) -> tuple[str, int]:
+    session, now = db.session(), utcnow()
+    listed = catalogue.providers(session, code, now=now)
+    first = catalogue.soonest(listed)
+    form = form or SoonestForm(data={"municipality": code})
+    # Always the time shown now: after a refusal, the old one is gone.
+    form.slot.data = str(first.next_slot.id) if first and first.next_slot else ""
     return page(
         "book_places.html",
         status=status,
         error=error,
+        form=form,
         municipality=directory.municipality(session, code),
-        providers=catalogue.providers(session, code, now=utcnow()),
+        providers=listed,
+        first=first,
+        groups={p.centre.id: group_lines(p.groups, now=now) for p in listed},
+        minutes=minutes,
+        spoken=spoken,
     )
+
+
+@blp.post("/book/soonest")
+@course_creation
+@transactional
+def book_soonest() -> tuple[str, int]:
+    """Book the soonest free time shown on step 2, through the rules of a chosen time."""
+    form = SoonestForm()
+    municipality = _municipality(request.form)
+    if not form.validate():
+        return _places(municipality.code, 422, form=form)
+    try:
+        slot = catalogue.slot(db.session(), _slot_id(form.slot.data))
+        return _create(municipality, slot.centre_id, slot.id)
+    except DomainError as error:
+        return _places(municipality.code, 409, message_for(error), form=form)
+
+
+def _municipality(values: Mapping[str, str]) -> Municipality:
+    """Return the municipality a request names; 404 for an unknown one."""
+    try:
+        return directory.municipality(db.session(), values.get("municipality", ""))
+    except NotFound:
+        abort(404)
 
 
 def _chosen(values: Mapping[str, str]) -> tuple[Municipality, Centre]:
     """Return the municipality and place a request names; 404 for anything unknown."""
-    session = db.session()
+    municipality = _municipality(values)
     try:
-        municipality = directory.municipality(session, values.get("municipality", ""))
-        centre = directory.centre(session, uuid.UUID(values.get("centre", "")))
+        centre = directory.centre(db.session(), uuid.UUID(values.get("centre", "")))
     except (NotFound, ValueError):
         abort(404)
     return municipality, centre
@@ -82,24 +118,60 @@ def _contracted(municipality: Municipality, centre: Centre) -> bool:
 
 
 def _time_page(
-    form: BookForm, municipality: Municipality, centre: Centre, status: int = 200
+    form: BookForm,
+    municipality: Municipality,
+    centre: Centre,
+    status: int = 200,
+    error: str | None = None,
 ) -> tuple[str, int]:
-    slots = catalogue.free_slots(
-        db.session(), centre.id, SlotKind.INTRO, now=utcnow(), home=municipality.code
+    """Render the days with free times, and the times of the chosen day (the first by default)."""
+    session, now = db.session(), utcnow()
+    days = catalogue.free_days(session, centre.id, SlotKind.INTRO, now=now, home=municipality.code)
+    try:
+        on = chosen_day(form.day.data)
+    except ValueError:
+        on, status, error = None, 422, _("That day could not be read. Please choose a day below.")
+    else:
+        on = on or (days[0].on if days else None)
+    slots = (
+        catalogue.free_slots(
+            session, centre.id, SlotKind.INTRO, now=now, home=municipality.code, on=on
+        )
+        if on
+        else []
     )
-    form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
+    form.day.data = on.isoformat() if on else ""
+    if on:
+        form.slot.label.text = _("Free times on %(day)s", day=day(on))
+    form.slot.choices = [
+        SelectChoice(str(slot.id), span(clock(slot.starts_at), clock(slot.ends_at)))
+        for slot in slots
+    ]
     return page(
-        "book_time.html", status=status, form=form, municipality=municipality, centre=centre
+        "book_time.html",
+        status=status,
+        error=error,
+        form=form,
+        municipality=municipality,
+        centre=centre,
+        days=days,
+        on=on,
     )
 
 
 @blp.get("/book/time")
 def choose_time() -> tuple[str, int]:
-    """Step 3: a free time for the first talk at the chosen place, and the 18+ confirmation."""
+    """Step 3: a day with free times, a time that day, and the 18+ confirmation."""
     municipality, centre = _chosen(request.args)
     if not _contracted(municipality, centre):
         return _places(municipality.code, 422, message_for(NotContracted()))
-    form = BookForm(data={"municipality": municipality.code, "centre": str(centre.id)})
+    form = BookForm(
+        data={
+            "municipality": municipality.code,
+            "centre": str(centre.id),
+            "day": request.args.get("day", ""),
+        }
+    )
     return _time_page(form, municipality, centre)
 
 
@@ -112,22 +184,29 @@ def book() -> tuple[str, int]:
     municipality, centre = _chosen(request.form)
     if not form.validate():
         return _time_page(form, municipality, centre, status=422)
-    session, now = db.session(), utcnow()
     try:
-        token, course = pathway.create_course(
-            session,
-            keyring(),
-            home_municipality=municipality.code,
-            centre_id=centre.id,
-            intro_slot_id=_slot_id(form.slot.data),
-            language=str(get_locale() or "da"),
-            now=now,
-        )
+        return _create(municipality, centre.id, _slot_id(form.slot.data))
     except DomainError as error:
         form.slot.errors = [*form.slot.errors, message_for(error)]
         return _time_page(form, municipality, centre, status=409)
+
+
+def _create(
+    municipality: Municipality, centre_id: uuid.UUID, slot_id: uuid.UUID
+) -> tuple[str, int]:
+    """Create the course and its intro booking, sign the browser in, and show the code once."""
+    session, now = db.session(), utcnow()
+    token, course = pathway.create_course(
+        session,
+        keyring(),
+        home_municipality=municipality.code,
+        centre_id=centre_id,
+        intro_slot_id=slot_id,
+        language=str(get_locale() or "da"),
+        now=now,
+    )
     sign_in(session, course, now=now, code=token)
-    return _token_page(token, course, centre, now=now)
+    return _token_page(token, course, course.centre, now=now)
 
 
 @blp.post("/code.txt")
@@ -138,7 +217,7 @@ def code_file() -> Response:
     code = code_to_download(db.session(), now=utcnow())
     if code is None:
         abort(404)
-    response = Response(_card(code, course.reference) + "\n", mimetype="text/plain")
+    response = Response(_card(code, course.reference, _site()) + "\n", mimetype="text/plain")
     # A form's answer, not a link: the code never sits in an address the browser keeps.
     name = _("code")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.txt"'
@@ -146,12 +225,21 @@ def code_file() -> Response:
     return response
 
 
-def _card(token: str, reference: str) -> str:
+def _site() -> str:
+    """Return the site's address as the request reached it (its host, or the proxy's)."""
+    return url_for("pages.landing", _external=True).rstrip("/")
+
+
+def _card(token: str, reference: str, site: str) -> str:
     return str(
         _("Your code: %(token)s", token=token)
         + "\n\n"
         + _("Keep it safe. It is the only key to your booking and cannot be recovered.")
+        + "\n"
+        + _('Use the code at %(site)s, under "I have a code".', site=site)
         + "\n\n"
+        + _("At the door, give the reference %(reference)s.", reference=reference)
+        + "\n"
         + _("Reference for phone calls: %(reference)s", reference=reference)
         + "\n"
         + _(
@@ -175,7 +263,9 @@ def _token_page(token: str, course: Course, centre: Centre, *, now: datetime) ->
         "token.html",
         token=token,
         groups=token.split("-"),
-        qr=Markup(segno.make(token, error="m").svg_inline(scale=6, border=2)),  # noqa: S704
+        # No width or height, only a viewBox: the code fills the box the page gives it.
+        qr=Markup(segno.make(token, error="m").svg_inline(omitsize=True, border=2)),  # noqa: S704
+        site=_site(),
         centre=centre,
         starts_at=slot.starts_at,
         reference=course.reference,

@@ -20,20 +20,36 @@ class MunicipalityForm(FlaskForm):
     )
 
 
+def _adult() -> BooleanField:
+    return BooleanField(
+        _l("I am 18 or older"),
+        validators=[DataRequired(_l("The offer is for adults: confirm that you are 18 or older."))],
+    )
+
+
 class BookForm(FlaskForm):
-    """Step 3: an intro time at the chosen place, and the 18+ confirmation."""
+    """Step 3: an intro time at the chosen place, and the 18+ confirmation.
+
+    ``day`` is the day whose times the page showed, so that a refusal shows it again.
+    """
 
     municipality = HiddenField(validators=[DataRequired()])
     centre = HiddenField(validators=[DataRequired()])
+    day = HiddenField()
     slot = RadioField(
         _l("Choose a time for your first talk"),
         validators=[InputRequired(_l("Choose a time."))],
         validate_choice=False,
     )
-    adult = BooleanField(
-        _l("I am 18 or older"),
-        validators=[DataRequired(_l("The offer is for adults: confirm that you are 18 or older."))],
-    )
+    adult = _adult()
+
+
+class SoonestForm(FlaskForm):
+    """Step 2's shortcut: the soonest free time among all the places, and the 18+ confirmation."""
+
+    municipality = HiddenField(validators=[DataRequired()])
+    slot = HiddenField(validators=[DataRequired()])
+    adult = _adult()
 
 
 class CodeForm(FlaskForm):
@@ -43,7 +59,7 @@ class CodeForm(FlaskForm):
         _l("Your code"),
         validators=[
             InputRequired(_l("Type your code.")),
-            Length(max=64, message=_l("That is longer than a code.")),
+            Length(max=64, message=_l("That is longer than a code. Type the code again.")),
         ],
         render_kw={
             "autocomplete": "off",

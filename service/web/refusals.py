@@ -34,10 +34,10 @@ MESSAGES: dict[type[errors.DomainError], str] = {
     errors.WrongStatus: _l("That cannot be done at this stage of your course."),
     errors.GroupUnavailable: _l("That group cannot be joined."),
     errors.Busy: _l("Many people are booking right now. Please try again in a moment."),
-    errors.TokenMalformed: _l(
-        "That code has a typing error. Check each character; the last one is a check character."
-    ),
-    errors.TokenRejected: _l("We do not know that code. Check it and try again."),
+    # The field is emptied after a refusal (the code is never echoed back), so
+    # each message asks for the code again rather than for a look at what was typed.
+    errors.TokenMalformed: _l("That code has a typing error. Type the code again."),
+    errors.TokenRejected: _l("We do not know that code. Type the code again."),
 }
 
 

@@ -14,10 +14,13 @@ from tests.browser.conftest import Served, Visit
 from tests.support.calls import hold_intro
 
 DA_BOOK = "Book en første samtale"
+DA_DAYS = "Dage med ledige tider"
 
 
-def _book(visit: Visit, *, book: str, show: str, choose: str, adult: str, submit: str) -> str:
-    """Walk the three steps from the front page and return the code shown."""
+def _book(
+    visit: Visit, *, book: str, show: str, choose: str, days: str, adult: str, submit: str
+) -> str:
+    """Walk the three steps from the front page, choosing the second day, and return the code."""
     page = visit.page
     page.get_by_role("link", name=book).click()
     visit.step("municipality")
@@ -26,6 +29,9 @@ def _book(visit: Visit, *, book: str, show: str, choose: str, adult: str, submit
     visit.step("places")
     page.get_by_role("link", name=re.compile(f"^{choose} Centre A")).click()
     visit.step("time")
+    page.get_by_role("navigation", name=days).get_by_role("link").nth(1).click()
+    expect(page).to_have_url(re.compile(r"day=\d{4}-\d\d-\d\d"))
+    visit.step("day")
     page.get_by_role("radio").first.check()
     page.get_by_label(adult).check()
     page.get_by_role("button", name=submit).click()
@@ -74,6 +80,7 @@ def test_the_whole_booking_in_danish(browser: Visit) -> None:
         book=DA_BOOK,
         show="Vis steder",
         choose="Vælg",
+        days=DA_DAYS,
         adult="Jeg er 18 år eller derover",
         submit="Book og få min kode",
     )
@@ -100,6 +107,7 @@ def test_the_whole_booking_in_english(browser: Visit) -> None:
         book="Book a first talk",
         show="Show places",
         choose="Choose",
+        days="Days with free times",
         adult="I am 18 or older",
         submit="Book and get my code",
     )
@@ -116,6 +124,7 @@ def test_the_booking_works_with_javascript_off(plain_browser: Visit) -> None:
         book=DA_BOOK,
         show="Vis steder",
         choose="Vælg",
+        days=DA_DAYS,
         adult="Jeg er 18 år eller derover",
         submit="Book og få min kode",
     )

@@ -31,6 +31,7 @@ PUBLIC = {
     "book.choose_place",
     "book.choose_time",
     "book.book",
+    "book.book_soonest",
     "course.enter_code",
     "course.sign_in",
     "public.list_municipalities",

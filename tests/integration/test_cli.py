@@ -187,7 +187,7 @@ def test_serve_refuses_to_start_with_a_weak_secret(
 
     result = CliRunner().invoke(cli, ["serve", "--bind", "127.0.0.1:1"], env=environ)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip() == f"Error: {line}"
     assert value not in result.output
     assert not (tmp_path / "never.sqlite3").exists()

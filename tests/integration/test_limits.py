@@ -368,6 +368,23 @@ def test_course_creation_shares_one_budget_across_api_and_web(
     assert api.status_code == 429
 
 
+def test_booking_the_soonest_spends_the_course_creation_budget(
+    budget_app: Flask, world: World
+) -> None:
+    """The places page's "book the soonest" form counts as the time page's form does."""
+    client = _address(budget_app.test_client(), CLIENT_ADDRESS)
+    browser = Citizen(client)
+    places = browser.get(f"/book/places?municipality={HOME}")
+
+    spent = [browser.submit(places, "/book/soonest", {}).status for _ in range(3)]
+    web = browser.submit(places, "/book/soonest", {"adult": "y"}).status
+    api = client.post("/api/v1/courses", json={})
+
+    assert spent == [422, 422, 422]
+    assert web == 429
+    assert api.status_code == 429
+
+
 def test_staff_sign_in_failures_share_one_budget_across_password_and_code(
     budget_app: Flask, session: Session, keyring: crypto.Keyring, world: World
 ) -> None:

@@ -17,6 +17,8 @@ from service.db import engine_of, make_engine
 from service.models import Base, IdempotentAnswer
 from tests.support.databases import sqlite_url
 
+VERSIONS = Path(migrate.__file__).parent / "migrations" / "versions"
+
 
 def test_the_migrated_schema_matches_the_models(app: Flask) -> None:
     """Autogenerate finds no difference between the migrated database and the models."""
@@ -27,6 +29,23 @@ def test_the_migrated_schema_matches_the_models(app: Flask) -> None:
         differences = compare_metadata(context, Base.metadata)
 
     assert differences == []
+
+
+def test_a_new_revision_takes_the_next_number_and_finds_no_difference(
+    app: Flask, tmp_path: Path
+) -> None:
+    """`diskret db revision` numbers the script after the newest one; models and schema agree."""
+    engine = engine_of(app)
+    newest = max(path.name[:4] for path in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+    path = migrate.revision(engine, "a change", folder=tmp_path)
+
+    number = f"{int(newest) + 1:04d}"
+    assert path == tmp_path / f"{number}_a_change.py"
+    script = path.read_text(encoding="utf-8")
+    assert f"revision = '{number}'" in script
+    assert f"down_revision = '{newest}'" in script
+    assert "op." not in script
 
 
 def test_the_minute_revision_cuts_the_seconds_off_rows_already_kept(tmp_path: Path) -> None:

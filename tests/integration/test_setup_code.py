@@ -89,8 +89,8 @@ def test_setup_code_uses_the_demos_folder_without_any_setting(tmp_path: Path) ->
     db.engine_of(demo_app).dispose()
     runner = CliRunner(env={name: None for name in os.environ if name.startswith("DISKRET_")})
 
-    made = runner.invoke(cli, ["setup-code", "demo.admin", "--instance", str(instance)])
-    missing = runner.invoke(cli, ["setup-code", "demo.admin", "--instance", str(tmp_path)])
+    made = runner.invoke(cli, ["--instance", str(instance), "setup-code", "demo.admin"])
+    missing = runner.invoke(cli, ["--instance", str(tmp_path), "setup-code", "demo.admin"])
     new = made.output.strip().splitlines()[-1]
     with demo_app.app_context():
         account = accounts.authenticate(
@@ -105,5 +105,5 @@ def test_setup_code_uses_the_demos_folder_without_any_setting(tmp_path: Path) ->
     assert made.exit_code == 0, made.output
     assert account.must_set_password
     assert new != old
-    assert missing.exit_code == 1
-    assert "No demo database in" in missing.output
+    assert missing.exit_code == 2
+    assert "no demo database in" in missing.output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -273,6 +275,20 @@ def test_booking_for_a_caller_shows_the_code_once(
     count = session.scalar(select(func.count()).select_from(Course))
     assert count == 1
     session.rollback()
+
+
+def test_booking_for_a_caller_lists_the_municipalities_in_danish_order(
+    client: FlaskClient, staff: Staff, world: World
+) -> None:
+    """The staff's municipality choice is in the citizen's order: Aabenraa first, Ærø last."""
+    sign_in(client, staff["staff_a"])
+
+    page = Citizen(client).get("/staff/book")
+
+    shown = [unescape(n) for n in re.findall(r'<option value="\d{3}">([^<]+)</option>', page.html)]
+    assert len(shown) == 98
+    assert shown[:3] == ["Aabenraa", "Aalborg", "Aarhus"]
+    assert shown[-1] == "Ærø"
 
 
 def test_another_centres_course_is_not_found(

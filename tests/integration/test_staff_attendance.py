@@ -14,7 +14,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.models import Attendance, Booking, BookingKind, Course, CourseStatus, Group, Tally
+from service.models import (
+    Attendance,
+    Booking,
+    BookingKind,
+    Course,
+    CourseStatus,
+    Group,
+    Slot,
+    Tally,
+)
 from tests.support.calls import approved_course, bearer, hold_intro, start_course
 from tests.support.pages import Citizen, Page
 from tests.support.staff import Staff, make_staff, sign_in
@@ -193,6 +202,45 @@ def test_a_missed_intro_is_recorded_and_the_course_closed_as_never_came(
     tallied = dict(session.execute(select(Tally.metric, Tally.count)).all())
     assert tallied.get("never_came") == 1
     assert "cancelled" not in tallied
+
+
+def test_a_missed_closing_talk_is_recorded_from_the_course_page(
+    client: FlaskClient, staff: Staff, session: Session, world: World, now: datetime
+) -> None:
+    """ "Udeblev fra afsluttende samtale" once it has begun; the course stays in its group."""
+    token, course = approved_course(client, world, session, now=now, slot=world.intro_a[0])
+    _join(client, token, world.group_a)
+    booked = client.post(
+        "/api/v1/me/bookings", json={"slot_id": str(world.closing_late_a)}, headers=bearer(token)
+    )
+    assert booked.status_code == 201, booked.get_json()
+    sign_in(client, staff["staff_a"])
+    browser, path = Citizen(client), f"/staff/courses/{course['id']}"
+    ahead = browser.get(path)
+    session.execute(
+        update(Slot)
+        .where(Slot.id == world.closing_late_a)
+        .values(starts_at=now - timedelta(minutes=20), ends_at=now + timedelta(minutes=25))
+    )
+    session.commit()
+
+    begun = browser.get(path)
+    missed = browser.submit(begun, path + "/no-show", {})
+    after = browser.get(path)
+
+    assert "Udeblev fra afsluttende samtale" not in ahead.text()
+    assert "Udeblev fra afsluttende samtale" in begun.text()
+    assert missed.status == 303
+    assert "Udeblivelse fra afsluttende samtale er registreret." in after.text()
+    assert "Udeblev fra afsluttende samtale" not in after.text()
+    session.expire_all()
+    closing = session.scalars(
+        select(Booking).where(
+            Booking.course_id == uuid.UUID(course["id"]), Booking.kind == BookingKind.CLOSING
+        )
+    ).one()
+    assert closing.status.value == "no_show"
+    assert session.get_one(Course, uuid.UUID(course["id"])).status is CourseStatus.ACTIVE
 
 
 def test_a_no_show_form_with_a_value_it_never_offers_is_refused_with_a_message(

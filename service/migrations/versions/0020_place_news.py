@@ -1,7 +1,7 @@
 """a marker on a booking whose group place came from the waitlist, until the citizen is told
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 17:50:00.000000
 
 Places granted before this revision are not announced: their citizens have
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

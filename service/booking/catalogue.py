@@ -81,14 +81,18 @@ def free_slots(
     now: datetime,
     home: str | None = None,
     on: date | None = None,
+    after: datetime | None = None,
 ) -> Sequence[Slot]:
     """Return a centre's free future slots of one kind, soonest first.
 
     With ``home``, only the times before the municipality's contract with the
     centre ends: a later time could not be booked (SPEC rule 5). With ``on``,
-    only the times of that Copenhagen calendar day.
+    only the times of that Copenhagen calendar day; with ``after``, only the
+    times that start then or later.
     """
     query = select(Slot).where(*_bookable(session, centre_id, kind, now=now, home=home))
+    if after is not None:
+        query = query.where(Slot.starts_at >= after)
     if on is not None:
         query = query.where(
             Slot.starts_at >= local_to_utc(on, time(0)),
@@ -133,14 +137,23 @@ def free_days(
     return (days[:-1] if len(starts) == DAY_SLOTS else days)[:DAY_PAGE]
 
 
-def times_for(session: Session, course: Course, kind: SlotKind, *, now: datetime) -> Sequence[Slot]:
+def times_for(
+    session: Session,
+    course: Course,
+    kind: SlotKind,
+    *,
+    now: datetime,
+    after: datetime | None = None,
+) -> Sequence[Slot]:
     """Return the free times a course may book a talk of ``kind`` at, soonest first.
 
     An intro talk is bounded by the home municipality's contract with the
-    centre (SPEC rule 5); the closing talk only by the centre's free times.
+    centre (SPEC rule 5); the closing talk only by the centre's free times,
+    and by ``after`` where given (the citizen's page passes the end of the
+    group, ``steps.NextSteps.closing_from``).
     """
     home = course.home_municipality if kind is SlotKind.INTRO else None
-    return free_slots(session, course.centre_id, kind, now=now, home=home)
+    return free_slots(session, course.centre_id, kind, now=now, home=home, after=after)
 
 
 def next_free_intro(

@@ -246,6 +246,7 @@ def create_course(
         placed_at=None,
         sequence=0,
         cancelled_at=None,
+        place_news=False,
     )
     course.bookings.append(booking)
     rules = {

@@ -20,6 +20,7 @@ from service import metrics
 from service.booking import events, tally
 from service.booking.directory import require_contract
 from service.booking.locks import lock
+from service.booking.steps import BOOK, MOVE, Step, next_steps
 from service.core import errors
 from service.core.clock import local_today
 from service.models import (
@@ -48,11 +49,6 @@ def slot_held(slot_id: ColumnElement[uuid.UUID]) -> Exists:
 
 _SLOT_HELD = select(slot_held(bindparam("slot_id")))
 _SLOT_KIND = select(Slot.kind).where(Slot.id == bindparam("slot_id"))
-_LIVE_BOOKING = select(Booking).where(
-    Booking.course_id == bindparam("course_id"),
-    Booking.kind == bindparam("kind"),
-    Booking.status.in_(LIVE),
-)
 _LAST_SEQUENCE = select(func.max(Booking.sequence)).where(
     Booking.course_id == bindparam("course_id"), Booking.kind == bindparam("kind")
 )
@@ -71,11 +67,6 @@ _BOOKED_SESSION_TIMES = (
 def _require_open(course: Course) -> None:
     if course.status not in OPEN_STATUSES:
         raise errors.CourseClosed()
-
-
-def _live_booking(session: Session, course: Course, kind: BookingKind) -> Booking | None:
-    found: Booking | None = session.scalar(_LIVE_BOOKING, {"course_id": course.id, "kind": kind})
-    return found
 
 
 def _next_sequence(session: Session, course: Course, kind: BookingKind) -> int:
@@ -145,11 +136,13 @@ def book_slot(
     if found is None or (kind is not None and found is not kind):
         raise errors.SlotUnavailable("No such time can be booked.", field="slot_id")
     kind = found
+    steps = next_steps(session, course, now=now)
+    steps.require(BOOK[BookingKind(kind.value)])
     slot = lock_bookable_slot(session, slot_id, centre_id=course.centre_id, kind=kind, now=now)
     if kind is SlotKind.INTRO:
-        _check_intro(session, course, slot, now=now)
-    else:
-        _check_closing(session, course, slot)
+        _check_contract(session, course, slot, now=now)
+    elif steps.closing_from is not None and slot.starts_at < steps.closing_from:
+        raise errors.ClosingTooEarly(earliest=steps.closing_from.isoformat())
     _refuse_overlap(_booked_intervals(session, course), [(slot.starts_at, slot.ends_at)])
     booking = Booking(
         course=course,
@@ -176,17 +169,15 @@ def book_talk(
     time rolls both back.
     """
     course = lock_course_and_group(session, course_id)
-    moved = _live_booking(session, course, BookingKind(kind.value))
+    steps = next_steps(session, course, now=now)
+    moved = steps.live.get(BookingKind(kind.value))
+    steps.require(MOVE[moved.kind] if moved is not None else BOOK[BookingKind(kind.value)])
     if moved is not None:
-        cancel(session, course.id, moved.id, now=now)
+        release(session, moved, now=now)
     return book_slot(session, course.id, slot_id, now=now, kind=kind), moved
 
 
-def _check_intro(session: Session, course: Course, slot: Slot, *, now: datetime) -> None:
-    if course.status is not CourseStatus.REQUESTED:
-        raise errors.WrongStatus("The intro talk has already taken place.")
-    if _live_booking(session, course, BookingKind.INTRO) is not None:
-        raise errors.AlreadyBooked()
+def _check_contract(session: Session, course: Course, slot: Slot, *, now: datetime) -> None:
     require_contract(
         session,
         course.home_municipality,
@@ -194,33 +185,6 @@ def _check_intro(session: Session, course: Course, slot: Slot, *, now: datetime)
         booked_on=local_today(now),
         held_on=local_today(slot.starts_at),
     )
-
-
-def _check_closing(session: Session, course: Course, slot: Slot) -> None:
-    if course.status is not CourseStatus.ACTIVE:
-        raise errors.ClosingNeedsGroup()
-    if _live_booking(session, course, BookingKind.CLOSING) is not None:
-        raise errors.AlreadyBooked()
-    group_booking = _live_booking(session, course, BookingKind.GROUP)
-    if group_booking is not None and group_booking.status is BookingStatus.BOOKED:
-        earliest = session.scalar(
-            select(func.max(GroupSession.ends_at)).where(
-                GroupSession.group_id == group_booking.group_id
-            )
-        )
-    else:
-        # The citizen left the group: the closing talk may come any time after.
-        earliest = session.scalar(
-            select(func.max(Booking.cancelled_at)).where(
-                Booking.course_id == course.id,
-                Booking.kind == BookingKind.GROUP,
-                Booking.placed_at.is_not(None),
-            )
-        )
-        if earliest is None:
-            raise errors.ClosingNeedsGroup()
-    if earliest is not None and slot.starts_at < earliest:
-        raise errors.ClosingTooEarly(earliest=earliest.isoformat())
 
 
 @dataclass(frozen=True)
@@ -287,10 +251,7 @@ def join_group(
     _require_open(course)
     if group.centre_id != course.centre_id:
         raise errors.GroupUnavailable(field="group_id")
-    if course.status in (CourseStatus.REQUESTED, CourseStatus.REFERRED):
-        raise errors.NotApproved()
-    if _live_booking(session, course, BookingKind.GROUP) is not None:
-        raise errors.AlreadyBooked()
+    next_steps(session, course, now=now).require(Step.JOIN_GROUP)
     if not group.intake_open:
         raise errors.IntakeClosed()
     state = progress(group, now=now)
@@ -338,12 +299,24 @@ def promote(session: Session, group: Group, *, now: datetime) -> list[Booking]:
         ).all()
         for booking in waiting:
             _place(session, booking, booking.course, group, now=now)
+            booking.place_news = True
             events.emit(session, "group.place_granted", booking.course, now=now, group=group.id)
             promoted.append(booking)
     group.places_taken = booked + len(promoted)
     metrics.promoted(len(promoted))
     session.flush()
     return promoted
+
+
+def take_place_news(session: Session, course: Course) -> list[Group]:
+    """Return the groups whose places came from the waitlist since last told; forget the news."""
+    news = session.scalars(
+        select(Booking).where(Booking.course_id == course.id, Booking.place_news.is_(True))
+    ).all()
+    for booking in news:
+        booking.place_news = False
+    session.flush()
+    return [session.get_one(Group, booking.group_id) for booking in news if booking.group_id]
 
 
 def release(session: Session, booking: Booking, *, now: datetime) -> None:
@@ -384,14 +357,7 @@ def cancel(session: Session, course_id: uuid.UUID, booking_id: uuid.UUID, *, now
     course = lock_course_and_group(
         session, course_id, group_booking=booking if booking.kind is BookingKind.GROUP else None
     )
-    session.refresh(booking)
-    if booking.status not in LIVE:
-        raise errors.NotCancellable()
-    if booking.slot_id is not None:
-        slot = session.get(Slot, booking.slot_id)
-        if slot is None or slot.starts_at <= now:
-            raise errors.NotCancellable()
-    _require_open(course)
+    next_steps(session, course, now=now).require_cancel(booking)
     release(session, booking, now=now)
 
 

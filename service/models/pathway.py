@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     case,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -173,6 +174,9 @@ class Booking(Base):
     # more than the course's earlier booking of the same kind (a moved talk
     # is that booking cancelled and a new one made), and raised on cancelling.
     sequence: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Set when a place was granted from the waitlist, cleared once the citizen
+    # has been told (SPEC rule 4: there is no channel but their own page).
+    place_news: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     course: Mapped[Course] = relationship(back_populates="bookings")
     # Likewise the slot that the booking rule has just locked.

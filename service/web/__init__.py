@@ -13,7 +13,7 @@ from flask_babel import Babel, get_locale
 
 from service.http.csrf import csrf
 from service.http.errors import register_pages
-from service.web import book, course, feed, pages
+from service.web import book, course, feed, next_steps, pages
 from service.web.common import LANGUAGE_COOKIE, LANGUAGES
 from service.web.help import help_context
 
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"get_locale": get_locale})
     app.context_processor(help_context)
     csrf.init_app(app)
+    next_steps.init_app(app)
     for blueprint in (pages.blp, book.blp, course.blp, feed.blp):
         app.register_blueprint(blueprint)
     register_pages(app, "/", pages.error_page)

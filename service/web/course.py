@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as Redirect
 from wtforms.fields.choices import SelectChoice
 
 from service import db
 from service.booking import catalogue, pathway, reservations
-from service.booking.reservations import LIVE
+from service.booking.steps import BOOK, MOVE, NextSteps, Step, next_steps
 from service.core.clock import utcnow
 from service.core.errors import DomainError, NotFound
 from service.http.calendar import calendar_for
@@ -20,7 +21,7 @@ from service.http.keyring import keyring
 from service.http.presenters import course_payload
 from service.http.transaction import transactional
 from service.limits import code_entry
-from service.models import Booking, BookingKind, BookingStatus, Course, CourseStatus, SlotKind
+from service.models import Booking, BookingKind, BookingStatus, Course, Group, Slot, SlotKind
 from service.web import sessions
 from service.web.common import page, when
 from service.web.forms import CodeForm, ConfirmForm, SlotForm
@@ -57,28 +58,61 @@ def sign_in() -> tuple[str, int] | Redirect:
         return page("code.html", status=422, form=form)
     pathway.refresh_token_digest(session, course, keyring(), code)
     sessions.sign_in(session, course, now=utcnow())
+    _tell_place_news(session, course)
     return redirect(url_for("course.show"), code=303)
 
 
-def _live(course: Course, kind: BookingKind) -> Booking | None:
-    return next((b for b in course.bookings if b.kind is kind and b.status in LIVE), None)
+def _tell_place_news(session: Session, course: Course) -> None:
+    """Say once that a place came from the waitlist (SPEC rule 4); the news is then gone."""
+    for group in reservations.take_place_news(session, course):
+        flash(_("You have a place in %(name)s.", name=group.name))
+
+
+def _offered(steps: NextSteps) -> dict[uuid.UUID, dict[str, bool]]:
+    """Return, per live booking, whether the page offers to move it and to cancel it."""
+    return {
+        booking.id: {
+            "move": booking.kind in MOVE and steps.allows(MOVE[booking.kind]),
+            "cancel": steps.allows(steps.cancel_step(booking)),
+        }
+        for booking in steps.live.values()
+    }
 
 
 def _course_page(course: Course, status: int = 200, error: str | None = None) -> tuple[str, int]:
     session, now = db.session(), utcnow()
-    joinable = course.status in (CourseStatus.APPROVED, CourseStatus.ACTIVE) and not _live(
-        course, BookingKind.GROUP
-    )
-    groups = catalogue.group_views(session, [course.centre_id], now=now) if joinable else []
+    steps = next_steps(session, course, now=now)
+    joining = steps.allows(Step.JOIN_GROUP)
+    groups = catalogue.group_views(session, [course.centre_id], now=now) if joining else []
+    closing = steps.allows(Step.BOOK_CLOSING)
+    # A place granted while this browser was signed in: shown until put away, as no GET writes.
+    news = [
+        session.get_one(Group, b.group_id).name
+        for b in course.bookings
+        if b.place_news and b.group_id
+    ]
     return page(
         "course.html",
         status=status,
         error=error,
         course=course_payload(session, course),
+        steps=steps,
+        offered=_offered(steps),
+        can_book_intro=steps.allows(Step.BOOK_INTRO),
         groups=[view for view in groups if view.joinable],
-        can_book_closing=course.status is CourseStatus.ACTIVE
-        and not _live(course, BookingKind.CLOSING),
+        can_book_closing=closing,
+        closing_times=bool(_closing_times(course, steps)) if closing else False,
+        news=news,
         form=ConfirmForm(),
+    )
+
+
+def _closing_times(course: Course, steps: NextSteps) -> list[Slot]:
+    """Return the free times the course's closing talk may be booked at: after its group."""
+    return list(
+        catalogue.times_for(
+            db.session(), course, SlotKind.CLOSING, now=utcnow(), after=steps.closing_from
+        )
     )
 
 
@@ -105,11 +139,52 @@ def join(group_id: uuid.UUID) -> tuple[str, int] | Redirect:
     return redirect(url_for("course.show"), code=303)
 
 
+@blp.post("/my/news")
+@transactional
+def news_seen() -> Redirect:
+    """Put away the news of a place from the waitlist, once read."""
+    reservations.take_place_news(db.session(), _course())
+    return redirect(url_for("course.show"), code=303)
+
+
+def _own_booking(course: Course, booking_id: uuid.UUID) -> Booking:
+    booking = next((b for b in course.bookings if b.id == booking_id), None)
+    if booking is None:
+        abort(404)  # another course's booking, or none: the same answer
+    return booking
+
+
+@blp.get("/my/bookings/<uuid:booking_id>/cancel")
+def confirm_cancel(booking_id: uuid.UUID) -> tuple[str, int]:
+    """Say what cancelling (or leaving the group) will do, and ask before doing it."""
+    course = _course()
+    session, now = db.session(), utcnow()
+    booking = _own_booking(course, booking_id)
+    steps = next_steps(session, course, now=now)
+    try:
+        steps.require_cancel(booking)
+    except DomainError as error:
+        return _course_page(course, 409, message_for(error))
+    group = session.get(Group, booking.group_id) if booking.group_id else None
+    waiting = catalogue.group_view(session, group, now=now).waitlist if group else 0
+    return page(
+        "course_cancel.html",
+        form=ConfirmForm(),
+        step=steps.cancel_step(booking).value,
+        booking=course_payload(session, course)["bookings"][course.bookings.index(booking)],
+        group=group,
+        waiting=waiting,
+    )
+
+
 @blp.post("/my/bookings/<uuid:booking_id>/cancel")
 @transactional
 def cancel(booking_id: uuid.UUID) -> tuple[str, int] | Redirect:
-    """Cancel a talk or leave a group (or its waitlist)."""
+    """Cancel a talk or leave a group (or its waitlist), once the citizen has confirmed it."""
     course = _course()
+    if request.form.get("confirmed") != "yes":
+        # One tap never cancels: without the confirmation page's answer, show that page.
+        return redirect(url_for("course.confirm_cancel", booking_id=booking_id), code=303)
     try:
         reservations.cancel(db.session(), course.id, booking_id, now=utcnow())
     except NotFound:
@@ -129,9 +204,15 @@ def _kind(name: str) -> SlotKind:
 def _time_page(
     course: Course, kind: SlotKind, form: SlotForm, status: int = 200
 ) -> tuple[str, int]:
-    slots = catalogue.times_for(db.session(), course, kind, now=utcnow())
+    session, now = db.session(), utcnow()
+    steps = next_steps(session, course, now=now)
+    moving = steps.live.get(BookingKind(kind.value)) is not None
+    step = (MOVE if moving else BOOK)[BookingKind(kind.value)]
+    if not steps.allows(step):
+        return _course_page(course, 409, message_for(steps.refusals[step]))
+    after = steps.closing_from if kind is SlotKind.CLOSING else None
+    slots = catalogue.times_for(session, course, kind, now=now, after=after)
     form.slot.choices = [SelectChoice(str(slot.id), when(slot.starts_at)) for slot in slots]
-    moving = _live(course, BookingKind(kind.value)) is not None
     return page("course_time.html", status=status, form=form, kind=kind.value, moving=moving)
 
 

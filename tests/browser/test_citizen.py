@@ -180,14 +180,16 @@ def test_joining_a_full_group_lands_on_the_waitlist(browser: Visit, served: Serv
 
 
 def test_cancelling_and_erasing(browser: Visit, served: Served) -> None:
-    """Cancel the talk, then erase everything after the confirmation; the code stops working."""
+    """Cancel the talk and erase everything, each after a confirmation; the code stops working."""
     token, _ = _api_course(served, served.world.intro_a[0])
     page = browser.page
     page.goto(browser.base + "/code")
     page.get_by_label("Din kode").fill(token)
     page.get_by_role("button", name="Fortsæt").click()
 
-    page.get_by_role("button", name="Aflys").click()
+    page.get_by_role("link", name="Aflys", exact=True).click()
+    browser.step("confirm-cancel")
+    page.get_by_role("button", name="Ja, aflys samtalen").click()
     browser.step("cancelled")
     expect(page.get_by_role("status")).to_contain_text("Aflyst.")
     page.get_by_role("link", name="Slet alt").click()

@@ -94,7 +94,8 @@ def test_a_cancelled_talk_stays_in_the_file_as_cancelled(
     )
     session.rollback()
 
-    cancelled = citizen.submit(citizen.get("/my"), f"/my/bookings/{booking_id}/cancel", {})
+    action = f"/my/bookings/{booking_id}/cancel"
+    cancelled = citizen.submit(citizen.get(action), action, {})
     (after,) = download(citizen)
 
     assert cancelled.status == 303

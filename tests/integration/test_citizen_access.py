@@ -64,7 +64,9 @@ TOKEN_ROUTES = {
 # The pages behind "Jeg har en kode": a server-side session started with the code.
 SESSION_ROUTES = {
     "course.show": ("get", "/my", None),
-    "course.cancel": ("post", "/my/bookings/{booking}/cancel", {}),
+    "course.confirm_cancel": ("get", "/my/bookings/{booking}/cancel", None),
+    "course.cancel": ("post", "/my/bookings/{booking}/cancel", {"confirmed": "yes"}),
+    "course.news_seen": ("post", "/my/news", {}),
     "course.calendar": ("get", "/my/calendar.ics", None),
     "course.confirm_erase": ("get", "/my/erase", None),
     "course.erase": ("post", "/my/erase", {}),
@@ -206,8 +208,11 @@ def test_a_session_cannot_cancel_another_courses_booking(
     signed_in = other.post("/code", {"code": code_b}, csrf=other.get("/code").csrf())
     _, booking = course_a
 
-    page = other.post(f"/my/bookings/{booking}/cancel", {}, csrf=other.get("/my").csrf())
+    asked = other.get(f"/my/bookings/{booking}/cancel")
+    page = other.post(
+        f"/my/bookings/{booking}/cancel", {"confirmed": "yes"}, csrf=other.get("/my").csrf()
+    )
 
     assert signed_in.status == 303
-    assert page.status == 404
+    assert (asked.status, page.status) == (404, 404)
     assert _booking_status(session, booking) is BookingStatus.BOOKED

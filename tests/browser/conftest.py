@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Response, sync_playwright
 from sqlalchemy.orm import sessionmaker
@@ -59,6 +61,20 @@ class Served:
     url: str
     database_url: str
     world: World
+
+    def book_intro(self, slot: uuid.UUID | None = None) -> tuple[str, str]:
+        """Book an intro at centre A through the API (from 101); return the code and course id."""
+        answer = httpx.post(
+            f"{self.url}/api/v1/courses",
+            json={
+                "home_municipality": "101",
+                "centre_id": str(self.world.centre_a),
+                "intro_slot_id": str(slot or self.world.intro_a[0]),
+                "confirm_adult": True,
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["token"], answer.json()["course"]["id"]
 
 
 @pytest.fixture

@@ -41,20 +41,6 @@ def _book(
     return "-".join(page.locator(".code .group").all_inner_texts())
 
 
-def _api_course(served: Served, slot: object) -> tuple[str, str]:
-    answer = httpx.post(
-        f"{served.url}/api/v1/courses",
-        json={
-            "home_municipality": "101",
-            "centre_id": str(served.world.centre_a),
-            "intro_slot_id": str(slot),
-            "confirm_adult": True,
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()["token"], answer.json()["course"]["id"]
-
-
 def _approve(served: Served, course_id: str) -> None:
     engine = make_engine(served.database_url)
     with sessionmaker(bind=engine)() as session:
@@ -135,7 +121,7 @@ def test_the_booking_works_with_javascript_off(plain_browser: Visit) -> None:
 
 def test_a_code_with_a_typo_then_the_right_one(browser: Visit, served: Served) -> None:
     """The check character catches the typo with a message tied to the field."""
-    token, _ = _api_course(served, served.world.intro_a[0])
+    token, _ = served.book_intro(served.world.intro_a[0])
     typo = ("1" if token[0] != "1" else "2") + token[1:]
     page = browser.page
     page.goto(browser.base + "/code")
@@ -157,7 +143,7 @@ def test_a_code_with_a_typo_then_the_right_one(browser: Visit, served: Served) -
 def test_joining_a_full_group_lands_on_the_waitlist(browser: Visit, served: Served) -> None:
     """Group A holds two; the third approved citizen joins its waitlist as number 1."""
     for slot in served.world.intro_a[:2]:
-        token, course = _api_course(served, slot)
+        token, course = served.book_intro(slot)
         _approve(served, course)
         joined = httpx.post(
             f"{served.url}/api/v1/me/bookings",
@@ -165,7 +151,7 @@ def test_joining_a_full_group_lands_on_the_waitlist(browser: Visit, served: Serv
             headers={"Authorization": f"Bearer {token}"},
         )
         assert joined.status_code == 201, joined.text
-    token, course = _api_course(served, served.world.intro_a[2])
+    token, course = served.book_intro(served.world.intro_a[2])
     _approve(served, course)
     page = browser.page
     page.goto(browser.base + "/code")
@@ -181,7 +167,7 @@ def test_joining_a_full_group_lands_on_the_waitlist(browser: Visit, served: Serv
 
 def test_cancelling_and_erasing(browser: Visit, served: Served) -> None:
     """Cancel the talk and erase everything, each after a confirmation; the code stops working."""
-    token, _ = _api_course(served, served.world.intro_a[0])
+    token, _ = served.book_intro(served.world.intro_a[0])
     page = browser.page
     page.goto(browser.base + "/code")
     page.get_by_label("Din kode").fill(token)

@@ -10,19 +10,10 @@ from tests.support import ics
 
 
 def _sign_in(visit: Visit, served: Served) -> None:
-    answer = httpx.post(
-        f"{served.url}/api/v1/courses",
-        json={
-            "home_municipality": "101",
-            "centre_id": str(served.world.centre_a),
-            "intro_slot_id": str(served.world.intro_a[0]),
-            "confirm_adult": True,
-        },
-    )
-    assert answer.status_code == 201, answer.text
+    token, _ = served.book_intro()
     page = visit.page
     page.goto(visit.base + "/code")
-    page.get_by_label("Din kode").fill(answer.json()["token"])
+    page.get_by_label("Din kode").fill(token)
     page.get_by_role("button", name="Fortsæt").click()
 
 

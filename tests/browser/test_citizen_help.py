@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from playwright.sync_api import Route, expect
 from sqlalchemy import update
@@ -158,16 +157,7 @@ def test_the_qr_code_fills_its_box_and_the_print_button_shows_with_javascript(
 
 def test_a_mistyped_code_shows_the_fields_error_state(browser: Visit, served: Served) -> None:
     """Empty field, red border, the message tied to it, and the next try works."""
-    answer = httpx.post(
-        f"{served.url}/api/v1/courses",
-        json={
-            "home_municipality": "101",
-            "centre_id": str(served.world.centre_a),
-            "intro_slot_id": str(served.world.intro_a[0]),
-            "confirm_adult": True,
-        },
-    )
-    token = answer.json()["token"]
+    token, _ = served.book_intro()
     typo = ("1" if token[0] != "1" else "2") + token[1:]
     page = browser.page
     page.goto(browser.base + "/code")

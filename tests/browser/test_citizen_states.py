@@ -103,20 +103,6 @@ STEPS = (
 )
 
 
-def _api_course(served: Served, slot: uuid.UUID) -> tuple[str, str]:
-    answer = httpx.post(
-        f"{served.url}/api/v1/courses",
-        json={
-            "home_municipality": "101",
-            "centre_id": str(served.world.centre_a),
-            "intro_slot_id": str(slot),
-            "confirm_adult": True,
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()["token"], answer.json()["course"]["id"]
-
-
 def _staff(served: Served) -> Actor:
     return Actor(kind="staff", id=uuid.uuid4(), centre_id=served.world.centre_a)
 
@@ -139,7 +125,7 @@ def _close(served: Served, course: str, outcome: pathway.Outcome) -> None:
 
 def _member(served: Served, slot: uuid.UUID) -> str:
     """Give another citizen a place in group A; return their code."""
-    token, course = _api_course(served, slot)
+    token, course = served.book_intro(slot)
     _decide(served, course, pathway.Decision.APPROVED)
     joined = httpx.post(
         f"{served.url}/api/v1/me/bookings",
@@ -183,7 +169,7 @@ def _offers(page: Page, words: Words, *offered: str) -> None:
 def _walk(visit: Visit, served: Served, words: Words, *, english: bool) -> None:
     """Walk a course through every state, from the intro talk to erasing it."""
     members = [_member(served, slot) for slot in served.world.intro_a[1:3]]
-    token, course = _api_course(served, served.world.intro_a[0])
+    token, course = served.book_intro(served.world.intro_a[0])
     page = visit.page
     _sign_in(visit, words, token, english=english)
     visit.step("requested")
@@ -273,7 +259,7 @@ def test_a_course_that_ended_before_a_group_offers_nothing_but_erasing(
     browser: Visit, served: Served, ending: str
 ) -> None:
     """Referred after the talk, or closed after a missed talk: no step but erasing is offered."""
-    token, course = _api_course(served, served.world.intro_a[0])
+    token, course = served.book_intro(served.world.intro_a[0])
     if ending == "referred":
         _decide(served, course, pathway.Decision.REFERRED)
     else:

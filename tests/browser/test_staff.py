@@ -24,6 +24,7 @@ import crypto
 from service.core.clock import local_today
 from service.identity import accounts
 from service.models import Booking, Group, GroupSession, Role
+from service.web.choosing import EN_DASH
 from tests.browser.conftest import Served, Visit
 from tests.browser.staff_steps import served_database
 from tests.support.calls import hold_intro
@@ -166,8 +167,13 @@ def _book_intro(citizen: Visit, day: date) -> str:
     page.get_by_role("link", name=re.compile("^Vælg Centre A")).click()
     _heading(page, "Vælg en tid")
     citizen.step("time")
-    shown = f"{format_date(day, 'EEEE d. MMMM y', locale='da')}, {INTRO_AT:%H:%M}"
-    page.get_by_label(shown, exact=True).check()
+    on = format_date(day, "EEEE d. MMMM y", locale="da")
+    page.get_by_role("navigation", name="Dage med ledige tider").get_by_role(
+        "link", name=on, exact=True
+    ).click()
+    citizen.step("day")
+    page.get_by_label(re.compile("^" + re.escape(f"{INTRO_AT:%H:%M}{EN_DASH}"))).check()
+    shown = f"{on}, {INTRO_AT:%H:%M}"
     page.get_by_label("Jeg er 18 år eller derover").check()
     page.get_by_role("button", name="Book og få min kode").click()
     expect(page.get_by_text(f"Første samtale: {shown}")).to_be_visible()

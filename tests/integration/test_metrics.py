@@ -61,9 +61,15 @@ ALLOWED = {
 
 @pytest.fixture
 def scraped(database_url: str) -> Iterator[Flask]:
-    """Yield an app whose /metrics answers the metrics token."""
+    """Yield an app whose /metrics answers the metrics token, counting from nothing.
+
+    The metrics are the process's: the apps of earlier tests in this process
+    (with routes of their own) counted into them too.
+    """
+    metrics.made.cache_clear()
     app = create_app(app_config(database_url, METRICS_TOKEN=METRICS_TOKEN))
     yield app
+    metrics.made.cache_clear()
     engine = engine_of(app)
     databases.empty_all_tables(engine)
     engine.dispose()

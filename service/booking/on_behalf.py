@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service.booking import reach, reservations
-from service.booking.reservations import LIVE
+from service.booking.steps import LIVE
 from service.core import errors
 from service.identity import audit
 from service.identity.actors import Actor

@@ -20,7 +20,7 @@ from service import metrics
 from service.booking import events, tally
 from service.booking.directory import require_contract
 from service.booking.locks import lock
-from service.booking.steps import BOOK, MOVE, Step, next_steps
+from service.booking.steps import BOOK, LIVE, MOVE, Step, next_steps
 from service.core import errors
 from service.core.clock import local_today
 from service.models import (
@@ -37,7 +37,6 @@ from service.models import (
 )
 
 HOLDING = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
-LIVE = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 
 Interval = tuple[datetime, datetime]
 

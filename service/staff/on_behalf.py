@@ -19,7 +19,8 @@ from wtforms.fields.choices import SelectChoice
 
 from service import db
 from service.booking import catalogue, on_behalf, reach
-from service.booking.reservations import LIVE, waitlist_position
+from service.booking.reservations import waitlist_position
+from service.booking.steps import LIVE
 from service.core.clock import utcnow
 from service.core.errors import DomainError, GroupUnavailable, NotFound, SlotUnavailable
 from service.http.transaction import transactional

@@ -77,7 +77,7 @@ def _serve(url: str, mode: str, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not start")
 
 
-def _run(
+def run(
     url: str,
     mode: str,
     slots: list[uuid.UUID],
@@ -128,7 +128,7 @@ def main() -> None:
     ):
         centre, ids, homes = seed(url, args.slots, args.homes)
         results = {
-            mode: _run(url, mode, ids[number::2], centre=centre, homes=homes, args=args)
+            mode: run(url, mode, ids[number::2], centre=centre, homes=homes, args=args)
             for number, mode in enumerate(MODES)
         }
         database = pgbench(

@@ -1,0 +1,232 @@
+"""The service against the stack's own floor, measured in one run.
+
+    .venv-test/bin/python bench/ratio.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+        [--clients 32] [--seconds 10] [--redis-url redis://127.0.0.1:6379/14]
+
+One scratch database seeded as `bench/booking.py --homes all` seeds it (one
+centre that all 98 municipalities contract, bookings from each in turn),
+then, one after the other, each at --clients wrk connections after 5 s at 8:
+
+1. the floor app (bench/floor_app.py, gunicorn 2 x 2) answering a constant
+   body: gunicorn, Flask and a JSON body, nothing else;
+2. the floor app sending the booking's statements through psycopg;
+3. `diskret serve` (2 x 2) booking: POST /api/v1/courses, every rule;
+4. `diskret serve` checking a code: POST /api/v1/tokens/verify with a key;
+5. `diskret serve` reading a course: GET /api/v1/me with its code;
+6. pgbench running the booking as the service sends it, for context.
+
+Prints each one's rate, p99, answers other than the expected status and app
+CPU per request, then the ratios the performance issue sets goals for: the
+service's bookings to the floor's (0.6), and each read to the constant
+floor (0.5). Rate limits count in each process's memory, as in
+bench/booking.py, unless --redis-url points them at Redis. Needs wrk and
+pgbench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from booking import LUA_COUNTING, pgbench, seed, wrk, wrk_script
+from floor import run as floor_run
+from harness import (
+    ADMIN_URL,
+    Server,
+    backends,
+    cpu_per_request,
+    cpu_seconds,
+    served,
+    settings,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import crypto
+from service.db import make_engine
+from service.identity import keys
+from service.identity.actors import SYSTEM
+from tests.support.seeding import scratch_database
+
+# Codes read in turn by the two reads, each made through the API before they run,
+# from the municipality the verify key is bound to.
+CODES = 400
+HOME = "101"
+VERIFY = """
+local codes = {%(codes)s}
+local n = 0
+function request()
+  n = n + 1
+  local body = '{"token":"' .. codes[(n %% #codes) + 1] .. '"}'
+  return wrk.format("POST", "/api/v1/tokens/verify",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(key)s"}, body)
+end
+"""
+ME = """
+local codes = {%(codes)s}
+local n = 0
+function request()
+  n = n + 1
+  local code = codes[(n %% #codes) + 1]
+  return wrk.format("GET", "/api/v1/me", {["Authorization"] = "Bearer " .. code})
+end
+"""
+
+
+def _script(folder: Path, name: str, template: str, **values: str) -> Path:
+    path = folder / f"{name}.lua"
+    path.write_text(template % values + LUA_COUNTING, encoding="utf-8")
+    return path
+
+
+def _codes(server: Server, centre: uuid.UUID, slots: list[uuid.UUID]) -> list[str]:
+    """Book one course a slot, from the verify key's municipality, and return their codes."""
+    codes = []
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for slot in slots:
+            answer = client.post(
+                "/api/v1/courses",
+                json={
+                    "home_municipality": HOME,
+                    "centre_id": str(centre),
+                    "intro_slot_id": str(slot),
+                    "confirm_adult": True,
+                },
+            )
+            if answer.status_code != 201:
+                raise SystemExit(f"booking a code for the reads: {answer.status_code}")
+            codes.append(answer.json()["token"])
+    return codes
+
+
+def _verify_key(url: str, keyring: crypto.Keyring) -> str:
+    """Make a tokens:verify key for the municipality of the codes read; return it."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        made = keys.create(
+            session,
+            keyring,
+            SYSTEM,
+            name="bench ratio",
+            scopes=frozenset({"tokens:verify"}),
+            municipality_code=HOME,
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    engine.dispose()
+    return made.key
+
+
+def _measure(
+    server: Server, database: str, script: Path, *, clients: int, seconds: int, expect: int
+) -> dict[str, float]:
+    """Warm up at 8 clients for 5 s, then run wrk at ``clients``, with app and db CPU."""
+    port = int(server.url.rsplit(":", 1)[1])
+    wrk(port, 8, 5, script, expect=expect)
+    app, db = [server.process.pid, *server.workers()], backends(database)
+    app_before, db_before = cpu_seconds(app), cpu_seconds(db)
+    figures = wrk(port, clients, seconds, script, expect=expect)
+    figures["app_ms"] = cpu_per_request(app_before, cpu_seconds(app), figures["requests"])
+    figures["db_ms"] = cpu_per_request(db_before, cpu_seconds(db), figures["requests"])
+    return figures
+
+
+def _service(
+    args: argparse.Namespace,
+    url: str,
+    slots: list[uuid.UUID],
+    *,
+    centre: uuid.UUID,
+    homes: list[str],
+    folder: Path,
+) -> dict[str, dict[str, float]]:
+    """Serve the service; book, then verify codes and read courses."""
+    token_key = crypto.Keyring.generate_config()
+    environment = settings(url, token_key)
+    if args.redis_url:
+        environment["DISKRET_REDIS_URL"] = args.redis_url
+    else:
+        environment.pop("DISKRET_REDIS_URL")
+    database = make_url(url).database or ""
+    key = _verify_key(url, crypto.Keyring.parse(token_key))
+    results = {}
+    with served(environment, workers=2, threads=2) as server:
+        warm, measured, reads = slots[0::3], slots[1::3], slots[2::3][:CODES]
+        port = int(server.url.rsplit(":", 1)[1])
+        wrk(port, 8, 5, wrk_script(folder / "warm", warm, 8, centre=centre, homes=homes))
+        script = wrk_script(folder / "book", measured, args.clients, centre=centre, homes=homes)
+        app, db = [server.process.pid, *server.workers()], backends(database)
+        app_before, db_before = cpu_seconds(app), cpu_seconds(db)
+        booking = wrk(port, args.clients, args.seconds, script)
+        booking["app_ms"] = cpu_per_request(app_before, cpu_seconds(app), booking["requests"])
+        booking["db_ms"] = cpu_per_request(db_before, cpu_seconds(db), booking["requests"])
+        results["service, booking"] = booking
+        codes = ", ".join(f'"{code}"' for code in _codes(server, centre, reads))
+        verify = _script(folder, "verify", VERIFY, codes=codes, key=key)
+        me = _script(folder, "me", ME, codes=codes)
+        for name, script in (("service, token verify", verify), ("service, GET /me", me)):
+            results[name] = _measure(
+                server, database, script, clients=args.clients, seconds=args.seconds, expect=200
+            )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default=ADMIN_URL)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--slots", type=int, default=150000)
+    parser.add_argument("--redis-url", help="count rate limits in this Redis, as in production")
+    args = parser.parse_args()
+    for tool in ("wrk", "pgbench"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")
+    with (
+        tempfile.TemporaryDirectory(prefix="diskret-ratio-") as scratch,
+        scratch_database(args.admin_url, prefix="diskret_bench") as url,
+    ):
+        folder = Path(scratch)
+        centre, ids, homes = seed(url, args.slots, "all")
+        floor_slots, service_slots = ids[0::2], ids[1::2]
+        results = {
+            f"floor, {mode}": floor_run(
+                url, mode, floor_slots[number::2], centre=centre, homes=homes, args=args
+            )
+            for number, mode in enumerate(("constant", "booking"))
+        }
+        results |= _service(args, url, service_slots, centre=centre, homes=homes, folder=folder)
+        database = pgbench(url, centre, homes, clients=32, seconds=args.seconds, folder=folder)
+    _report(args, results, database["pgbench, as sent, 32 clients"]["rate"])
+
+
+def _report(args: argparse.Namespace, results: dict[str, dict[str, float]], pgbench: float) -> None:
+    print(f"homes: all 98; gunicorn 2 x 2; {args.clients} clients, {args.seconds} s each")
+    print(
+        f"{'run':<24} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'other':>7}"
+        f" {'app CPU ms':>11} {'db CPU ms':>10}"
+    )
+    for name, row in results.items():
+        other = sum(value for key, value in row.items() if key.startswith("status "))
+        print(
+            f"{name:<24} {row['rate']:>9.1f} {row['p50']:>8.1f} {row['p99']:>8.1f} {other:>7.0f}"
+            f" {row['app_ms']:>11.2f} {row['db_ms']:>10.2f}"
+        )
+    print(f"{'pgbench, as sent':<24} {pgbench:>9.1f}")
+    floor = results["floor, booking"]["rate"]
+    constant = results["floor, constant"]["rate"]
+    booking = results["service, booking"]
+    print(f"service booking / floor booking: {booking['rate'] / floor:.3f}  (goal 0.6)")
+    print(f"service booking p99: {booking['p99']:.1f} ms  (goal under 100)")
+    for name in ("service, token verify", "service, GET /me"):
+        print(f"{name} / floor constant: {results[name]['rate'] / constant:.3f}  (goal 0.5)")
+    print(f"service booking / pgbench as sent: {booking['rate'] / pgbench:.3f}")
+
+
+if __name__ == "__main__":
+    main()

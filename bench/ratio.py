@@ -2,6 +2,7 @@
 
     .venv-test/bin/python bench/ratio.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--clients 32] [--seconds 10] [--redis-url redis://127.0.0.1:6379/14]
+    .venv-test/bin/python bench/ratio.py --memory 100000
 
 One scratch database seeded as `bench/booking.py --homes all` seeds it (one
 centre that all 98 municipalities contract, bookings from each in turn),
@@ -21,6 +22,11 @@ service's bookings to the floor's (0.6), and each read to the constant
 floor (0.5). Rate limits count in each process's memory, as in
 bench/booking.py, unless --redis-url points them at Redis. Needs wrk and
 pgbench.
+
+With --memory N it measures instead whether a worker grows with work: one
+`diskret serve` books 1,000 courses, then on to N, and each worker's
+resident size (VmRSS) is read after the first 1,000 and after N; the goal
+is no more than 10 % above the first.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from harness import (
     backends,
     cpu_per_request,
     cpu_seconds,
+    memory_kib,
     served,
     settings,
 )
@@ -176,6 +183,45 @@ def _service(
     return results
 
 
+def _book(
+    server: Server, slots: list[uuid.UUID], count: int, *, folder: Path, args: argparse.Namespace
+) -> tuple[int, list[uuid.UUID]]:
+    """Book about ``count`` courses in runs of wrk; return how many, and the slots left free."""
+    port = int(server.url.rsplit(":", 1)[1])
+    booked = 0
+    while booked < count:
+        # About 250 a second here: a run sized to what is left, at most a minute.
+        seconds = max(2, min(60, (count - booked) // 250))
+        script = wrk_script(
+            folder / f"memory-{booked}", slots, args.clients, centre=args.centre, homes=args.homes
+        )
+        figures = wrk(port, args.clients, seconds, script)
+        booked += int(figures["requests"] - figures["non_2xx"])
+        # Each request took the next slot of the list: the rest are free.
+        slots = slots[int(figures["requests"]) + args.clients :]
+    return booked, slots
+
+
+def _memory(args: argparse.Namespace, url: str, slots: list[uuid.UUID]) -> None:
+    """Read each worker's resident size after 1,000 bookings and after --memory bookings."""
+    environment = settings(url, crypto.Keyring.generate_config())
+    environment.pop("DISKRET_REDIS_URL")
+    with (
+        tempfile.TemporaryDirectory(prefix="diskret-ratio-") as scratch,
+        served(environment, workers=2, threads=2) as server,
+    ):
+        folder = Path(scratch)
+        first, slots = _book(server, slots, 1000, folder=folder, args=args)
+        early = {pid: memory_kib(pid, "VmRSS") for pid in server.workers()}
+        more, _ = _book(server, slots, args.memory - first, folder=folder, args=args)
+        late = {pid: memory_kib(pid, "VmRSS") for pid in server.workers()}
+    print(f"bookings: {first}, then {first + more} in all; each worker's resident size (VmRSS):")
+    for pid, size in early.items():
+        grown = late[pid] / size - 1
+        print(f"  worker {pid}: {size / 1024:.1f} MiB -> {late[pid] / 1024:.1f} MiB, {grown:+.1%}")
+    print("goal: at most +10.0 %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--admin-url", default=ADMIN_URL)
@@ -183,6 +229,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--slots", type=int, default=150000)
     parser.add_argument("--redis-url", help="count rate limits in this Redis, as in production")
+    parser.add_argument("--memory", type=int, help="measure worker memory over this many bookings")
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
@@ -192,6 +239,10 @@ def main() -> None:
         scratch_database(args.admin_url, prefix="diskret_bench") as url,
     ):
         folder = Path(scratch)
+        if args.memory:
+            args.centre, ids, args.homes = seed(url, args.memory + 50000, "all")
+            _memory(args, url, ids)
+            return
         centre, ids, homes = seed(url, args.slots, "all")
         floor_slots, service_slots = ids[0::2], ids[1::2]
         results = {

@@ -79,50 +79,18 @@ from tests.support.seeding import add_intro_slots, scratch_database
 from tests.support.world import add_centre, add_contract
 
 ROOT = Path(__file__).resolve().parents[1]
-LUA = """
-local ids = {}
-for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
-local threads, counter = 0, 0
-local all = {}
-function setup(thread)
-  thread:set("offset", threads)
-  threads = threads + 1
-  all[#all + 1] = thread
-end
-function init(args)
-  counter = offset
-  homes = {%(homes)s}
-  step = %(threads)d
-  answered = {}
-end
-function response(status, headers, body)
-  answered[status] = (answered[status] or 0) + 1
-end
-function done(summary, latency, requests)
-  for _, thread in ipairs(all) do
-    for status, count in pairs(thread:get("answered")) do
-      io.write(string.format("answered %%d %%d\\n", status, count))
-    end
-  end
-end
-function request()
-  counter = counter + step
-  local id = ids[(counter %% #ids) + 1]
-  local home = homes[(counter %% #homes) + 1]
-  local body = '{"home_municipality":"' .. home .. '","centre_id":"%(centre)s",'
-    .. '"intro_slot_id":"' .. id .. '","confirm_adult":true}'
-  return wrk.format("POST", "/api/v1/courses", {["Content-Type"] = "application/json"}, body)
-end
-"""
-# wrk's status count for a script of its own: each thread counts the
-# statuses it got, and `done` prints them all ("answered 201 12345").
+# wrk's status count, for every script: each thread counts the statuses it
+# got, and `done` prints them all ("answered 201 12345"). A script may
+# define on_setup(thread) and on_init(args) for its own state.
 LUA_COUNTING = """
 local counted = {}
 function setup(thread)
   counted[#counted + 1] = thread
+  if on_setup then on_setup(thread) end
 end
 function init(args)
   answered = {}
+  if on_init then on_init(args) end
 end
 function response(status, headers, body)
   answered[status] = (answered[status] or 0) + 1
@@ -133,6 +101,29 @@ function done(summary, latency, requests)
       io.write(string.format("answered %d %d\\n", status, count))
     end
   end
+end
+"""
+# The booking: each thread takes every n-th slot from its own offset.
+LUA = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local threads = 0
+function on_setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+function on_init(args)
+  counter = offset
+  homes = {%(homes)s}
+  step = %(threads)d
+end
+function request()
+  counter = counter + step
+  local id = ids[(counter %% #ids) + 1]
+  local home = homes[(counter %% #homes) + 1]
+  local body = '{"home_municipality":"' .. home .. '","centre_id":"%(centre)s",'
+    .. '"intro_slot_id":"' .. id .. '","confirm_adult":true}'
+  return wrk.format("POST", "/api/v1/courses", {["Content-Type"] = "application/json"}, body)
 end
 """
 # The same work under pgbench: each rule and write a statement of its own, and
@@ -421,7 +412,7 @@ def wrk_script(
         "homes": ", ".join(f'"{home}"' for home in homes),
     }
     script = stem.with_suffix(".lua")
-    script.write_text(LUA % values, encoding="utf-8")
+    script.write_text(LUA % values + LUA_COUNTING, encoding="utf-8")
     return script
 
 

@@ -51,6 +51,7 @@ from harness import (
     served,
     settings,
 )
+from logins import VERIFY_LUA
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -64,16 +65,6 @@ from tests.support.seeding import scratch_database
 # from the municipality the verify key is bound to.
 CODES = 400
 HOME = "101"
-VERIFY = """
-local codes = {%(codes)s}
-local n = 0
-function request()
-  n = n + 1
-  local body = '{"token":"' .. codes[(n %% #codes) + 1] .. '"}'
-  return wrk.format("POST", "/api/v1/tokens/verify",
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(key)s"}, body)
-end
-"""
 ME = """
 local codes = {%(codes)s}
 local n = 0
@@ -174,7 +165,7 @@ def _service(
         booking["db_ms"] = cpu_per_request(db_before, cpu_seconds(db), booking["requests"])
         results["service, booking"] = booking
         codes = ", ".join(f'"{code}"' for code in _codes(server, centre, reads))
-        verify = _script(folder, "verify", VERIFY, codes=codes, key=key)
+        verify = _script(folder, "verify", VERIFY_LUA, tokens=codes, key=key)
         me = _script(folder, "me", ME, codes=codes)
         for name, script in (("service, token verify", verify), ("service, GET /me", me)):
             results[name] = _measure(

@@ -349,7 +349,8 @@ def wrk(port: int, clients: int, seconds: int, script: Path, expect: int = 201) 
     }
 
 
-def _profile(worker: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
+def profile(worker: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
+    """Start py-spy sampling ``worker`` (the thread holding the GIL) into ``output``."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [
@@ -553,7 +554,7 @@ def _drive(
             )
             spy = None
             if args.profile and run > 0 and clients == 32:
-                spy = _profile(min(children(server.pid)), seconds, args.profile)
+                spy = profile(min(children(server.pid)), seconds, args.profile)
             app, db = processes()
             app_before, db_before = cpu_seconds(app), cpu_seconds(db)
             # Sampled once wrk has opened its connections; they stay open.

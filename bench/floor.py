@@ -1,7 +1,7 @@
 """What a booking costs on this stack before the service's own work.
 
     .venv-test/bin/python bench/floor.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
-        [--homes one|all] [--seconds 15] [--clients 32]
+        [--homes one|all] [--seconds 15] [--clients 32] [--server gunicorn|granian]
 
 Serves bench/floor_app.py under gunicorn the way `diskret serve` runs the
 service (2 workers x 2 threads, a socket per worker) on a scratch database
@@ -13,7 +13,8 @@ SQLAlchemy, rules in Python, limits, tokens or a log. Then pgbench runs the
 same statements, as bench/booking.py does. Prints requests per second, p50,
 p99 and the CPU of the gunicorn processes per request, and the ratio of the
 psycopg endpoint to pgbench: the most any service on Flask and psycopg
-could reach here. Needs wrk and pgbench.
+could reach here. Needs wrk and pgbench. --server granian serves the same
+app under granian's WSGI interface instead (2 workers x 2 blocking threads).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ import httpx
 from booking import pgbench, seed, wrk, wrk_script
 from harness import (
     ADMIN_URL,
+    SERVERS,
     backends,
     children,
     cpu_per_request,
     cpu_seconds,
     free_port,
+    granian,
 )
 from sqlalchemy.engine import make_url
 
@@ -46,23 +49,25 @@ BENCH = Path(__file__).resolve().parent
 MODES = ("constant", "booking")
 
 
-def _serve(url: str, mode: str, port: int) -> subprocess.Popen[bytes]:
+def _serve(url: str, mode: str, port: int, server: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--threads",
+        "2",
+        "--reuse-port",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "floor_app:create()",
+    ]
+    if server == "granian":
+        command = granian("floor_app:create", port, workers=2, threads=2)
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "2",
-            "--threads",
-            "2",
-            "--reuse-port",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(BENCH),
-            "floor_app:create()",
-        ],
+        command,
+        cwd=BENCH,
         env={**os.environ, "FLOOR_DATABASE_URL": url, "FLOOR_MODE": mode},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -74,7 +79,7 @@ def _serve(url: str, mode: str, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
     child.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{server} did not start")
 
 
 def run(
@@ -89,7 +94,7 @@ def run(
     """Serve the floor app in one mode; warm it up at 8 clients, then measure."""
     port = free_port()
     database = make_url(url).database or ""
-    server = _serve(url, mode, port)
+    server = _serve(url, mode, port, args.server)
     try:
         with tempfile.TemporaryDirectory(prefix="diskret-floor-") as scratch:
             figures: dict[str, float] = {}
@@ -118,6 +123,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--slots", type=int, default=200000)
     parser.add_argument("--homes", choices=["one", "all"], default="one")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
@@ -134,7 +140,7 @@ def main() -> None:
         database = pgbench(
             url, centre, homes, clients=32, seconds=args.seconds, folder=Path(scratch)
         )
-    print(f"homes: {args.homes}; gunicorn 2 workers x 2 threads; {args.clients} clients")
+    print(f"homes: {args.homes}; {args.server} 2 workers x 2 threads; {args.clients} clients")
     print(
         f"{'run':<32} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
         f" {'app CPU ms':>11} {'db CPU ms':>10}"

@@ -66,13 +66,13 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A running `diskret serve`: its base URL and its gunicorn master process."""
+    """A running server of the service: its base URL and its main process."""
 
     url: str
     process: subprocess.Popen[bytes]
 
     def workers(self) -> list[int]:
-        """Return the process ids of the gunicorn workers (the master's children)."""
+        """Return the process ids of the workers (the main process's children)."""
         return children(self.process.pid)
 
 
@@ -147,21 +147,55 @@ def settings(database_url: str, token_key: str, **extra: str) -> dict[str, str]:
     return environment
 
 
+# The servers a benchmark can run the service under: `diskret serve`
+# (gunicorn, as in production), or granian's WSGI interface for comparison.
+SERVERS = ("gunicorn", "granian")
+
+
+def granian(app: str, port: int, *, workers: int, threads: int) -> list[str]:
+    """Return the command serving the WSGI app factory ``app`` under granian on loopback."""
+    return [
+        str(Path(sys.executable).with_name("granian")),
+        "--interface",
+        "wsgi",
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-ws",
+        "--factory",
+        app,
+    ]
+
+
 def start_serving(
-    port: int, *, workers: int, threads: int, environment: Mapping[str, str], errors: IO[bytes]
+    port: int,
+    *,
+    workers: int,
+    threads: int,
+    environment: Mapping[str, str],
+    errors: IO[bytes],
+    server: str = "gunicorn",
 ) -> subprocess.Popen[bytes]:
-    """Start `diskret serve` on loopback with the environment given, its log into ``errors``."""
+    """Start the service on loopback with the environment given, its log into ``errors``."""
+    command = [
+        str(Path(sys.executable).with_name("diskret")),
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+    if server == "granian":
+        command = granian("service:create_app", port, workers=workers, threads=threads)
     return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("diskret")),
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-        ],
+        command,
         env={**os.environ, **environment},
         stdout=subprocess.DEVNULL,
         stderr=errors,
@@ -169,22 +203,29 @@ def start_serving(
 
 
 @contextmanager
-def served(environment: Mapping[str, str], *, workers: int, threads: int) -> Iterator[Server]:
-    """Run `diskret serve` (gunicorn) with the environment given; stop it afterwards."""
+def served(
+    environment: Mapping[str, str], *, workers: int, threads: int, server: str = "gunicorn"
+) -> Iterator[Server]:
+    """Run the service (`diskret serve`, or granian) with the environment given; stop it after."""
     empty_redis(environment.get("DISKRET_REDIS_URL", REDIS_URL))
     port = free_port()
     with tempfile.TemporaryFile() as errors:
         child = start_serving(
-            port, workers=workers, threads=threads, environment=environment, errors=errors
+            port,
+            workers=workers,
+            threads=threads,
+            environment=environment,
+            errors=errors,
+            server=server,
         )
-        server = Server(f"http://127.0.0.1:{port}", child)
+        running = Server(f"http://127.0.0.1:{port}", child)
         try:
-            if not _came_up(server, workers):
+            if not _came_up(running, workers):
                 child.kill()
                 child.wait()
                 errors.seek(0)
-                raise SystemExit("diskret serve did not start:\n" + errors.read()[-3000:].decode())
-            yield server
+                raise SystemExit(f"{server} did not start:\n" + errors.read()[-3000:].decode())
+            yield running
         finally:
             child.terminate()
             child.wait(timeout=30)

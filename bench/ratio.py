@@ -3,6 +3,8 @@
     .venv-test/bin/python bench/ratio.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
         [--clients 32] [--seconds 10] [--redis-url redis://127.0.0.1:6379/14]
     .venv-test/bin/python bench/ratio.py --memory 100000
+    .venv-test/bin/python bench/ratio.py --profile stacks/
+    .venv-test/bin/python bench/ratio.py --server granian
 
 One scratch database seeded as `bench/booking.py --homes all` seeds it (one
 centre that all 98 municipalities contract, bookings from each in turn),
@@ -23,6 +25,16 @@ floor (0.5). Rate limits count in each process's memory, as in
 bench/booking.py, unless --redis-url points them at Redis. Needs wrk and
 pgbench.
 
+With --server granian, the floor app and the service both run under
+granian's WSGI interface (2 workers x 2 blocking threads) instead of
+gunicorn: the HTTP server measured as a lever. Production serves with
+`diskret serve` (gunicorn) whatever this measures.
+
+With --profile DIR, py-spy (--gil) samples one worker through each of the
+service's three runs into DIR/<run>.txt, and the report prints, for each
+run, the functions that hold the largest shares of that worker's request
+time (bench/stacks.py reads the same files at any depth).
+
 With --memory N it measures instead whether a worker grows with work: one
 `diskret serve` books 1,000 courses, then on to N, and each worker's
 resident size (VmRSS) is read after the first 1,000 and after N; the goal
@@ -39,10 +51,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from booking import LUA_COUNTING, pgbench, seed, wrk, wrk_script
+from booking import LUA_COUNTING, pgbench, profile, seed, wrk, wrk_script
 from floor import run as floor_run
 from harness import (
     ADMIN_URL,
+    SERVERS,
     Server,
     backends,
     cpu_per_request,
@@ -54,6 +67,7 @@ from harness import (
 from logins import VERIFY_LUA
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from stacks import top
 
 import crypto
 from service.db import make_engine
@@ -121,16 +135,31 @@ def _verify_key(url: str, keyring: crypto.Keyring) -> str:
 
 
 def _measure(
-    server: Server, database: str, script: Path, *, clients: int, seconds: int, expect: int
+    server: Server,
+    database: str,
+    script: Path,
+    *,
+    args: argparse.Namespace,
+    expect: int,
+    warm_up: Path | None = None,
+    stacks: Path | None = None,
 ) -> dict[str, float]:
-    """Warm up at 8 clients for 5 s, then run wrk at ``clients``, with app and db CPU."""
+    """Warm up at 8 clients for 5 s, then run wrk at --clients, with app and db CPU.
+
+    The warm-up runs ``warm_up`` if given (a booking must not take the
+    measured run's slots), else the measured script itself. With ``stacks``,
+    py-spy samples one worker through the measured run into that file.
+    """
     port = int(server.url.rsplit(":", 1)[1])
-    wrk(port, 8, 5, script, expect=expect)
+    wrk(port, 8, 5, warm_up or script, expect=expect)
     app, db = [server.process.pid, *server.workers()], backends(database)
+    spy = profile(min(server.workers()), args.seconds, stacks) if stacks else None
     app_before, db_before = cpu_seconds(app), cpu_seconds(db)
-    figures = wrk(port, clients, seconds, script, expect=expect)
+    figures = wrk(port, args.clients, args.seconds, script, expect=expect)
     figures["app_ms"] = cpu_per_request(app_before, cpu_seconds(app), figures["requests"])
     figures["db_ms"] = cpu_per_request(db_before, cpu_seconds(db), figures["requests"])
+    if spy is not None:
+        spy.wait(timeout=args.seconds + 30)
     return figures
 
 
@@ -153,23 +182,30 @@ def _service(
     database = make_url(url).database or ""
     key = _verify_key(url, crypto.Keyring.parse(token_key))
     results = {}
-    with served(environment, workers=2, threads=2) as server:
+    with served(environment, workers=2, threads=2, server=args.server) as server:
         warm, measured, reads = slots[0::3], slots[1::3], slots[2::3][:CODES]
-        port = int(server.url.rsplit(":", 1)[1])
-        wrk(port, 8, 5, wrk_script(folder / "warm", warm, 8, centre=centre, homes=homes))
-        script = wrk_script(folder / "book", measured, args.clients, centre=centre, homes=homes)
-        app, db = [server.process.pid, *server.workers()], backends(database)
-        app_before, db_before = cpu_seconds(app), cpu_seconds(db)
-        booking = wrk(port, args.clients, args.seconds, script)
-        booking["app_ms"] = cpu_per_request(app_before, cpu_seconds(app), booking["requests"])
-        booking["db_ms"] = cpu_per_request(db_before, cpu_seconds(db), booking["requests"])
-        results["service, booking"] = booking
+        results["service, booking"] = _measure(
+            server,
+            database,
+            wrk_script(folder / "book", measured, args.clients, centre=centre, homes=homes),
+            args=args,
+            expect=201,
+            warm_up=wrk_script(folder / "warm", warm, 8, centre=centre, homes=homes),
+            stacks=args.profile / "booking.txt" if args.profile else None,
+        )
         codes = ", ".join(f'"{code}"' for code in _codes(server, centre, reads))
-        verify = _script(folder, "verify", VERIFY_LUA, tokens=codes, key=key)
-        me = _script(folder, "me", ME, codes=codes)
-        for name, script in (("service, token verify", verify), ("service, GET /me", me)):
+        reading = (
+            ("service, token verify", "verify", VERIFY_LUA, {"tokens": codes, "key": key}),
+            ("service, GET /me", "me", ME, {"codes": codes}),
+        )
+        for name, stem, template, values in reading:
             results[name] = _measure(
-                server, database, script, clients=args.clients, seconds=args.seconds, expect=200
+                server,
+                database,
+                _script(folder, stem, template, **values),
+                args=args,
+                expect=200,
+                stacks=args.profile / f"{stem}.txt" if args.profile else None,
             )
     return results
 
@@ -221,6 +257,8 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=150000)
     parser.add_argument("--redis-url", help="count rate limits in this Redis, as in production")
     parser.add_argument("--memory", type=int, help="measure worker memory over this many bookings")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
+    parser.add_argument("--profile", type=Path, help="py-spy each service run into this folder")
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
@@ -230,6 +268,8 @@ def main() -> None:
         scratch_database(args.admin_url, prefix="diskret_bench") as url,
     ):
         folder = Path(scratch)
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
         if args.memory:
             args.centre, ids, args.homes = seed(url, args.memory + 50000, "all")
             _memory(args, url, ids)
@@ -245,10 +285,12 @@ def main() -> None:
         results |= _service(args, url, service_slots, centre=centre, homes=homes, folder=folder)
         database = pgbench(url, centre, homes, clients=32, seconds=args.seconds, folder=folder)
     _report(args, results, database["pgbench, as sent, 32 clients"]["rate"])
+    if args.profile:
+        _profiles(args.profile)
 
 
 def _report(args: argparse.Namespace, results: dict[str, dict[str, float]], pgbench: float) -> None:
-    print(f"homes: all 98; gunicorn 2 x 2; {args.clients} clients, {args.seconds} s each")
+    print(f"homes: all 98; {args.server} 2 x 2; {args.clients} clients, {args.seconds} s each")
     print(
         f"{'run':<24} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'other':>7}"
         f" {'app CPU ms':>11} {'db CPU ms':>10}"
@@ -268,6 +310,14 @@ def _report(args: argparse.Namespace, results: dict[str, dict[str, float]], pgbe
     for name in ("service, token verify", "service, GET /me"):
         print(f"{name} / floor constant: {results[name]['rate'] / constant:.3f}  (goal 0.5)")
     print(f"service booking / pgbench as sent: {booking['rate'] / pgbench:.3f}")
+
+
+def _profiles(folder: Path) -> None:
+    """Print, for each run profiled, the functions with the largest shares of request time."""
+    for stem in ("booking", "verify", "me"):
+        print(f"one worker's request time, {stem} (py-spy --gil, {folder / stem}.txt):")
+        for frame, share in top(folder / f"{stem}.txt", 12):
+            print(f"  {share:5.1f} %  {frame}")
 
 
 if __name__ == "__main__":

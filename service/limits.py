@@ -22,13 +22,23 @@ from service.http.keyring import keyring
 
 View = TypeVar("View", bound=Callable[..., Any])
 
+_CLIENT_KEY = "diskret.client_key"
+
 
 def client_key() -> str:
-    """Return today's keyed hash of the client: its IPv4 address, or its IPv6 /64."""
-    ring = keyring()
-    client = _client(request.remote_addr or "unknown")
-    day = local_today(utcnow()).isoformat()
-    return ring.digest(client, purpose=f"client-address/{day}").value.hex()[:32]
+    """Return today's keyed hash of the client: its IPv4 address, or its IPv6 /64.
+
+    Computed once a request, however many limits count the client; kept in
+    the request's WSGI environ, which ends with the request.
+    """
+    environ = request.environ
+    if _CLIENT_KEY not in environ:
+        client = _client(request.remote_addr or "unknown")
+        day = local_today(utcnow()).isoformat()
+        digest = keyring().digest(client, purpose=f"client-address/{day}")
+        environ[_CLIENT_KEY] = digest.value.hex()[:32]
+    key: str = environ[_CLIENT_KEY]
+    return key
 
 
 def _client(address: str) -> str:

@@ -52,8 +52,9 @@ def bearer() -> str:
 
 
 def citizen_course() -> Course:
-    """Return the course of the citizen's token."""
-    return course_for_token(db.session(), keyring(), bearer())
+    """Return the course of the citizen's token; on a read, with what its answer shows."""
+    shown = request.method in SAFE_METHODS
+    return course_for_token(db.session(), keyring(), bearer(), shown=shown)
 
 
 def api_actor(scope: str) -> Actor:

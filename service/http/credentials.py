@@ -2,7 +2,8 @@
 
 A route authenticates with the credential these functions return, and its
 rate limits key on the same value, so no spelling that authentication
-accepts can reach a budget of its own.
+accepts can reach a budget of its own. The header is parsed once a request,
+however many limits and checks ask for it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from flask import request
 
 import crypto
 
+# Where the parsed credential is kept in the request's WSGI environ.
+_PARSED = "diskret.bearer_credential"
+
 
 def bearer_credential() -> str | None:
     """Return the credential of the ``Authorization: Bearer`` header, or None without one.
@@ -18,7 +22,15 @@ def bearer_credential() -> str | None:
     The scheme is matched case-insensitively and any run of whitespace may
     follow it (RFC 9110 section 11.1, RFC 6750 section 2.1).
     """
-    scheme, *rest = request.headers.get("Authorization", "").split(None, 1) or [""]
+    environ = request.environ
+    if _PARSED not in environ:
+        environ[_PARSED] = _bearer(request.headers.get("Authorization", ""))
+    credential: str | None = environ[_PARSED]
+    return credential
+
+
+def _bearer(header: str) -> str | None:
+    scheme, *rest = header.split(None, 1) or [""]
     if scheme.lower() != "bearer" or not rest:
         return None
     return rest[0].strip() or None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from service.models import Booking, Course, Tally
-from tests.support.calls import start_course
+from tests.support.calls import bearer, start_course
 from tests.support.sql import Sent, sent_to
 from tests.support.world import ELSEWHERE, HOME, World
 
@@ -158,3 +158,51 @@ def test_a_taken_slot_is_named_before_a_missing_contract(client: FlaskClient, wo
 
     assert response.status_code == 409
     assert response.get_json()["code"] == "slot_taken"
+
+
+def test_reading_a_course_sends_two_statements_however_many_bookings_it_has(
+    client: FlaskClient, world: World, sent: list[Sent]
+) -> None:
+    """GET /me loads the course with its centre, then its bookings with their slots."""
+    token, course = start_course(client, world)
+    first = course["bookings"][0]["id"]
+    moved = client.delete(f"/api/v1/me/bookings/{first}", headers=bearer(token))
+    booked = client.post(
+        "/api/v1/me/bookings", json={"slot_id": str(world.intro_a[1])}, headers=bearer(token)
+    )
+    assert (moved.status_code, booked.status_code) == (200, 201)
+    sent.clear()
+
+    response = client.get("/api/v1/me", headers=bearer(token))
+
+    statements = _statements(sent)
+    assert response.status_code == 200
+    assert len(statements) == 2, statements
+    assert "FROM courses" in statements[0]
+    assert "centres" in statements[0]
+    assert "FROM bookings" in statements[1]
+    assert "slots" in statements[1]
+    shown = response.get_json()
+    assert shown["centre"]["name"] == "Centre A"
+    assert [(b["status"], b["slot"]["id"]) for b in shown["bookings"]] == [
+        ("cancelled", str(world.intro_a[0])),
+        ("booked", str(world.intro_a[1])),
+    ]
+
+
+def test_verifying_a_code_sends_the_key_lookup_and_the_code_lookup(
+    client: FlaskClient, world: World, sent: list[Sent]
+) -> None:
+    """A key used today already is looked up and the code is looked up: nothing else."""
+    token, _ = start_course(client, world)
+    verify = {"json": {"token": token}, "headers": bearer(world.verify_home)}
+    assert client.post("/api/v1/tokens/verify", **verify).status_code == 200
+    sent.clear()
+
+    response = client.post("/api/v1/tokens/verify", **verify)
+
+    statements = _statements(sent)
+    assert response.get_json()["valid"] is True
+    assert len(statements) == 2, statements
+    assert "FROM api_keys" in statements[0]
+    assert "FROM courses" in statements[1]

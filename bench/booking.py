@@ -198,6 +198,8 @@ COSTS = (
     ("executing statements (SQLAlchemy, psycopg)", ("Session.execute (", "Session.scalar (")),
     ("COMMIT", ("Session.commit (",)),
     ("connection checkout and pre-ping", ("_ConnectionFairy._checkout (",)),
+    ("finding the API key (keys.find)", ("find (service/identity/keys.py",)),
+    ("finding the code's course (course_for_token)", ("course_for_token (service/booking",)),
     ("rate limit checks (flask-limiter)", ("flask_limiter/_extension.py",)),
     ("reading the request (webargs, marshmallow)", ("Parser.parse (webargs",)),
     ("shaping the answer (payload, marshmallow, JSON)", ("course_payload (", "Schema.dump (")),
@@ -417,7 +419,7 @@ def wrk_script(
     return script
 
 
-def _shares(stacks: Path) -> list[tuple[str, float]]:
+def shares(stacks: Path) -> list[tuple[str, float]]:
     samples: list[tuple[str, int]] = []
     for line in stacks.read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -652,7 +654,7 @@ def _report(
         print(f"  {statement[:96]}")
     if args.profile and args.profile.exists():
         print(f"where one worker's Python time goes at 32 clients (py-spy --gil, {args.profile}):")
-        for name, share in _shares(args.profile):
+        for name, share in shares(args.profile):
             print(f"  {share:5.1f} %  {name}")
     print(f"rate limits counted in {f'Redis {args.redis_url}' if args.redis_url else 'memory'}")
     if args.homes == "one":

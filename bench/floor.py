@@ -40,6 +40,7 @@ from harness import (
     cpu_seconds,
     free_port,
     granian,
+    stop,
 )
 from sqlalchemy.engine import make_url
 
@@ -112,8 +113,7 @@ def run(
                 )
             return figures
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
 
 
 def main() -> None:

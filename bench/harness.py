@@ -227,8 +227,17 @@ def served(
                 raise SystemExit(f"{server} did not start:\n" + errors.read()[-3000:].decode())
             yield running
         finally:
-            child.terminate()
-            child.wait(timeout=30)
+            stop(child)
+
+
+def stop(child: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Stop a server gracefully, and kill it if it has not stopped within ``timeout`` seconds."""
+    child.terminate()
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def _came_up(server: Server, workers: int) -> bool:

@@ -32,8 +32,8 @@ gunicorn: the HTTP server measured as a lever. Production serves with
 
 With --profile DIR, py-spy (--gil) samples one worker through each of the
 service's three runs into DIR/<run>.txt, and the report prints, for each
-run, the functions that hold the largest shares of that worker's request
-time (bench/stacks.py reads the same files at any depth).
+run, the shares of that worker's request time by part, as bench/booking.py
+--profile does (bench/stacks.py reads the same files function by function).
 
 With --memory N it measures instead whether a worker grows with work: one
 `diskret serve` books 1,000 courses, then on to N, and each worker's
@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from booking import LUA_COUNTING, pgbench, profile, seed, wrk, wrk_script
+from booking import LUA_COUNTING, pgbench, profile, seed, shares, wrk, wrk_script
 from floor import run as floor_run
 from harness import (
     ADMIN_URL,
@@ -67,7 +67,6 @@ from harness import (
 from logins import VERIFY_LUA
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from stacks import top
 
 import crypto
 from service.db import make_engine
@@ -313,11 +312,12 @@ def _report(args: argparse.Namespace, results: dict[str, dict[str, float]], pgbe
 
 
 def _profiles(folder: Path) -> None:
-    """Print, for each run profiled, the functions with the largest shares of request time."""
+    """Print, for each run profiled, the shares of one worker's request time by part."""
     for stem in ("booking", "verify", "me"):
         print(f"one worker's request time, {stem} (py-spy --gil, {folder / stem}.txt):")
-        for frame, share in top(folder / f"{stem}.txt", 12):
-            print(f"  {share:5.1f} %  {frame}")
+        for name, share in shares(folder / f"{stem}.txt"):
+            if share:
+                print(f"  {share:5.1f} %  {name}")
 
 
 if __name__ == "__main__":

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.scripts import load_script
 
-
-def _stacks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_stacks", ROOT / "bench" / "stacks.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+stacks = load_script("bench/stacks.py", "bench_stacks")
 
 
 def test_a_function_counts_once_a_sample_and_only_requests_count(tmp_path: Path) -> None:
@@ -28,8 +19,6 @@ def test_a_function_counts_once_a_sample_and_only_requests_count(tmp_path: Path)
         "run (t.py:1);loop (g.py:9) 6\n",
         encoding="utf-8",
     )
-    stacks = _stacks()
-
     shares, total = stacks.inclusive(raw)
 
     assert total == 4

@@ -69,6 +69,7 @@ from harness import (
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from stacks import request_samples
 
 import crypto
 from service import create_app, migrate
@@ -226,9 +227,10 @@ def seed(url: str, slots: int, homes: str) -> tuple[uuid.UUID, list[uuid.UUID], 
     return centre_id, ids, codes
 
 
-def _booking(centre: uuid.UUID, slot: uuid.UUID) -> dict[str, object]:
+def booking_body(centre: uuid.UUID, slot: uuid.UUID, home: str = "101") -> dict[str, object]:
+    """Return the body of POST /api/v1/courses booking ``slot`` from ``home``."""
     return {
-        "home_municipality": "101",
+        "home_municipality": home,
         "centre_id": str(centre),
         "intro_slot_id": str(slot),
         "confirm_adult": True,
@@ -255,7 +257,7 @@ def _statements(url: str, centre: uuid.UUID, slot: uuid.UUID) -> list[str]:
         if statement.split(maxsplit=1)[0].upper() not in {"BEGIN", "COMMIT"}:
             sent.append(" ".join(statement.split()))
 
-    answer = app.test_client().post("/api/v1/courses", json=_booking(centre, slot))
+    answer = app.test_client().post("/api/v1/courses", json=booking_body(centre, slot))
     engine.dispose()
     if answer.status_code != 201:
         raise SystemExit(f"the booking was refused: {answer.get_data(as_text=True)}")
@@ -420,12 +422,8 @@ def wrk_script(
 
 
 def shares(stacks: Path) -> list[tuple[str, float]]:
-    samples: list[tuple[str, int]] = []
-    for line in stacks.read_text(encoding="utf-8").splitlines():
-        stack, _, count = line.rpartition(" ")
-        # Only the threads that serve requests; not gunicorn's own loop.
-        if "handle_request" in stack:
-            samples.append((stack, int(count)))
+    """Return each part of COSTS with its share, in per cent, of the request samples."""
+    samples = request_samples(stacks)
     total = sum(count for _, count in samples) or 1
     return [
         (name, 100 * sum(n for stack, n in samples if any(f in stack for f in frames)) / total)

@@ -51,21 +51,12 @@ MODES = ("constant", "booking")
 
 
 def _serve(url: str, mode: str, port: int, server: str) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--threads",
-        "2",
-        "--reuse-port",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "floor_app:create()",
-    ]
     if server == "granian":
         command = granian("floor_app:create", port, workers=2, threads=2)
+    else:
+        # As `diskret serve` runs: 2 workers x 2 threads, a socket per worker.
+        command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2"]
+        command += ["--reuse-port", "--bind", f"127.0.0.1:{port}", "floor_app:create()"]
     child = subprocess.Popen(
         command,
         cwd=BENCH,

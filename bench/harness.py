@@ -182,18 +182,12 @@ def start_serving(
     server: str = "gunicorn",
 ) -> subprocess.Popen[bytes]:
     """Start the service on loopback with the environment given, its log into ``errors``."""
-    command = [
-        str(Path(sys.executable).with_name("diskret")),
-        "serve",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-    ]
     if server == "granian":
         command = granian("service:create_app", port, workers=workers, threads=threads)
+    else:
+        diskret = str(Path(sys.executable).with_name("diskret"))
+        command = [diskret, "serve", "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", str(workers), "--threads", str(threads)]
     return subprocess.Popen(
         command,
         env={**os.environ, **environment},

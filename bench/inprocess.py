@@ -26,9 +26,9 @@ import os
 import time
 from collections.abc import Callable
 
-from booking import seed
+from booking import booking_body, seed
 from harness import ADMIN_URL, settings
-from ratio import HOME, _verify_key
+from ratio import HOME, verify_key
 
 import crypto
 from tests.support.seeding import scratch_database
@@ -68,7 +68,7 @@ def main() -> None:
         environment = settings(url, token_key)
         environment.pop("DISKRET_REDIS_URL")
         os.environ.update(environment)
-        key = _verify_key(url, crypto.Keyring.parse(token_key))
+        key = verify_key(url, crypto.Keyring.parse(token_key))
         # Imported once the environment is set: the app reads it when made.
         from service import create_app  # noqa: PLC0415
 
@@ -79,15 +79,8 @@ def main() -> None:
         free = iter(slots)
 
         def book(number: int, home: str | None = None) -> str:
-            answer = client.post(
-                "/api/v1/courses",
-                json={
-                    "home_municipality": home or homes[number % len(homes)],
-                    "centre_id": str(centre),
-                    "intro_slot_id": str(next(free)),
-                    "confirm_adult": True,
-                },
-            )
+            home = home or homes[number % len(homes)]
+            answer = client.post("/api/v1/courses", json=booking_body(centre, next(free), home))
             if answer.status_code != 201:
                 raise SystemExit(f"booking answered {answer.status_code}")
             token: str = answer.get_json()["token"]

@@ -51,7 +51,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from booking import LUA_COUNTING, pgbench, profile, seed, shares, wrk, wrk_script
+from booking import (
+    LUA_COUNTING,
+    booking_body,
+    pgbench,
+    profile,
+    seed,
+    shares,
+    wrk,
+    wrk_script,
+)
 from floor import run as floor_run
 from harness import (
     ADMIN_URL,
@@ -100,22 +109,14 @@ def _codes(server: Server, centre: uuid.UUID, slots: list[uuid.UUID]) -> list[st
     codes = []
     with httpx.Client(base_url=server.url, timeout=30) as client:
         for slot in slots:
-            answer = client.post(
-                "/api/v1/courses",
-                json={
-                    "home_municipality": HOME,
-                    "centre_id": str(centre),
-                    "intro_slot_id": str(slot),
-                    "confirm_adult": True,
-                },
-            )
+            answer = client.post("/api/v1/courses", json=booking_body(centre, slot, HOME))
             if answer.status_code != 201:
                 raise SystemExit(f"booking a code for the reads: {answer.status_code}")
             codes.append(answer.json()["token"])
     return codes
 
 
-def _verify_key(url: str, keyring: crypto.Keyring) -> str:
+def verify_key(url: str, keyring: crypto.Keyring) -> str:
     """Make a tokens:verify key for the municipality of the codes read; return it."""
     engine = make_engine(url)
     with Session(engine) as session:
@@ -179,7 +180,7 @@ def _service(
     else:
         environment.pop("DISKRET_REDIS_URL")
     database = make_url(url).database or ""
-    key = _verify_key(url, crypto.Keyring.parse(token_key))
+    key = verify_key(url, crypto.Keyring.parse(token_key))
     results = {}
     with served(environment, workers=2, threads=2, server=args.server) as server:
         warm, measured, reads = slots[0::3], slots[1::3], slots[2::3][:CODES]
@@ -259,6 +260,8 @@ def main() -> None:
     parser.add_argument("--server", choices=SERVERS, default="gunicorn")
     parser.add_argument("--profile", type=Path, help="py-spy each service run into this folder")
     args = parser.parse_args()
+    if args.profile and args.server != "gunicorn":
+        parser.error("--profile reads gunicorn's request threads: profile with --server gunicorn")
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")

@@ -22,15 +22,22 @@ from pathlib import Path
 _LINE = re.compile(r":\d+\)$")
 
 
+def request_samples(stacks: Path) -> list[tuple[str, int]]:
+    """Return each stack of a thread serving a request (under gunicorn) with its sample count."""
+    samples = []
+    for line in stacks.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        # Only the threads that serve requests; not gunicorn's own loop.
+        if "handle_request" in stack:
+            samples.append((stack, int(count)))
+    return samples
+
+
 def inclusive(stacks: Path) -> tuple[Counter[str], int]:
     """Return the samples each function was on the stack in, and the samples counted."""
     shares: Counter[str] = Counter()
     total = 0
-    for line in stacks.read_text(encoding="utf-8").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if "handle_request" not in stack:
-            continue
-        samples = int(count)
+    for stack, samples in request_samples(stacks):
         total += samples
         for frame in {_LINE.sub(")", frame) for frame in stack.split(";")}:
             shares[frame] += samples

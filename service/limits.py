@@ -19,26 +19,24 @@ import crypto
 from service.core.clock import local_today, utcnow
 from service.http.credentials import bearer_credential, form_code
 from service.http.keyring import keyring
+from service.http.per_request import once
 
 View = TypeVar("View", bound=Callable[..., Any])
-
-_CLIENT_KEY = "diskret.client_key"
 
 
 def client_key() -> str:
     """Return today's keyed hash of the client: its IPv4 address, or its IPv6 /64.
 
-    Computed once a request, however many limits count the client; kept in
-    the request's WSGI environ, which ends with the request.
+    Computed once a request, however many limits count the client; only the
+    hash is kept, never the address.
     """
-    environ = request.environ
-    if _CLIENT_KEY not in environ:
-        client = _client(request.remote_addr or "unknown")
-        day = local_today(utcnow()).isoformat()
-        digest = keyring().digest(client, purpose=f"client-address/{day}")
-        environ[_CLIENT_KEY] = digest.value.hex()[:32]
-    key: str = environ[_CLIENT_KEY]
-    return key
+    return once("client_key", _client_key)
+
+
+def _client_key() -> str:
+    client = _client(request.remote_addr or "unknown")
+    day = local_today(utcnow()).isoformat()
+    return keyring().digest(client, purpose=f"client-address/{day}").value.hex()[:32]
 
 
 def _client(address: str) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 from flask import request
 
 import crypto
-
-# Where the parsed credential is kept in the request's WSGI environ.
-_PARSED = "diskret.bearer_credential"
+from service.http.per_request import once
 
 
 def bearer_credential() -> str | None:
@@ -22,15 +20,11 @@ def bearer_credential() -> str | None:
     The scheme is matched case-insensitively and any run of whitespace may
     follow it (RFC 9110 section 11.1, RFC 6750 section 2.1).
     """
-    environ = request.environ
-    if _PARSED not in environ:
-        environ[_PARSED] = _bearer(request.headers.get("Authorization", ""))
-    credential: str | None = environ[_PARSED]
-    return credential
+    return once("bearer_credential", _bearer)
 
 
-def _bearer(header: str) -> str | None:
-    scheme, *rest = header.split(None, 1) or [""]
+def _bearer() -> str | None:
+    scheme, *rest = request.headers.get("Authorization", "").split(None, 1) or [""]
     if scheme.lower() != "bearer" or not rest:
         return None
     return rest[0].strip() or None

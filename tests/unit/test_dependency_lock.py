@@ -59,3 +59,13 @@ def test_the_image_installs_from_the_lock() -> None:
     assert "pip install --require-hashes -r requirements/runtime.txt" in dockerfile
     assert "pip install --no-deps ." in dockerfile
     assert re.search(r"pip install (?!--require-hashes|--no-deps)", dockerfile) is None
+
+
+def test_the_benchmarks_tools_are_declared_and_left_out_of_the_lock() -> None:
+    """docs/performance.md: py-spy and granian are the `bench` extra, which the lock leaves out."""
+    runtime = {canonicalize_name(requirement.name) for requirement in _declared(None)}
+    declared = {canonicalize_name(r.name) for r in _declared("bench")} - runtime
+    pins = _pins("test.txt")
+
+    assert {"py-spy", "granian"} <= declared
+    assert not declared & set(pins)
